@@ -1,0 +1,256 @@
+import { execFile, spawn } from 'node:child_process';
+import { createWriteStream, existsSync } from 'node:fs';
+import { cp, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { tailOf } from './log-tail.js';
+import {
+  CONTROL_PLANE_MODULE,
+  KWOK_MODULE,
+  type SandboxVersions,
+  cacheKey,
+  cacheRoot,
+  readVersions,
+} from './versions.js';
+
+const run = promisify(execFile);
+
+/** Absolute paths of everything the launcher starts. */
+export interface SandboxBinaries {
+  dir: string;
+  versions: SandboxVersions;
+  etcd: string;
+  kubeApiserver: string;
+  kubeControllerManager: string;
+  kubeScheduler: string;
+  kubectl: string;
+  kwok: string;
+  /** kwok Stage objects (fake kubelet behaviour), taken from the kwok module. */
+  kwokStages: string;
+}
+
+/**
+ * kwok's own "fast" stages: nodes become Ready at once and keep a lease
+ * heartbeat, pods go Running/Ready at once, Job pods complete. They ship in the
+ * kwok Go module; we copy them next to the binary so a run needs no module cache.
+ */
+const KWOK_STAGE_FILES = [
+  'kustomize/stage/node/fast/node-initialize.yaml',
+  'kustomize/stage/node/heartbeat-with-lease/node-heartbeat-with-lease.yaml',
+  'kustomize/stage/pod/fast/pod-ready.yaml',
+  'kustomize/stage/pod/fast/pod-complete.yaml',
+  'kustomize/stage/pod/fast/pod-delete.yaml',
+];
+
+const CONTROL_PLANE_PACKAGES: Record<string, string> = {
+  etcd: 'go.etcd.io/etcd/server/v3',
+  'kube-apiserver': 'k8s.io/kubernetes/cmd/kube-apiserver',
+  'kube-controller-manager': 'k8s.io/kubernetes/cmd/kube-controller-manager',
+  'kube-scheduler': 'k8s.io/kubernetes/cmd/kube-scheduler',
+  kubectl: 'k8s.io/kubernetes/cmd/kubectl',
+};
+
+/** Bounded: a cold build takes 10–20 minutes on two cores. */
+const BUILD_TIMEOUT_MS = 60 * 60 * 1000;
+const LOCK_WAIT_MS = BUILD_TIMEOUT_MS;
+
+export interface EnsureBinariesOptions {
+  log?: (line: string) => void;
+}
+
+export class SandboxBuildError extends Error {
+  constructor(
+    message: string,
+    readonly logTail: string,
+  ) {
+    super(`${message}\n--- last build output ---\n${logTail}`);
+    this.name = 'SandboxBuildError';
+  }
+}
+
+/**
+ * Returns the cached binaries for the versions in the go.mod files, building
+ * them first when the cache has none. Concurrent callers (two test runs) share
+ * one build through a lock directory.
+ */
+export async function ensureSandboxBinaries(
+  options: EnsureBinariesOptions = {},
+): Promise<SandboxBinaries> {
+  const log = options.log ?? (() => {});
+  const versions = readVersions();
+  const goVersion = (await run('go', ['env', 'GOVERSION'])).stdout.trim();
+  const ldflags = versionLdflags(versions.kubernetes);
+  const key = cacheKey(versions, JSON.stringify({ goVersion, ldflags, KWOK_STAGE_FILES }));
+  const dir = join(cacheRoot(), key);
+  const binaries = binariesIn(dir, versions);
+
+  if (existsSync(join(dir, 'COMPLETE'))) return binaries;
+
+  await mkdir(cacheRoot(), { recursive: true });
+  const release = await acquireLock(`${dir}.lock`, log);
+  try {
+    if (existsSync(join(dir, 'COMPLETE'))) return binaries;
+    log(`building sandbox binaries (${key}); a cold build takes 10-20 minutes`);
+    const started = Date.now();
+    const staging = `${dir}.partial-${process.pid}`;
+    await rm(staging, { recursive: true, force: true });
+    await mkdir(staging, { recursive: true });
+    const buildLog = join(cacheRoot(), `${key}.build.log`);
+    await goBuild(staging, ldflags, buildLog);
+    await copyKwokStages(staging);
+    await writeFile(
+      join(staging, 'COMPLETE'),
+      JSON.stringify({ versions, goVersion, builtAt: new Date().toISOString() }, null, 2),
+    );
+    await rm(dir, { recursive: true, force: true });
+    await rename(staging, dir);
+    log(`sandbox binaries built in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    return binaries;
+  } finally {
+    await release();
+  }
+}
+
+function binariesIn(dir: string, versions: SandboxVersions): SandboxBinaries {
+  return {
+    dir,
+    versions,
+    etcd: join(dir, 'etcd'),
+    kubeApiserver: join(dir, 'kube-apiserver'),
+    kubeControllerManager: join(dir, 'kube-controller-manager'),
+    kubeScheduler: join(dir, 'kube-scheduler'),
+    kubectl: join(dir, 'kubectl'),
+    kwok: join(dir, 'kwok'),
+    kwokStages: join(dir, 'kwok-stages.yaml'),
+  };
+}
+
+/**
+ * Without these, `kubectl version` and /version report v0.0.0-master and
+ * kubectl warns about version skew on every command.
+ */
+function versionLdflags(kubernetes: string): string {
+  const [, major, minor] = /^v(\d+)\.(\d+)\./.exec(kubernetes) ?? [];
+  const flags = ['-s', '-w'];
+  for (const pkg of ['k8s.io/component-base/version', 'k8s.io/client-go/pkg/version']) {
+    flags.push(
+      `-X ${pkg}.gitVersion=${kubernetes}`,
+      `-X ${pkg}.gitMajor=${major}`,
+      `-X ${pkg}.gitMinor=${minor}`,
+      `-X ${pkg}.gitTreeState=clean`,
+      `-X ${pkg}.buildDate=1970-01-01T00:00:00Z`,
+    );
+  }
+  return flags.join(' ');
+}
+
+async function goBuild(outDir: string, ldflags: string, logPath: string): Promise<void> {
+  const out = createWriteStream(logPath);
+  const env = { ...process.env, CGO_ENABLED: '0', GOFLAGS: '-buildvcs=false -mod=readonly' };
+  const step = async (cwd: string, args: string[]) => {
+    out.write(`$ (cd ${cwd} && go ${args.join(' ')})\n`);
+    await new Promise<void>((resolve, reject) => {
+      const child = spawn('go', args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      child.stdout.pipe(out, { end: false });
+      child.stderr.pipe(out, { end: false });
+      const timer = setTimeout(() => child.kill('SIGKILL'), BUILD_TIMEOUT_MS);
+      child.on('error', reject);
+      child.on('close', (code, signal) => {
+        clearTimeout(timer);
+        if (code === 0) resolve();
+        else reject(new Error(`go ${args[0]} exited with ${signal ?? code}`));
+      });
+    });
+  };
+  try {
+    // One invocation for all control-plane programs so shared packages compile once.
+    const cpDir = join(outDir, 'control-plane');
+    await mkdir(cpDir);
+    await step(CONTROL_PLANE_MODULE, [
+      'build',
+      '-trimpath',
+      '-ldflags',
+      ldflags,
+      '-o',
+      cpDir + '/',
+      ...Object.values(CONTROL_PLANE_PACKAGES),
+    ]);
+    // `go build -o dir/` names each program after its import path's last
+    // element, with a major-version suffix dropped (etcd's becomes "server").
+    for (const [name, pkg] of Object.entries(CONTROL_PLANE_PACKAGES)) {
+      const built = pkg.split('/').filter((part) => !/^v\d+$/.test(part)).pop()!;
+      await rename(join(cpDir, built), join(outDir, name));
+    }
+    await rm(cpDir, { recursive: true });
+    await step(KWOK_MODULE, [
+      'build',
+      '-trimpath',
+      '-ldflags',
+      '-s -w',
+      '-o',
+      join(outDir, 'kwok'),
+      'sigs.k8s.io/kwok/cmd/kwok',
+    ]);
+  } catch (error) {
+    await new Promise((resolve) => out.end(resolve));
+    throw new SandboxBuildError(
+      `sandbox build failed: ${(error as Error).message} (full log: ${logPath})`,
+      await tailOf(logPath, 40),
+    );
+  }
+  await new Promise((resolve) => out.end(resolve));
+}
+
+async function copyKwokStages(outDir: string): Promise<void> {
+  const { stdout } = await run('go', ['list', '-m', '-f', '{{.Dir}}', 'sigs.k8s.io/kwok'], {
+    cwd: KWOK_MODULE,
+  });
+  const moduleDir = stdout.trim();
+  const docs = await Promise.all(
+    KWOK_STAGE_FILES.map((file) => readFile(join(moduleDir, file), 'utf8')),
+  );
+  await writeFile(join(outDir, 'kwok-stages.yaml'), docs.map((d) => d.trim()).join('\n---\n') + '\n');
+}
+
+/**
+ * A lock directory holding the owner's pid. A lock whose owner is gone (killed
+ * mid-build) is taken over rather than waited on forever.
+ */
+async function acquireLock(
+  lockDir: string,
+  log: (line: string) => void,
+): Promise<() => Promise<void>> {
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  let announced = false;
+  for (;;) {
+    try {
+      await mkdir(lockDir);
+      await writeFile(join(lockDir, 'pid'), String(process.pid));
+      return () => rm(lockDir, { recursive: true, force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    const owner = Number(await readFile(join(lockDir, 'pid'), 'utf8').catch(() => '0'));
+    if (owner && !processAlive(owner)) {
+      await rm(lockDir, { recursive: true, force: true });
+      continue;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`gave up waiting for the sandbox build lock ${lockDir} held by pid ${owner}`);
+    }
+    if (!announced) {
+      log(`waiting for another process (pid ${owner}) to finish building the sandbox`);
+      announced = true;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+  }
+}
+
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * `npm run sandbox`: builds the sandbox if needed, runs it in the foreground,
+ * prints `KUBECONFIG=<path>` alone on a line once it is ready, and stops
+ * everything on Ctrl-C or SIGTERM (or when its parent process disappears).
+ *
+ *   npm run sandbox -- [--workers N] [--control-planes N] [--keep] [--build-only]
+ */
+import { parseArgs } from 'node:util';
+import { ensureSandboxBinaries } from './build.js';
+import { type Sandbox, startSandbox } from './launcher.js';
+
+const { values } = parseArgs({
+  options: {
+    workers: { type: 'string', default: '2' },
+    'control-planes': { type: 'string', default: '1' },
+    keep: { type: 'boolean', default: false },
+    'build-only': { type: 'boolean', default: false },
+  },
+});
+
+const log = (line: string) => process.stderr.write(`[sandbox] ${line}\n`);
+
+function count(name: string, raw: string, min: number): number {
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > 50) {
+    log(`--${name} must be a whole number from ${min} to 50, got "${raw}"`);
+    process.exit(2);
+  }
+  return value;
+}
+
+async function main(): Promise<void> {
+  if (values['build-only']) {
+    const binaries = await ensureSandboxBinaries({ log });
+    log(`binaries in ${binaries.dir}`);
+    return;
+  }
+  const workers = count('workers', values.workers, 0);
+  const controlPlanes = count('control-planes', values['control-planes'], 1);
+
+  let sandbox: Sandbox | undefined;
+  let stopping = false;
+  const shutdown = async (reason: string, code: number) => {
+    if (stopping) return;
+    stopping = true;
+    log(`stopping (${reason})`);
+    await sandbox?.stop();
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT', 0));
+  process.on('SIGTERM', () => void shutdown('SIGTERM', 0));
+  process.on('SIGHUP', () => void shutdown('SIGHUP', 0));
+  // npm and tsx sit between a terminal and this process; if one of them is
+  // killed outright we are re-parented and must not outlive it.
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) void shutdown('parent process exited', 1);
+  }, 500).unref();
+
+  sandbox = await startSandbox({ workers, controlPlanes, keepRunDir: values.keep, log });
+  if (stopping) return;
+  log(`server ${sandbox.server}; nodes: ${sandbox.nodeNames.join(', ')}; logs in ${sandbox.runDir}`);
+  log(`kubectl: ${sandbox.binaries.kubectl}`);
+  process.stdout.write(`KUBECONFIG=${sandbox.kubeconfigPath}\n`);
+
+  const death = await sandbox.whenComponentDies();
+  if (stopping) return;
+  log(`${death.component} exited unexpectedly (${death.exit}); last lines:\n${death.logTail}`);
+  await shutdown(`${death.component} died`, 1);
+}
+
+main().catch((error: unknown) => {
+  log(error instanceof Error ? error.message : String(error));
+  process.exit(1);
+});

@@ -1,0 +1,107 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, createWriteStream, type WriteStream } from 'node:fs';
+
+/**
+ * setpriv (util-linux) asks the kernel to SIGKILL the child when its parent
+ * dies, so a launcher killed with SIGKILL still leaves no orphans behind.
+ */
+const SETPRIV = '/usr/bin/setpriv';
+const KEEP_LINES = 60;
+
+export class ComponentExitedError extends Error {
+  constructor(
+    readonly component: string,
+    readonly exit: string,
+    readonly logTail: string,
+    readonly logPath: string,
+  ) {
+    super(
+      `${component} exited (${exit}) while the sandbox was starting; log: ${logPath}\n` +
+        `--- last lines of ${component} ---\n${logTail}`,
+    );
+    this.name = 'ComponentExitedError';
+  }
+}
+
+/** One control-plane program run as a child of the launcher. */
+export class Component {
+  private readonly child: ChildProcess;
+  private readonly out: WriteStream;
+  private readonly recent: string[] = [];
+  private partial = '';
+  private exitDescription: string | undefined;
+  private readonly exited: Promise<string>;
+
+  constructor(
+    readonly name: string,
+    binary: string,
+    args: string[],
+    readonly logPath: string,
+  ) {
+    this.out = createWriteStream(logPath);
+    const [command, argv] = existsSync(SETPRIV)
+      ? [SETPRIV, ['--pdeathsig', 'KILL', '--', binary, ...args]]
+      : [binary, args];
+    // detached: a terminal's Ctrl-C reaches only the launcher, which then stops
+    // the components in order instead of all of them dying at once.
+    this.child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    this.exited = new Promise((resolve) => {
+      this.child.on('error', (error) => {
+        this.remember(`spawn failed: ${error.message}\n`);
+        this.exitDescription ??= `spawn error: ${error.message}`;
+        resolve(this.exitDescription);
+      });
+      this.child.on('exit', (code, signal) => {
+        this.exitDescription ??= signal ? `signal ${signal}` : `exit code ${code}`;
+        resolve(this.exitDescription);
+      });
+    });
+    for (const stream of [this.child.stdout!, this.child.stderr!]) {
+      stream.on('data', (chunk: Buffer) => {
+        this.out.write(chunk);
+        this.remember(chunk.toString('utf8'));
+      });
+    }
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  /** Undefined while running; otherwise how it ended. */
+  get exit(): string | undefined {
+    return this.exitDescription;
+  }
+
+  /** Resolves with the exit description when the process ends. */
+  whenExited(): Promise<string> {
+    return this.exited;
+  }
+
+  lastLines(count = 30): string {
+    const lines = [...this.recent, ...(this.partial ? [this.partial] : [])];
+    return lines.slice(-count).join('\n');
+  }
+
+  exitedError(): ComponentExitedError {
+    return new ComponentExitedError(this.name, this.exit ?? 'unknown', this.lastLines(), this.logPath);
+  }
+
+  /** SIGTERM, then SIGKILL if the process outlives the grace period. */
+  async stop(graceMs = 5000): Promise<void> {
+    if (this.exitDescription === undefined && this.child.pid !== undefined) {
+      this.child.kill('SIGTERM');
+      const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
+      await this.exited;
+      clearTimeout(timer);
+    }
+    await new Promise((resolve) => this.out.end(resolve));
+  }
+
+  private remember(text: string): void {
+    const lines = (this.partial + text).split('\n');
+    this.partial = lines.pop() ?? '';
+    this.recent.push(...lines);
+    if (this.recent.length > KEEP_LINES) this.recent.splice(0, this.recent.length - KEEP_LINES);
+  }
+}
