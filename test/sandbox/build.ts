@@ -5,11 +5,11 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { tailOf } from './log-tail.js';
 import {
-  CONTROL_PLANE_MODULE,
-  KWOK_MODULE,
+  MODULES_DIR,
   type SandboxVersions,
   cacheKey,
   cacheRoot,
+  moduleDirs,
   readVersions,
 } from './versions.js';
 
@@ -56,6 +56,8 @@ const LOCK_WAIT_MS = BUILD_TIMEOUT_MS;
 
 export interface EnsureBinariesOptions {
   log?: (line: string) => void;
+  /** Another copy of test/sandbox/modules (tests use a broken one). */
+  modulesDir?: string;
 }
 
 export class SandboxBuildError extends Error {
@@ -77,10 +79,12 @@ export async function ensureSandboxBinaries(
   options: EnsureBinariesOptions = {},
 ): Promise<SandboxBinaries> {
   const log = options.log ?? (() => {});
-  const versions = readVersions();
+  const modulesDir = options.modulesDir ?? MODULES_DIR;
+  const versions = readVersions(modulesDir);
   const goVersion = (await run('go', ['env', 'GOVERSION'])).stdout.trim();
   const ldflags = versionLdflags(versions.kubernetes);
-  const key = cacheKey(versions, JSON.stringify({ goVersion, ldflags, KWOK_STAGE_FILES }));
+  const recipe = JSON.stringify({ goVersion, ldflags, KWOK_STAGE_FILES });
+  const key = cacheKey(versions, recipe, modulesDir);
   const dir = join(cacheRoot(), key);
   const binaries = binariesIn(dir, versions);
 
@@ -96,8 +100,9 @@ export async function ensureSandboxBinaries(
     await rm(staging, { recursive: true, force: true });
     await mkdir(staging, { recursive: true });
     const buildLog = join(cacheRoot(), `${key}.build.log`);
-    await goBuild(staging, ldflags, buildLog);
-    await copyKwokStages(staging);
+    const modules = moduleDirs(modulesDir);
+    await goBuild(modules, staging, ldflags, buildLog);
+    await copyKwokStages(modules.kwok, staging);
     await writeFile(
       join(staging, 'COMPLETE'),
       JSON.stringify({ versions, goVersion, builtAt: new Date().toISOString() }, null, 2),
@@ -144,7 +149,12 @@ function versionLdflags(kubernetes: string): string {
   return flags.join(' ');
 }
 
-async function goBuild(outDir: string, ldflags: string, logPath: string): Promise<void> {
+async function goBuild(
+  modules: ReturnType<typeof moduleDirs>,
+  outDir: string,
+  ldflags: string,
+  logPath: string,
+): Promise<void> {
   const out = createWriteStream(logPath);
   const env = { ...process.env, CGO_ENABLED: '0', GOFLAGS: '-buildvcs=false -mod=readonly' };
   const step = async (cwd: string, args: string[]) => {
@@ -166,7 +176,7 @@ async function goBuild(outDir: string, ldflags: string, logPath: string): Promis
     // One invocation for all control-plane programs so shared packages compile once.
     const cpDir = join(outDir, 'control-plane');
     await mkdir(cpDir);
-    await step(CONTROL_PLANE_MODULE, [
+    await step(modules.controlPlane, [
       'build',
       '-trimpath',
       '-ldflags',
@@ -182,7 +192,7 @@ async function goBuild(outDir: string, ldflags: string, logPath: string): Promis
       await rename(join(cpDir, built), join(outDir, name));
     }
     await rm(cpDir, { recursive: true });
-    await step(KWOK_MODULE, [
+    await step(modules.kwok, [
       'build',
       '-trimpath',
       '-ldflags',
@@ -201,9 +211,9 @@ async function goBuild(outDir: string, ldflags: string, logPath: string): Promis
   await new Promise((resolve) => out.end(resolve));
 }
 
-async function copyKwokStages(outDir: string): Promise<void> {
+async function copyKwokStages(kwokModule: string, outDir: string): Promise<void> {
   const { stdout } = await run('go', ['list', '-m', '-f', '{{.Dir}}', 'sigs.k8s.io/kwok'], {
-    cwd: KWOK_MODULE,
+    cwd: kwokModule,
   });
   const moduleDir = stdout.trim();
   const docs = await Promise.all(

@@ -4,10 +4,11 @@
  * everything on Ctrl-C or SIGTERM (or when its parent process disappears).
  *
  *   npm run sandbox -- [--workers N] [--control-planes N] [--keep] [--build-only]
+ *                      [--arg component=--flag=value ...]
  */
 import { parseArgs } from 'node:util';
 import { ensureSandboxBinaries } from './build.js';
-import { type Sandbox, startSandbox } from './launcher.js';
+import { COMPONENT_NAMES, type ComponentName, type Sandbox, startSandbox } from './launcher.js';
 
 const { values } = parseArgs({
   options: {
@@ -15,6 +16,7 @@ const { values } = parseArgs({
     'control-planes': { type: 'string', default: '1' },
     keep: { type: 'boolean', default: false },
     'build-only': { type: 'boolean', default: false },
+    arg: { type: 'string', multiple: true, default: [] },
   },
 });
 
@@ -27,6 +29,20 @@ function count(name: string, raw: string, min: number): number {
     process.exit(2);
   }
   return value;
+}
+
+function extraArgs(raw: string[]): Partial<Record<ComponentName, string[]>> {
+  const result: Partial<Record<ComponentName, string[]>> = {};
+  for (const item of raw) {
+    const at = item.indexOf('=');
+    const name = item.slice(0, at) as ComponentName;
+    if (at < 0 || !COMPONENT_NAMES.includes(name)) {
+      log(`--arg must look like <component>=<flag> with component one of ${COMPONENT_NAMES.join(', ')}, got "${item}"`);
+      process.exit(2);
+    }
+    (result[name] ??= []).push(item.slice(at + 1));
+  }
+  return result;
 }
 
 async function main(): Promise<void> {
@@ -57,7 +73,13 @@ async function main(): Promise<void> {
     if (process.ppid !== parent) void shutdown('parent process exited', 1);
   }, 500).unref();
 
-  sandbox = await startSandbox({ workers, controlPlanes, keepRunDir: values.keep, log });
+  sandbox = await startSandbox({
+    workers,
+    controlPlanes,
+    keepRunDir: values.keep,
+    extraArgs: extraArgs(values.arg),
+    log,
+  });
   if (stopping) return;
   log(`server ${sandbox.server}; nodes: ${sandbox.nodeNames.join(', ')}; logs in ${sandbox.runDir}`);
   log(`kubectl: ${sandbox.binaries.kubectl}`);

@@ -17,7 +17,18 @@ export interface SandboxOptions {
   log?: (line: string) => void;
   /** Keep the run directory (logs, PKI, etcd data) after stop. */
   keepRunDir?: boolean;
+  /** Extra flags per component, appended after ours (e.g. feature gates). */
+  extraArgs?: Partial<Record<ComponentName, string[]>>;
 }
+
+export const COMPONENT_NAMES = [
+  'etcd',
+  'kube-apiserver',
+  'kube-controller-manager',
+  'kube-scheduler',
+  'kwok',
+] as const;
+export type ComponentName = (typeof COMPONENT_NAMES)[number];
 
 export interface Sandbox {
   /** Admin (system:masters) kubeconfig; the context is named "sandbox". */
@@ -101,8 +112,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     };
     const server = `https://127.0.0.1:${ports.apiserver}`;
     const adminTls: TlsClient = { ca: pki.ca.cert, ...pki.clients.admin };
-    const start = (name: string, binary: string, args: string[]) => {
-      const component = new Component(name, binary, args, join(runDir, `${name}.log`));
+    const start = (name: ComponentName, binary: string, args: string[]) => {
+      const allArgs = [...args, ...(options.extraArgs?.[name] ?? [])];
+      const component = new Component(name, binary, allArgs, join(runDir, `${name}.log`));
       components.push(component);
       return component;
     };

@@ -14,28 +14,32 @@ export interface NodeLayout {
  * taint and a realistic capacity. kwok keeps their status fresh afterwards.
  */
 export function nodeManifests(layout: NodeLayout, kubernetesVersion: string): object[] {
-  const nodes: object[] = [];
   const controlPlaneNames =
     layout.controlPlanes === 1
       ? ['controlplane']
       : Array.from({ length: layout.controlPlanes }, (_, i) => `controlplane${i + 1}`);
-  controlPlaneNames.forEach((name, i) =>
-    nodes.push(node(name, 2 + i, true, i, kubernetesVersion)),
-  );
-  for (let i = 1; i <= layout.workers; i++) {
-    const name = `node${String(i).padStart(2, '0')}`;
-    nodes.push(node(name, 2 + layout.controlPlanes + i - 1, false, layout.controlPlanes + i - 1, kubernetesVersion));
-  }
-  return nodes;
+  const workerNames = Array.from({ length: layout.workers }, (_, i) => `node${String(i + 1).padStart(2, '0')}`);
+  return [
+    ...controlPlaneNames.map((name, index) => fakeNode({ name, index, controlPlane: true, kubernetesVersion })),
+    ...workerNames.map((name, i) =>
+      fakeNode({ name, index: controlPlaneNames.length + i, controlPlane: false, kubernetesVersion }),
+    ),
+  ];
 }
 
-function node(
-  name: string,
-  hostOctet: number,
-  controlPlane: boolean,
-  index: number,
-  kubernetesVersion: string,
-): object {
+export interface FakeNodeSpec {
+  name: string;
+  /** Distinct per node: picks its InternalIP and pod CIDR. */
+  index: number;
+  controlPlane: boolean;
+  kubernetesVersion: string;
+  labels?: Record<string, string>;
+  taints?: { key: string; value?: string; effect: string }[];
+}
+
+/** One Node object that kwok will play the kubelet for. */
+export function fakeNode(spec: FakeNodeSpec): object {
+  const { name, index, controlPlane, kubernetesVersion } = spec;
   const capacity = { cpu: '4', memory: '8148872Ki', pods: '110', 'ephemeral-storage': '61202244Ki' };
   return {
     apiVersion: 'v1',
@@ -52,19 +56,23 @@ function node(
         ...(controlPlane
           ? { [CONTROL_PLANE_ROLE]: '', 'node.kubernetes.io/exclude-from-external-load-balancers': '' }
           : {}),
+        ...spec.labels,
       },
     },
     spec: {
       podCIDR: `10.244.${index}.0/24`,
       podCIDRs: [`10.244.${index}.0/24`],
-      taints: controlPlane ? [{ key: CONTROL_PLANE_ROLE, effect: 'NoSchedule' }] : [],
+      taints: [
+        ...(controlPlane ? [{ key: CONTROL_PLANE_ROLE, effect: 'NoSchedule' }] : []),
+        ...(spec.taints ?? []),
+      ],
     },
     status: {
       capacity,
       // kubelet reserves a little memory for the system, as on a real node.
       allocatable: { ...capacity, memory: '8046472Ki', 'ephemeral-storage': '56403987978' },
       addresses: [
-        { type: 'InternalIP', address: `172.30.0.${hostOctet}` },
+        { type: 'InternalIP', address: `172.30.${Math.floor((index + 2) / 256)}.${(index + 2) % 256}` },
         { type: 'Hostname', address: name },
       ],
       nodeInfo: {

@@ -6,8 +6,11 @@ import { fileURLToPath } from 'node:url';
 
 /** Where the Go modules that build the sandbox live (checked in). */
 export const MODULES_DIR = join(dirname(fileURLToPath(import.meta.url)), 'modules');
-export const CONTROL_PLANE_MODULE = join(MODULES_DIR, 'control-plane');
-export const KWOK_MODULE = join(MODULES_DIR, 'kwok');
+
+/** The two Go modules under a modules directory. */
+export function moduleDirs(modulesDir = MODULES_DIR) {
+  return { controlPlane: join(modulesDir, 'control-plane'), kwok: join(modulesDir, 'kwok') };
+}
 
 export interface SandboxVersions {
   /** e.g. v1.36.3 */
@@ -22,9 +25,10 @@ export interface SandboxVersions {
  * The go.mod files are the single source of truth for versions: the launcher
  * reads them instead of keeping a second list that could drift.
  */
-export function readVersions(): SandboxVersions {
-  const controlPlane = readFileSync(join(CONTROL_PLANE_MODULE, 'go.mod'), 'utf8');
-  const kwok = readFileSync(join(KWOK_MODULE, 'go.mod'), 'utf8');
+export function readVersions(modulesDir = MODULES_DIR): SandboxVersions {
+  const dirs = moduleDirs(modulesDir);
+  const controlPlane = readFileSync(join(dirs.controlPlane, 'go.mod'), 'utf8');
+  const kwok = readFileSync(join(dirs.kwok, 'go.mod'), 'utf8');
   return {
     kubernetes: requiredVersion(controlPlane, 'k8s.io/kubernetes'),
     etcd: requiredVersion(controlPlane, 'go.etcd.io/etcd/server/v3'),
@@ -41,8 +45,8 @@ function requiredVersion(goMod: string, module: string): string {
 
 /** Root of the binary cache; shared by every checkout on the machine. */
 export function cacheRoot(): string {
-  const base = process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache');
-  return process.env.SANDBOX_CACHE_DIR ?? join(base, 'cka-sandbox');
+  if (process.env.SANDBOX_CACHE_DIR) return process.env.SANDBOX_CACHE_DIR;
+  return join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'cka-sandbox');
 }
 
 /**
@@ -50,9 +54,13 @@ export function cacheRoot(): string {
  * module files and build flags, so that editing go.mod/go.sum (or how we build)
  * can never reuse binaries built from something else.
  */
-export function cacheKey(versions: SandboxVersions, buildRecipe: string): string {
+export function cacheKey(
+  versions: SandboxVersions,
+  buildRecipe: string,
+  modulesDir = MODULES_DIR,
+): string {
   const digest = createHash('sha256');
-  for (const dir of [CONTROL_PLANE_MODULE, KWOK_MODULE]) {
+  for (const dir of Object.values(moduleDirs(modulesDir))) {
     digest.update(readFileSync(join(dir, 'go.mod')));
     digest.update(readFileSync(join(dir, 'go.sum')));
   }

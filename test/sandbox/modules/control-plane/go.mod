@@ -1,7 +1,7 @@
 // Builds the upstream Kubernetes control plane and etcd from Go modules only.
 // k8s.io/kubernetes pins every staging module at v0.0.0 and replaces it with a
 // local path, so this module maps each one to its published v0.X.Y tag instead.
-// Change K8S in test/sandbox/versions.ts together with this file.
+// The launcher reads the versions from here (test/sandbox/versions.ts).
 module cka-sandbox/control-plane
 
 go 1.26.0

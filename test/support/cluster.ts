@@ -1,0 +1,119 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
+import {
+  ApiException,
+  CoreV1Api,
+  KubeConfig,
+  KubernetesObjectApi,
+  type KubernetesObject,
+} from '@kubernetes/client-node';
+
+const run = promisify(execFile);
+
+function requiredEnv(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run this suite through the integration Jest project`);
+  return value;
+}
+
+/** Admin kubeconfig of the sandbox the global setup started. */
+export function adminKubeConfig(): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromFile(requiredEnv('SANDBOX_KUBECONFIG'));
+  return kc;
+}
+
+/** The same cluster, authenticated with a bearer token instead. */
+export function tokenKubeConfig(token: string, namespace?: string): KubeConfig {
+  const admin = adminKubeConfig();
+  const cluster = admin.getCurrentCluster()!;
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [cluster],
+    users: [{ name: 'token-user', token }],
+    contexts: [{ name: 'token', cluster: cluster.name, user: 'token-user', namespace }],
+    currentContext: 'token',
+  });
+  return kc;
+}
+
+/** Runs the sandbox's own kubectl with the admin kubeconfig unless another is given. */
+export async function kubectl(
+  args: string[],
+  kubeconfig = requiredEnv('SANDBOX_KUBECONFIG'),
+): Promise<{ stdout: string; stderr: string }> {
+  return run(requiredEnv('SANDBOX_KUBECTL'), args, {
+    env: { ...process.env, KUBECONFIG: kubeconfig },
+    timeout: 30_000,
+  });
+}
+
+/** A namespace with a unique name; delete it with `deleteNamespace`. */
+export async function createTestNamespace(prefix: string): Promise<string> {
+  const name = `${prefix}-${randomBytes(3).toString('hex')}`;
+  await adminKubeConfig()
+    .makeApiClient(CoreV1Api)
+    .createNamespace({ body: { metadata: { name, labels: { 'cka-test': 'true' } } } });
+  return name;
+}
+
+export async function deleteNamespace(name: string): Promise<void> {
+  await adminKubeConfig()
+    .makeApiClient(CoreV1Api)
+    .deleteNamespace({ name })
+    .catch(ignoreNotFound);
+}
+
+/** Creates arbitrary manifests in order (the objects API picks the right endpoint). */
+export async function createObjects<T extends KubernetesObject>(
+  ...objects: T[]
+): Promise<KubernetesObject[]> {
+  const api = KubernetesObjectApi.makeApiClient(adminKubeConfig());
+  const created: KubernetesObject[] = [];
+  for (const object of objects) created.push(await api.create(object));
+  return created;
+}
+
+export function ignoreNotFound(error: unknown): void {
+  if (error instanceof ApiException && error.code === 404) return;
+  throw error;
+}
+
+/** The HTTP status of a failed API call, or undefined if it did not fail that way. */
+export async function statusOf(call: Promise<unknown>): Promise<number | 'ok'> {
+  try {
+    await call;
+    return 'ok';
+  } catch (error) {
+    if (error instanceof ApiException) return error.code;
+    throw error;
+  }
+}
+
+/**
+ * Polls until `probe` returns a value that `done` accepts; on timeout the error
+ * says what it waited for and the last value seen, so a failing test explains itself.
+ */
+export async function eventually<T>(
+  what: string,
+  probe: () => Promise<T>,
+  done: (value: T) => boolean,
+  timeoutMs = 30_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown = 'nothing yet';
+  for (;;) {
+    try {
+      const value = await probe();
+      if (done(value)) return value;
+      last = value;
+    } catch (error) {
+      last = error instanceof Error ? error.message : error;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${JSON.stringify(last)?.slice(0, 500)}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
