@@ -58,6 +58,8 @@ export interface EnsureBinariesOptions {
   log?: (line: string) => void;
   /** Another copy of test/sandbox/modules (tests use a broken one). */
   modulesDir?: string;
+  /** Default: SANDBOX_CACHE_DIR, else ~/.cache/cka-sandbox. */
+  cacheDir?: string;
 }
 
 export class SandboxBuildError extends Error {
@@ -85,12 +87,13 @@ export async function ensureSandboxBinaries(
   const ldflags = versionLdflags(versions.kubernetes);
   const recipe = JSON.stringify({ goVersion, ldflags, KWOK_STAGE_FILES });
   const key = cacheKey(versions, recipe, modulesDir);
-  const dir = join(cacheRoot(), key);
+  const root = options.cacheDir ?? cacheRoot();
+  const dir = join(root, key);
   const binaries = binariesIn(dir, versions);
 
   if (existsSync(join(dir, 'COMPLETE'))) return binaries;
 
-  await mkdir(cacheRoot(), { recursive: true });
+  await mkdir(root, { recursive: true });
   const release = await acquireLock(`${dir}.lock`, log);
   try {
     if (existsSync(join(dir, 'COMPLETE'))) return binaries;
@@ -99,10 +102,15 @@ export async function ensureSandboxBinaries(
     const staging = `${dir}.partial-${process.pid}`;
     await rm(staging, { recursive: true, force: true });
     await mkdir(staging, { recursive: true });
-    const buildLog = join(cacheRoot(), `${key}.build.log`);
+    const buildLog = join(root, `${key}.build.log`);
     const modules = moduleDirs(modulesDir);
-    await goBuild(modules, staging, ldflags, buildLog);
-    await copyKwokStages(modules.kwok, staging);
+    try {
+      await goBuild(modules, staging, ldflags, buildLog);
+      await copyKwokStages(modules.kwok, staging);
+    } catch (error) {
+      await rm(staging, { recursive: true, force: true });
+      throw error;
+    }
     await writeFile(
       join(staging, 'COMPLETE'),
       JSON.stringify({ versions, goVersion, builtAt: new Date().toISOString() }, null, 2),

@@ -7,6 +7,7 @@ import { Component } from './component.js';
 import { type HttpResult, type TlsClient, freePort, httpGetText, httpsRequest } from './http.js';
 import { nodeManifests } from './nodes.js';
 import { type ClientIdentity, type KeyPairPem, generatePki } from './pki.js';
+import { waitFor } from './wait.js';
 
 export interface SandboxOptions {
   /** Schedulable worker nodes (default 2). */
@@ -285,36 +286,6 @@ function nodeSchedulableReady(node: NodeStatusView): boolean {
   const ready = node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
   const notReadyTaint = node.spec?.taints?.some((t) => t.key.startsWith('node.kubernetes.io/not-ready'));
   return Boolean(ready) && !notReadyTaint;
-}
-
-/**
- * Polls `check` until it returns true. A string result is the latest reason it
- * is not done yet, quoted in the timeout error. Fails at once if one of the
- * watched components exits.
- */
-async function waitFor(
-  what: string,
-  timeoutMs: number,
-  watched: Component[],
-  check: () => Promise<true | string>,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last = 'no answer yet';
-  for (;;) {
-    const dead = watched.find((c) => c.exit !== undefined);
-    if (dead) throw dead.exitedError();
-    try {
-      const result = await check();
-      if (result === true) return;
-      last = result;
-    } catch (error) {
-      last = (error as Error).message;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}; last: ${last}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 150));
-  }
 }
 
 function healthy(res: HttpResult): true | string {
