@@ -1,0 +1,54 @@
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Component, ComponentExitedError } from './component.js';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'component-spec-'));
+});
+
+const sh = (name: string, script: string) => new Component(name, '/bin/sh', ['-c', script], join(dir, `${name}.log`));
+
+describe('Component', () => {
+  it('records how the process ended and its last output lines, in the log file too', async () => {
+    const c = sh('noisy', 'for i in 1 2 3 4 5; do echo out$i; done; echo err-last >&2; exit 3');
+    expect(await c.whenExited()).toBe('exit code 3');
+    expect(c.exit).toBe('exit code 3');
+    expect(c.lastLines(2).split('\n')).toHaveLength(2);
+    expect(c.lastLines()).toContain('out5');
+    expect(c.lastLines()).toContain('err-last');
+    await c.stop();
+    expect(await readFile(c.logPath, 'utf8')).toContain('out1');
+
+    const error = c.exitedError();
+    expect(error).toBeInstanceOf(ComponentExitedError);
+    expect(error.message).toContain('noisy exited (exit code 3)');
+    expect(error.message).toContain('err-last');
+  });
+
+  it('stops a running process with SIGTERM', async () => {
+    const c = sh('sleeper', 'exec sleep 100');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(c.exit).toBeUndefined();
+    await c.stop();
+    expect(c.exit).toBe('signal SIGTERM');
+  });
+
+  it('escalates to SIGKILL when SIGTERM is ignored', async () => {
+    const c = sh('stubborn', "trap '' TERM; echo ready; while :; do sleep 0.05; done");
+    while (!c.lastLines().includes('ready')) await new Promise((resolve) => setTimeout(resolve, 20));
+    const started = Date.now();
+    await c.stop(300);
+    expect(c.exit).toBe('signal SIGKILL');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+  });
+
+  it('reports a binary that cannot be started', async () => {
+    const c = new Component('missing', join(dir, 'no-such-binary'), [], join(dir, 'missing.log'));
+    // setpriv execs the binary; a missing one ends it with 127, as a shell would.
+    expect(await c.whenExited()).toBe('exit code 127');
+    expect(c.lastLines()).toContain('No such file or directory');
+    await c.stop();
+  });
+});
