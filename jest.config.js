@@ -17,6 +17,7 @@ const common = {
 
 /** @type {import('jest').Config} */
 export default {
+  reporters: ['default', '<rootDir>/test/support/summary-reporter.mjs'],
   projects: [
     {
       ...common,

@@ -1,6 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
 import { createWriteStream, existsSync } from 'node:fs';
-import { cp, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { tailOf } from './log-tail.js';
@@ -50,7 +50,7 @@ const CONTROL_PLANE_PACKAGES: Record<string, string> = {
   kubectl: 'k8s.io/kubernetes/cmd/kubectl',
 };
 
-/** Bounded: a cold build takes 10–20 minutes on two cores. */
+/** Bounded: a cold build takes about 6 minutes on two cores, downloads included. */
 const BUILD_TIMEOUT_MS = 60 * 60 * 1000;
 const LOCK_WAIT_MS = BUILD_TIMEOUT_MS;
 
@@ -91,13 +91,16 @@ export async function ensureSandboxBinaries(
   const dir = join(root, key);
   const binaries = binariesIn(dir, versions);
 
-  if (existsSync(join(dir, 'COMPLETE'))) return binaries;
+  if (existsSync(join(dir, 'COMPLETE'))) {
+    await markUsed(dir);
+    return binaries;
+  }
 
   await mkdir(root, { recursive: true });
   const release = await acquireLock(`${dir}.lock`, log);
   try {
     if (existsSync(join(dir, 'COMPLETE'))) return binaries;
-    log(`building sandbox binaries (${key}); a cold build takes 10-20 minutes`);
+    log(`building sandbox binaries (${key}); a cold build takes about 6 minutes on two cores`);
     const started = Date.now();
     const staging = `${dir}.partial-${process.pid}`;
     await rm(staging, { recursive: true, force: true });
@@ -118,9 +121,34 @@ export async function ensureSandboxBinaries(
     await rm(dir, { recursive: true, force: true });
     await rename(staging, dir);
     log(`sandbox binaries built in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    await pruneUnused(root, dir, log);
     return binaries;
   } finally {
     await release();
+  }
+}
+
+/** Entries nobody has started for this long are removed after the next build. */
+const PRUNE_AFTER_MS = 14 * 24 * 60 * 60 * 1000;
+
+async function markUsed(dir: string): Promise<void> {
+  const now = new Date();
+  await utimes(join(dir, 'COMPLETE'), now, now).catch(() => {});
+}
+
+/**
+ * Each entry is about 400 MB, and a version bump leaves the old one behind;
+ * entries unused for two weeks go (another checkout may still use a recent one).
+ */
+async function pruneUnused(root: string, keep: string, log: (line: string) => void): Promise<void> {
+  for (const entry of await readdir(root)) {
+    const path = join(root, entry);
+    if (path === keep) continue;
+    const used = await stat(join(path, 'COMPLETE')).catch(() => undefined);
+    if (used && Date.now() - used.mtimeMs > PRUNE_AFTER_MS) {
+      log(`removing sandbox binaries unused since ${used.mtime.toISOString()}: ${entry}`);
+      await rm(path, { recursive: true, force: true });
+    }
   }
 }
 
@@ -196,7 +224,10 @@ async function goBuild(
     // `go build -o dir/` names each program after its import path's last
     // element, with a major-version suffix dropped (etcd's becomes "server").
     for (const [name, pkg] of Object.entries(CONTROL_PLANE_PACKAGES)) {
-      const built = pkg.split('/').filter((part) => !/^v\d+$/.test(part)).pop()!;
+      const built = pkg
+        .split('/')
+        .filter((part) => !/^v\d+$/.test(part))
+        .pop()!;
       await rename(join(cpDir, built), join(outDir, name));
     }
     await rm(cpDir, { recursive: true });
@@ -227,7 +258,10 @@ async function copyKwokStages(kwokModule: string, outDir: string): Promise<void>
   const docs = await Promise.all(
     KWOK_STAGE_FILES.map((file) => readFile(join(moduleDir, file), 'utf8')),
   );
-  await writeFile(join(outDir, 'kwok-stages.yaml'), docs.map((d) => d.trim()).join('\n---\n') + '\n');
+  await writeFile(
+    join(outDir, 'kwok-stages.yaml'),
+    docs.map((d) => d.trim()).join('\n---\n') + '\n',
+  );
 }
 
 /**
@@ -249,7 +283,10 @@ async function acquireLock(
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
     const owner = Number(await readFile(join(lockDir, 'pid'), 'utf8').catch(() => '0'));
-    if (owner && !processAlive(owner)) {
+    // No pid yet: the owner is between mkdir and writeFile, or died there.
+    const ownerless =
+      !owner && Date.now() - ((await stat(lockDir).catch(() => undefined))?.mtimeMs ?? 0) > 30_000;
+    if ((owner && !processAlive(owner)) || ownerless) {
       await rm(lockDir, { recursive: true, force: true });
       continue;
     }

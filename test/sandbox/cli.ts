@@ -37,7 +37,9 @@ function extraArgs(raw: string[]): Partial<Record<ComponentName, string[]>> {
     const at = item.indexOf('=');
     const name = item.slice(0, at) as ComponentName;
     if (at < 0 || !COMPONENT_NAMES.includes(name)) {
-      log(`--arg must look like <component>=<flag> with component one of ${COMPONENT_NAMES.join(', ')}, got "${item}"`);
+      log(
+        `--arg must look like <component>=<flag> with component one of ${COMPONENT_NAMES.join(', ')}, got "${item}"`,
+      );
       process.exit(2);
     }
     (result[name] ??= []).push(item.slice(at + 1));
@@ -81,7 +83,9 @@ async function main(): Promise<void> {
     log,
   });
   if (stopping) return;
-  log(`server ${sandbox.server}; nodes: ${sandbox.nodeNames.join(', ')}; logs in ${sandbox.runDir}`);
+  log(
+    `server ${sandbox.server}; nodes: ${sandbox.nodeNames.join(', ')}; logs in ${sandbox.runDir}`,
+  );
   log(`kubectl: ${sandbox.binaries.kubectl}`);
   process.stdout.write(`KUBECONFIG=${sandbox.kubeconfigPath}\n`);
 

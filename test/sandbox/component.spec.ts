@@ -8,7 +8,8 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'component-spec-'));
 });
 
-const sh = (name: string, script: string) => new Component(name, '/bin/sh', ['-c', script], join(dir, `${name}.log`));
+const sh = (name: string, script: string) =>
+  new Component(name, '/bin/sh', ['-c', script], join(dir, `${name}.log`));
 
 describe('Component', () => {
   it('records how the process ended and its last output lines, in the log file too', async () => {
@@ -37,7 +38,8 @@ describe('Component', () => {
 
   it('escalates to SIGKILL when SIGTERM is ignored', async () => {
     const c = sh('stubborn', "trap '' TERM; echo ready; while :; do sleep 0.05; done");
-    while (!c.lastLines().includes('ready')) await new Promise((resolve) => setTimeout(resolve, 20));
+    while (!c.lastLines().includes('ready'))
+      await new Promise((resolve) => setTimeout(resolve, 20));
     const started = Date.now();
     await c.stop(300);
     expect(c.exit).toBe('signal SIGKILL');

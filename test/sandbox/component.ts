@@ -84,7 +84,12 @@ export class Component {
   }
 
   exitedError(): ComponentExitedError {
-    return new ComponentExitedError(this.name, this.exit ?? 'unknown', this.lastLines(), this.logPath);
+    return new ComponentExitedError(
+      this.name,
+      this.exit ?? 'unknown',
+      this.lastLines(),
+      this.logPath,
+    );
   }
 
   /** SIGTERM, then SIGKILL if the process outlives the grace period. */

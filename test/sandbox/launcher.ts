@@ -74,7 +74,9 @@ const IDENTITIES: Record<string, ClientIdentity> = {
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const log = options.log ?? (() => {});
   if (!existsSync('/usr/bin/setpriv')) {
-    throw new Error('setpriv (Debian package util-linux) is required to tie components to the launcher');
+    throw new Error(
+      'setpriv (Debian package util-linux) is required to tie components to the launcher',
+    );
   }
   const binaries = await ensureSandboxBinaries({ log });
   await sweepStaleRuns();
@@ -91,9 +93,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     // Reverse dependency order: clients first, then the apiserver, etcd last.
     const byName = (name: string) => components.filter((c) => c.name === name);
     await Promise.all(
-      components
-        .filter((c) => !['kube-apiserver', 'etcd'].includes(c.name))
-        .map((c) => c.stop()),
+      components.filter((c) => !['kube-apiserver', 'etcd'].includes(c.name)).map((c) => c.stop()),
     );
     for (const c of byName('kube-apiserver')) await c.stop();
     for (const c of byName('etcd')) await c.stop();
@@ -167,9 +167,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const kubeconfigs: Record<string, string> = {};
     for (const name of Object.keys(IDENTITIES)) {
       kubeconfigs[name] = join(runDir, `${name}.kubeconfig`);
-      await writeFile(kubeconfigs[name], kubeconfig(server, pki.ca.cert, IDENTITIES[name].user, pki.clients[name]), {
-        mode: 0o600,
-      });
+      await writeFile(
+        kubeconfigs[name],
+        kubeconfig(server, pki.ca.cert, IDENTITIES[name].user, pki.clients[name]),
+        {
+          mode: 0o600,
+        },
+      );
     }
 
     const controllerManager = start('kube-controller-manager', binaries.kubeControllerManager, [
@@ -219,7 +223,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 
     await Promise.all([
       waitFor('kube-controller-manager /healthz', WAIT.components, all, async () =>
-        healthy(await httpsRequest(`https://127.0.0.1:${ports.controllerManager}/healthz`, 'insecure')),
+        healthy(
+          await httpsRequest(`https://127.0.0.1:${ports.controllerManager}/healthz`, 'insecure'),
+        ),
       ),
       waitFor('kube-scheduler /healthz', WAIT.components, all, async () =>
         healthy(await httpsRequest(`https://127.0.0.1:${ports.scheduler}/healthz`, 'insecure')),
@@ -242,8 +248,17 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       },
     );
     // Pods cannot be created in a namespace until its default ServiceAccount exists.
-    await waitFor('the default ServiceAccount in namespace default', WAIT.components, all, async () =>
-      healthy(await httpsRequest(`${server}/api/v1/namespaces/default/serviceaccounts/default`, adminTls)),
+    await waitFor(
+      'the default ServiceAccount in namespace default',
+      WAIT.components,
+      all,
+      async () =>
+        healthy(
+          await httpsRequest(
+            `${server}/api/v1/namespaces/default/serviceaccounts/default`,
+            adminTls,
+          ),
+        ),
     );
     log(`sandbox ready (${ms(started)})`);
 
@@ -284,7 +299,9 @@ interface NodeStatusView {
 
 function nodeSchedulableReady(node: NodeStatusView): boolean {
   const ready = node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
-  const notReadyTaint = node.spec?.taints?.some((t) => t.key.startsWith('node.kubernetes.io/not-ready'));
+  const notReadyTaint = node.spec?.taints?.some((t) =>
+    t.key.startsWith('node.kubernetes.io/not-ready'),
+  );
   return Boolean(ready) && !notReadyTaint;
 }
 
@@ -324,7 +341,9 @@ function kubeconfig(server: string, caPem: string, user: string, credential: Key
     {
       apiVersion: 'v1',
       kind: 'Config',
-      clusters: [{ name: 'sandbox', cluster: { server, 'certificate-authority-data': b64(caPem) } }],
+      clusters: [
+        { name: 'sandbox', cluster: { server, 'certificate-authority-data': b64(caPem) } },
+      ],
       users: [
         {
           name: user,

@@ -34,10 +34,18 @@ describe('nodeManifests', () => {
   it('gives every node its own name, InternalIP and pod CIDR', () => {
     const nodes = layout(3, 40);
     const ips = nodes.map((n) => n.status.addresses.find((a) => a.type === 'InternalIP')!.address);
-    for (const values of [nodes.map((n) => n.metadata.name), ips, nodes.map((n) => n.spec.podCIDR)]) {
+    for (const values of [
+      nodes.map((n) => n.metadata.name),
+      ips,
+      nodes.map((n) => n.spec.podCIDR),
+    ]) {
       expect(new Set(values).size).toBe(nodes.length);
     }
-    expect(nodes.slice(0, 3).map((n) => n.metadata.name)).toEqual(['controlplane1', 'controlplane2', 'controlplane3']);
+    expect(nodes.slice(0, 3).map((n) => n.metadata.name)).toEqual([
+      'controlplane1',
+      'controlplane2',
+      'controlplane3',
+    ]);
     expect(nodes.at(-1)!.metadata.name).toBe('node40');
   });
 });

@@ -18,11 +18,21 @@ export function nodeManifests(layout: NodeLayout, kubernetesVersion: string): ob
     layout.controlPlanes === 1
       ? ['controlplane']
       : Array.from({ length: layout.controlPlanes }, (_, i) => `controlplane${i + 1}`);
-  const workerNames = Array.from({ length: layout.workers }, (_, i) => `node${String(i + 1).padStart(2, '0')}`);
+  const workerNames = Array.from(
+    { length: layout.workers },
+    (_, i) => `node${String(i + 1).padStart(2, '0')}`,
+  );
   return [
-    ...controlPlaneNames.map((name, index) => fakeNode({ name, index, controlPlane: true, kubernetesVersion })),
+    ...controlPlaneNames.map((name, index) =>
+      fakeNode({ name, index, controlPlane: true, kubernetesVersion }),
+    ),
     ...workerNames.map((name, i) =>
-      fakeNode({ name, index: controlPlaneNames.length + i, controlPlane: false, kubernetesVersion }),
+      fakeNode({
+        name,
+        index: controlPlaneNames.length + i,
+        controlPlane: false,
+        kubernetesVersion,
+      }),
     ),
   ];
 }
@@ -40,7 +50,12 @@ export interface FakeNodeSpec {
 /** One Node object that kwok will play the kubelet for. */
 export function fakeNode(spec: FakeNodeSpec): object {
   const { name, index, controlPlane, kubernetesVersion } = spec;
-  const capacity = { cpu: '4', memory: '8148872Ki', pods: '110', 'ephemeral-storage': '61202244Ki' };
+  const capacity = {
+    cpu: '4',
+    memory: '8148872Ki',
+    pods: '110',
+    'ephemeral-storage': '61202244Ki',
+  };
   return {
     apiVersion: 'v1',
     kind: 'Node',
@@ -54,7 +69,10 @@ export function fakeNode(spec: FakeNodeSpec): object {
         'beta.kubernetes.io/os': 'linux',
         'beta.kubernetes.io/arch': 'amd64',
         ...(controlPlane
-          ? { [CONTROL_PLANE_ROLE]: '', 'node.kubernetes.io/exclude-from-external-load-balancers': '' }
+          ? {
+              [CONTROL_PLANE_ROLE]: '',
+              'node.kubernetes.io/exclude-from-external-load-balancers': '',
+            }
           : {}),
         ...spec.labels,
       },
@@ -72,7 +90,10 @@ export function fakeNode(spec: FakeNodeSpec): object {
       // kubelet reserves a little memory for the system, as on a real node.
       allocatable: { ...capacity, memory: '8046472Ki', 'ephemeral-storage': '56403987978' },
       addresses: [
-        { type: 'InternalIP', address: `172.30.${Math.floor((index + 2) / 256)}.${(index + 2) % 256}` },
+        {
+          type: 'InternalIP',
+          address: `172.30.${Math.floor((index + 2) / 256)}.${(index + 2) % 256}`,
+        },
         { type: 'Hostname', address: name },
       ],
       nodeInfo: {

@@ -28,14 +28,20 @@ describe('generatePki', () => {
     expect(serving.checkIP('127.0.0.1')).toBe('127.0.0.1');
     expect(serving.checkIP('10.96.0.1')).toBe('10.96.0.1');
     expect(serving.checkHost('localhost')).toBe('localhost');
-    expect(serving.checkHost('kubernetes.default.svc.cluster.local')).toBe('kubernetes.default.svc.cluster.local');
+    expect(serving.checkHost('kubernetes.default.svc.cluster.local')).toBe(
+      'kubernetes.default.svc.cluster.local',
+    );
     expect(serving.checkHost('example.com')).toBeUndefined();
     expect(serving.keyUsage).toContain('1.3.6.1.5.5.7.3.1');
   });
 
   it('puts the user in CN and the groups in O, escaping DN specials', () => {
-    expect(new X509Certificate(pki.clients.admin.cert).subject).toBe('CN=kubernetes-admin\nO=system:masters');
-    expect(new X509Certificate(pki.clients.scheduler.cert).subject).toBe('CN=system:kube-scheduler');
+    expect(new X509Certificate(pki.clients.admin.cert).subject).toBe(
+      'CN=kubernetes-admin\nO=system:masters',
+    );
+    expect(new X509Certificate(pki.clients.scheduler.cert).subject).toBe(
+      'CN=system:kube-scheduler',
+    );
     const odd = new X509Certificate(pki.clients.odd.cert);
     expect(odd.subject).toContain('O=g1');
     expect(odd.subject).toContain('O=g2');
@@ -47,16 +53,29 @@ describe('generatePki', () => {
     const data = Buffer.from('token payload');
     for (const pair of [pki.ca, pki.apiserver, pki.clients.admin]) {
       const signature = sign('sha256', data, createPrivateKey(pair.key));
-      expect(verify('sha256', data, new X509Certificate(pair.cert).publicKey, signature)).toBe(true);
+      expect(verify('sha256', data, new X509Certificate(pair.cert).publicKey, signature)).toBe(
+        true,
+      );
     }
     const saSignature = sign('sha256', data, createPrivateKey(pki.serviceAccount.privateKey));
-    expect(verify('sha256', data, createPublicKey(pki.serviceAccount.publicKey), saSignature)).toBe(true);
-    expect(verify('sha256', Buffer.from('tampered'), createPublicKey(pki.serviceAccount.publicKey), saSignature)).toBe(false);
+    expect(verify('sha256', data, createPublicKey(pki.serviceAccount.publicKey), saSignature)).toBe(
+      true,
+    );
+    expect(
+      verify(
+        'sha256',
+        Buffer.from('tampered'),
+        createPublicKey(pki.serviceAccount.publicKey),
+        saSignature,
+      ),
+    ).toBe(false);
   });
 
   it('generates distinct keys and serials on every run', async () => {
     const again = await generatePki({ admin: { user: 'kubernetes-admin' } });
     expect(again.ca.key).not.toBe(pki.ca.key);
-    expect(new X509Certificate(again.ca.cert).serialNumber).not.toBe(new X509Certificate(pki.ca.cert).serialNumber);
+    expect(new X509Certificate(again.ca.cert).serialNumber).not.toBe(
+      new X509Certificate(pki.ca.cert).serialNumber,
+    );
   });
 });

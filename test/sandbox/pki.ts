@@ -51,7 +51,9 @@ export async function generatePki(clients: Record<string, ClientIdentity>): Prom
     extensions: [
       new x509.BasicConstraintsExtension(true, undefined, true),
       new x509.KeyUsagesExtension(
-        x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature,
+        x509.KeyUsageFlags.keyCertSign |
+          x509.KeyUsageFlags.cRLSign |
+          x509.KeyUsageFlags.digitalSignature,
         true,
       ),
       await x509.SubjectKeyIdentifierExtension.create(caKeys.publicKey),
@@ -128,7 +130,10 @@ async function privateKeyPem(key: CryptoKey): Promise<string> {
 }
 
 function pem(label: string, der: ArrayBuffer): string {
-  const body = Buffer.from(der).toString('base64').replace(/(.{64})/g, '$1\n').trimEnd();
+  const body = Buffer.from(der)
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n')
+    .trimEnd();
   return `-----BEGIN ${label}-----\n${body}\n-----END ${label}-----\n`;
 }
 

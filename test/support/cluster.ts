@@ -13,7 +13,8 @@ const run = promisify(execFile);
 
 function requiredEnv(name: string): string {
   const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run this suite through the integration Jest project`);
+  if (!value)
+    throw new Error(`${name} is not set: run this suite through the integration Jest project`);
   return value;
 }
 
@@ -59,10 +60,7 @@ export async function createTestNamespace(prefix: string): Promise<string> {
 }
 
 export async function deleteNamespace(name: string): Promise<void> {
-  await adminKubeConfig()
-    .makeApiClient(CoreV1Api)
-    .deleteNamespace({ name })
-    .catch(ignoreNotFound);
+  await adminKubeConfig().makeApiClient(CoreV1Api).deleteNamespace({ name }).catch(ignoreNotFound);
 }
 
 /** Creates arbitrary manifests in order (the objects API picks the right endpoint). */
@@ -112,7 +110,9 @@ export async function eventually<T>(
       last = error instanceof Error ? error.message : error;
     }
     if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${JSON.stringify(last)?.slice(0, 500)}`);
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}; last: ${JSON.stringify(last)?.slice(0, 500)}`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
   }

@@ -37,14 +37,20 @@ it('a ValidatingAdmissionPolicy with its binding rejects a violating object and 
         failurePolicy: 'Fail',
         matchConstraints: {
           resourceRules: [
-            { apiGroups: ['rbac.authorization.k8s.io'], apiVersions: ['v1'], operations: ['CREATE', 'UPDATE'], resources: ['clusterroles'] },
+            {
+              apiGroups: ['rbac.authorization.k8s.io'],
+              apiVersions: ['v1'],
+              operations: ['CREATE', 'UPDATE'],
+              resources: ['clusterroles'],
+            },
           ],
         },
         variables: [{ name: 'prefix', expression: `'${prefix}'` }],
         validations: [
           {
             expression: 'object.metadata.name.startsWith(variables.prefix)',
-            messageExpression: "'name must start with ' + variables.prefix + ', got ' + object.metadata.name",
+            messageExpression:
+              "'name must start with ' + variables.prefix + ', got ' + object.metadata.name",
             reason: 'Forbidden',
           },
         ],
@@ -77,7 +83,9 @@ it('a ValidatingAdmissionPolicy with its binding rejects a violating object and 
   expect(rejected.status).toBe(403);
 
   let message = '';
-  await clusterRole(`unfenced-${id}`).catch((error: { body?: string }) => (message = String(error.body)));
+  await clusterRole(`unfenced-${id}`).catch(
+    (error: { body?: string }) => (message = String(error.body)),
+  );
   expect(message).toContain(`name must start with ${prefix}, got unfenced-${id}`);
 
   const allowed = `${prefix}reader`;

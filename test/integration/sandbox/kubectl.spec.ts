@@ -14,7 +14,10 @@ jest.setTimeout(60_000);
 describe('the built kubectl with the admin kubeconfig', () => {
   it('reports matching client and server versions from the go.mod', async () => {
     const { stdout } = await kubectl(['version', '-o', 'json']);
-    const version = JSON.parse(stdout) as { clientVersion: { gitVersion: string }; serverVersion: { gitVersion: string } };
+    const version = JSON.parse(stdout) as {
+      clientVersion: { gitVersion: string };
+      serverVersion: { gitVersion: string };
+    };
     const expected = readVersions().kubernetes;
     expect(version.clientVersion.gitVersion).toBe(expected);
     expect(version.serverVersion.gitVersion).toBe(expected);
@@ -22,7 +25,10 @@ describe('the built kubectl with the admin kubeconfig', () => {
 
   it('runs get nodes', async () => {
     const { stdout } = await kubectl(['get', 'nodes', '--no-headers', '-l', '!cka-test/pool']);
-    const rows = stdout.trim().split('\n').map((line) => line.split(/\s+/));
+    const rows = stdout
+      .trim()
+      .split('\n')
+      .map((line) => line.split(/\s+/));
     expect(rows.map(([name, status, roles]) => [name, status, roles])).toEqual([
       ['controlplane', 'Ready', 'control-plane'],
       ['node01', 'Ready', '<none>'],
@@ -31,8 +37,18 @@ describe('the built kubectl with the admin kubeconfig', () => {
   });
 
   it('runs auth can-i, for the admin and impersonating a ServiceAccount', async () => {
-    expect((await kubectl(['auth', 'can-i', '*', '*', '--all-namespaces'])).stdout.trim()).toBe('yes');
-    const denied = kubectl(['auth', 'can-i', 'create', 'deployments', '-n', 'default', '--as=system:serviceaccount:default:default']);
+    expect((await kubectl(['auth', 'can-i', '*', '*', '--all-namespaces'])).stdout.trim()).toBe(
+      'yes',
+    );
+    const denied = kubectl([
+      'auth',
+      'can-i',
+      'create',
+      'deployments',
+      '-n',
+      'default',
+      '--as=system:serviceaccount:default:default',
+    ]);
     // kubectl exits 1 and prints "no" when the answer is no.
     await expect(denied).rejects.toMatchObject({ code: 1, stdout: 'no\n' });
   });
@@ -46,8 +62,15 @@ describe('certificate signing requests', () => {
   it('kubectl certificate approve gets a client certificate signed that authenticates the user', async () => {
     x509.cryptoProvider.set(webcrypto as unknown as Crypto);
     const algorithm = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
-    const keys = (await webcrypto.subtle.generateKey(algorithm, true, ['sign', 'verify'])) as CryptoKeyPair;
-    const csr = await x509.Pkcs10CertificateRequestGenerator.create({ name: `CN=${name}, O=developers`, keys, signingAlgorithm: algorithm });
+    const keys = (await webcrypto.subtle.generateKey(algorithm, true, [
+      'sign',
+      'verify',
+    ])) as CryptoKeyPair;
+    const csr = await x509.Pkcs10CertificateRequestGenerator.create({
+      name: `CN=${name}, O=developers`,
+      keys,
+      signingAlgorithm: algorithm,
+    });
     await certificates.createCertificateSigningRequest({
       body: {
         metadata: { name },
@@ -73,11 +96,19 @@ describe('certificate signing requests', () => {
     const kc = new KubeConfig();
     kc.loadFromOptions({
       clusters: [cluster],
-      users: [{ name, certData: signed.status!.certificate, keyData: Buffer.from(keyPem).toString('base64') }],
+      users: [
+        {
+          name,
+          certData: signed.status!.certificate,
+          keyData: Buffer.from(keyPem).toString('base64'),
+        },
+      ],
       contexts: [{ name, cluster: cluster.name, user: name }],
       currentContext: name,
     });
-    const review = await kc.makeApiClient(AuthenticationV1Api).createSelfSubjectReview({ body: {} });
+    const review = await kc
+      .makeApiClient(AuthenticationV1Api)
+      .createSelfSubjectReview({ body: {} });
     expect(review.status?.userInfo?.username).toBe(name);
     expect(review.status?.userInfo?.groups).toContain('developers');
 

@@ -32,7 +32,12 @@ function componentPids(launcherPid: number): number[] {
 }
 
 async function allGone(pids: number[], what: string): Promise<void> {
-  await eventually(what, async () => alive(pids), (left) => left.length === 0, 10_000);
+  await eventually(
+    what,
+    async () => alive(pids),
+    (left) => left.length === 0,
+    10_000,
+  );
 }
 
 describe('two sandboxes side by side', () => {
@@ -42,7 +47,9 @@ describe('two sandboxes side by side', () => {
       expect(second.server).not.toBe(adminKubeConfig().getCurrentCluster()!.server);
       const kc = new KubeConfig();
       kc.loadFromFile(second.kubeconfigPath);
-      const nodes = (await kc.makeApiClient(CoreV1Api).listNode()).items.map((n) => n.metadata!.name).sort();
+      const nodes = (await kc.makeApiClient(CoreV1Api).listNode()).items
+        .map((n) => n.metadata!.name)
+        .sort();
       expect(nodes).toEqual(['controlplane', 'node01']);
     } finally {
       await second.stop();
@@ -121,7 +128,11 @@ describe('faults while starting', () => {
   });
 
   it('the CLI rejects a malformed --arg before starting anything', async () => {
-    const result = await runToExit(process.execPath, ['--import', 'tsx', CLI, '--arg', 'kubelet=--x'], 30_000);
+    const result = await runToExit(
+      process.execPath,
+      ['--import', 'tsx', CLI, '--arg', 'kubelet=--x'],
+      30_000,
+    );
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('--arg must look like <component>=<flag>');
   });
@@ -133,13 +144,17 @@ describe('faults while starting', () => {
       await cp(MODULES_DIR, modulesDir, { recursive: true });
       // Drop the checksums of the kubernetes module: go refuses to build (-mod=readonly).
       const goSum = join(modulesDir, 'control-plane', 'go.sum');
-      const kept = (await readFile(goSum, 'utf8')).split('\n').filter((line) => !line.startsWith('k8s.io/kubernetes '));
+      const kept = (await readFile(goSum, 'utf8'))
+        .split('\n')
+        .filter((line) => !line.startsWith('k8s.io/kubernetes '));
       await writeFile(goSum, kept.join('\n'));
 
       const cacheDir = join(scratch, 'cache');
       const error = await ensureSandboxBinaries({ modulesDir, cacheDir }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(SandboxBuildError);
-      expect((error as SandboxBuildError).logTail).toMatch(/missing go\.sum entry|verifying module|checksum/i);
+      expect((error as SandboxBuildError).logTail).toMatch(
+        /missing go\.sum entry|verifying module|checksum/i,
+      );
       expect((error as Error).message).toContain('sandbox build failed');
       // Nothing was published under the cache key, no half-built staging dir or
       // lock is left; only the build log remains.

@@ -27,7 +27,10 @@ const user = () => `system:serviceaccount:${ns}:reader`;
 beforeAll(async () => {
   ns = await createTestNamespace('rbac');
   otherNs = await createTestNamespace('rbac-other');
-  await core.createNamespacedServiceAccount({ namespace: ns, body: { metadata: { name: 'reader' } } });
+  await core.createNamespacedServiceAccount({
+    namespace: ns,
+    body: { metadata: { name: 'reader' } },
+  });
   await rbac.createNamespacedRole({
     namespace: ns,
     body: {
@@ -82,7 +85,9 @@ describe('TokenRequest', () => {
     });
     expect(request.status?.token).toBeTruthy();
     token = request.status!.token!;
-    expect(new Date(request.status!.expirationTimestamp!).getTime()).toBeGreaterThan(Date.now() + 500_000);
+    expect(new Date(request.status!.expirationTimestamp!).getTime()).toBeGreaterThan(
+      Date.now() + 500_000,
+    );
   });
 
   it('issues a token that authenticates as the ServiceAccount (SelfSubjectReview)', async () => {
@@ -102,7 +107,12 @@ describe('TokenRequest', () => {
     expect(await statusOf(asReader.listNamespacedPod({ namespace: otherNs }))).toBe(403);
     expect(await statusOf(asReader.listNamespacedSecret({ namespace: 'kube-system' }))).toBe(403);
     expect(
-      await statusOf(asReader.createNamespacedPod({ namespace: ns, body: { metadata: { name: 'x' }, spec: { containers: [{ name: 'x', image: 'x' }] } } })),
+      await statusOf(
+        asReader.createNamespacedPod({
+          namespace: ns,
+          body: { metadata: { name: 'x' }, spec: { containers: [{ name: 'x', image: 'x' }] } },
+        }),
+      ),
     ).toBe(403);
   });
 

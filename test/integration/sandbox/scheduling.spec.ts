@@ -1,7 +1,13 @@
 import { jest } from '@jest/globals';
 import { AppsV1Api, CoreV1Api, type V1Node, type V1Toleration } from '@kubernetes/client-node';
 import { fakeNode } from '../../sandbox/nodes.js';
-import { adminKubeConfig, createTestNamespace, deleteNamespace, eventually, ignoreNotFound } from '../../support/cluster.js';
+import {
+  adminKubeConfig,
+  createTestNamespace,
+  deleteNamespace,
+  eventually,
+  ignoreNotFound,
+} from '../../support/cluster.js';
 
 jest.setTimeout(60_000);
 
@@ -15,7 +21,12 @@ const apps = kc.makeApiClient(AppsV1Api);
 const pool = Math.random().toString(36).slice(2, 8);
 const nodeA = `pool-${pool}-a`;
 const nodeB = `pool-${pool}-b`;
-const fence: V1Toleration = { key: 'cka-test/pool', operator: 'Equal', value: pool, effect: 'NoSchedule' };
+const fence: V1Toleration = {
+  key: 'cka-test/pool',
+  operator: 'Equal',
+  value: pool,
+  effect: 'NoSchedule',
+};
 let ns: string;
 
 beforeAll(async () => {
@@ -73,7 +84,8 @@ async function deployToPool(name: string, replicas: number): Promise<string[]> {
   const pods = await eventually(
     `${replicas} pods of ${name} to be scheduled and Running`,
     () => core.listNamespacedPod({ namespace: ns, labelSelector: `app=${name}` }),
-    (list) => list.items.length === replicas && list.items.every((p) => p.status?.phase === 'Running'),
+    (list) =>
+      list.items.length === replicas && list.items.every((p) => p.status?.phase === 'Running'),
   );
   return pods.items.map((p) => p.spec!.nodeName!);
 }
@@ -113,7 +125,10 @@ it('a pod that can only go to a cordoned node stays Pending as Unschedulable', a
   const pod = await eventually(
     'the scheduler to report pod pinned as unschedulable',
     () => core.readNamespacedPod({ name: 'pinned', namespace: ns }),
-    (p) => (p.status?.conditions ?? []).some((c) => c.type === 'PodScheduled' && c.reason === 'Unschedulable'),
+    (p) =>
+      (p.status?.conditions ?? []).some(
+        (c) => c.type === 'PodScheduled' && c.reason === 'Unschedulable',
+      ),
   );
   expect(pod.status?.phase).toBe('Pending');
   expect(pod.spec?.nodeName).toBeUndefined();
@@ -121,7 +136,9 @@ it('a pod that can only go to a cordoned node stays Pending as Unschedulable', a
 
 it('a node with a NoSchedule taint receives no new pods that do not tolerate it', async () => {
   await setNode(nodeA, (n) => (n.spec!.unschedulable = false));
-  await setNode(nodeB, (n) => n.spec!.taints!.push({ key: 'maintenance', value: 'true', effect: 'NoSchedule' }));
+  await setNode(nodeB, (n) =>
+    n.spec!.taints!.push({ key: 'maintenance', value: 'true', effect: 'NoSchedule' }),
+  );
   const placed = await deployToPool('after-taint', 3);
   expect(placed).toEqual([nodeA, nodeA, nodeA]);
 });

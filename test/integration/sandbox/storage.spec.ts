@@ -1,6 +1,12 @@
 import { jest } from '@jest/globals';
 import { CoreV1Api } from '@kubernetes/client-node';
-import { adminKubeConfig, createTestNamespace, deleteNamespace, eventually, ignoreNotFound } from '../../support/cluster.js';
+import {
+  adminKubeConfig,
+  createTestNamespace,
+  deleteNamespace,
+  eventually,
+  ignoreNotFound,
+} from '../../support/cluster.js';
 
 jest.setTimeout(60_000);
 
@@ -16,7 +22,8 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await deleteNamespace(ns);
-  for (const name of [pvSmall, pvMatch]) await core.deletePersistentVolume({ name }).catch(ignoreNotFound);
+  for (const name of [pvSmall, pvMatch])
+    await core.deletePersistentVolume({ name }).catch(ignoreNotFound);
 });
 
 const pv = (name: string, storage: string, accessModes: string[]) => ({
@@ -32,7 +39,9 @@ const pv = (name: string, storage: string, accessModes: string[]) => ({
 
 it('a PVC binds to the static PV that matches its class, size and access mode', async () => {
   await core.createPersistentVolume({ body: pv(pvSmall, '100Mi', ['ReadWriteOnce']) });
-  await core.createPersistentVolume({ body: pv(pvMatch, '2Gi', ['ReadWriteOnce', 'ReadOnlyMany']) });
+  await core.createPersistentVolume({
+    body: pv(pvMatch, '2Gi', ['ReadWriteOnce', 'ReadOnlyMany']),
+  });
   await core.createNamespacedPersistentVolumeClaim({
     namespace: ns,
     body: {
@@ -68,7 +77,11 @@ it('a PVC with no matching PV stays Pending', async () => {
     namespace: ns,
     body: {
       metadata: { name: 'too-big' },
-      spec: { accessModes: ['ReadWriteMany'], storageClassName: `manual-${suffix}`, resources: { requests: { storage: '50Gi' } } },
+      spec: {
+        accessModes: ['ReadWriteMany'],
+        storageClassName: `manual-${suffix}`,
+        resources: { requests: { storage: '50Gi' } },
+      },
     },
   });
   // Give the PV controller several sync periods to (wrongly) bind it.

@@ -1,5 +1,11 @@
 import { jest } from '@jest/globals';
-import { AppsV1Api, BatchV1Api, CoreV1Api, DiscoveryV1Api, type V1PodSpec } from '@kubernetes/client-node';
+import {
+  AppsV1Api,
+  BatchV1Api,
+  CoreV1Api,
+  DiscoveryV1Api,
+  type V1PodSpec,
+} from '@kubernetes/client-node';
 import {
   adminKubeConfig,
   createObjects,
@@ -29,7 +35,9 @@ beforeAll(async () => {
   const nodes = (await core.listNode()).items;
   const isControlPlane = (labels?: Record<string, string>) =>
     labels !== undefined && 'node-role.kubernetes.io/control-plane' in labels;
-  controlPlanes = nodes.filter((n) => isControlPlane(n.metadata?.labels)).map((n) => n.metadata!.name!);
+  controlPlanes = nodes
+    .filter((n) => isControlPlane(n.metadata?.labels))
+    .map((n) => n.metadata!.name!);
   workers = nodes.filter((n) => !isControlPlane(n.metadata?.labels)).map((n) => n.metadata!.name!);
 });
 afterAll(() => deleteNamespace(ns));
@@ -41,7 +49,10 @@ describe('the default sandbox', () => {
     const controlPlane = await core.readNode({ name: 'controlplane' });
     expect(controlPlane.spec?.taints).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' }),
+        expect.objectContaining({
+          key: 'node-role.kubernetes.io/control-plane',
+          effect: 'NoSchedule',
+        }),
       ]),
     );
     const worker = await core.readNode({ name: 'node01' });
@@ -62,12 +73,19 @@ describe('Deployment and Service', () => {
       namespace: ns,
       body: {
         metadata: { name: 'web' },
-        spec: { replicas: 3, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: podSpec() } },
+        spec: {
+          replicas: 3,
+          selector: { matchLabels: labels },
+          template: { metadata: { labels }, spec: podSpec() },
+        },
       },
     });
     await core.createNamespacedService({
       namespace: ns,
-      body: { metadata: { name: 'web' }, spec: { selector: labels, ports: [{ port: 80, targetPort: 80 }] } },
+      body: {
+        metadata: { name: 'web' },
+        spec: { selector: labels, ports: [{ port: 80, targetPort: 80 }] },
+      },
     });
 
     const deployment = await eventually(
@@ -88,10 +106,19 @@ describe('Deployment and Service', () => {
 
     const slices = await eventually(
       'EndpointSlices of Service web to list 3 ready endpoints',
-      () => discovery.listNamespacedEndpointSlice({ namespace: ns, labelSelector: 'kubernetes.io/service-name=web' }),
-      (list) => list.items.flatMap((s) => s.endpoints ?? []).filter((e) => e.conditions?.ready).length === 3,
+      () =>
+        discovery.listNamespacedEndpointSlice({
+          namespace: ns,
+          labelSelector: 'kubernetes.io/service-name=web',
+        }),
+      (list) =>
+        list.items.flatMap((s) => s.endpoints ?? []).filter((e) => e.conditions?.ready).length ===
+        3,
     );
-    const addresses = slices.items.flatMap((s) => s.endpoints ?? []).flatMap((e) => e.addresses).sort();
+    const addresses = slices.items
+      .flatMap((s) => s.endpoints ?? [])
+      .flatMap((e) => e.addresses)
+      .sort();
     expect(addresses).toEqual(pods.map((p) => p.status!.podIP!).sort());
     const service = await core.readNamespacedService({ name: 'web', namespace: ns });
     expect(service.spec?.clusterIP).toMatch(/^10\.(9[6-9]|10\d|11[01])\./);
@@ -106,7 +133,12 @@ describe('Job, StatefulSet and DaemonSet', () => {
         metadata: { name: 'once' },
         spec: {
           completions: 2,
-          template: { spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: 'busybox', command: ['true'] }] } },
+          template: {
+            spec: {
+              restartPolicy: 'Never',
+              containers: [{ name: 'main', image: 'busybox', command: ['true'] }],
+            },
+          },
         },
       },
     });
@@ -121,21 +153,34 @@ describe('Job, StatefulSet and DaemonSet', () => {
   it('a StatefulSet rolls out with ordered, stable pod names', async () => {
     const labels = { app: 'db' };
     await createObjects(
-      { apiVersion: 'v1', kind: 'Service', metadata: { name: 'db', namespace: ns }, spec: { clusterIP: 'None', selector: labels, ports: [{ port: 5432 }] } } as never,
+      {
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: 'db', namespace: ns },
+        spec: { clusterIP: 'None', selector: labels, ports: [{ port: 5432 }] },
+      } as never,
       {
         apiVersion: 'apps/v1',
         kind: 'StatefulSet',
         metadata: { name: 'db', namespace: ns },
-        spec: { serviceName: 'db', replicas: 2, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: podSpec('postgres:17') } },
+        spec: {
+          serviceName: 'db',
+          replicas: 2,
+          selector: { matchLabels: labels },
+          template: { metadata: { labels }, spec: podSpec('postgres:17') },
+        },
       } as never,
     );
     const sts = await eventually(
       'StatefulSet db to have 2 ready replicas',
       () => apps.readNamespacedStatefulSet({ name: 'db', namespace: ns }),
-      (s) => s.status?.readyReplicas === 2 && s.status?.currentRevision === s.status?.updateRevision,
+      (s) =>
+        s.status?.readyReplicas === 2 && s.status?.currentRevision === s.status?.updateRevision,
     );
     expect(sts.status?.replicas).toBe(2);
-    const names = (await core.listNamespacedPod({ namespace: ns, labelSelector: 'app=db' })).items.map((p) => p.metadata?.name).sort();
+    const names = (await core.listNamespacedPod({ namespace: ns, labelSelector: 'app=db' })).items
+      .map((p) => p.metadata?.name)
+      .sort();
     expect(names).toEqual(['db-0', 'db-1']);
   });
 
@@ -143,15 +188,27 @@ describe('Job, StatefulSet and DaemonSet', () => {
     const labels = { app: 'agent' };
     await apps.createNamespacedDaemonSet({
       namespace: ns,
-      body: { metadata: { name: 'agent' }, spec: { selector: { matchLabels: labels }, template: { metadata: { labels }, spec: podSpec('fluent-bit:3') } } },
+      body: {
+        metadata: { name: 'agent' },
+        spec: {
+          selector: { matchLabels: labels },
+          template: { metadata: { labels }, spec: podSpec('fluent-bit:3') },
+        },
+      },
     });
     const ds = await eventually(
       'DaemonSet agent to be ready on every schedulable node',
       () => apps.readNamespacedDaemonSet({ name: 'agent', namespace: ns }),
-      (d) => d.status?.desiredNumberScheduled === workers.length && d.status?.numberReady === workers.length,
+      (d) =>
+        d.status?.desiredNumberScheduled === workers.length &&
+        d.status?.numberReady === workers.length,
     );
     expect(ds.status?.numberMisscheduled).toBe(0);
-    const nodes = (await core.listNamespacedPod({ namespace: ns, labelSelector: 'app=agent' })).items.map((p) => p.spec?.nodeName).sort();
+    const nodes = (
+      await core.listNamespacedPod({ namespace: ns, labelSelector: 'app=agent' })
+    ).items
+      .map((p) => p.spec?.nodeName)
+      .sort();
     expect(nodes).toEqual([...workers].sort());
   });
 });
