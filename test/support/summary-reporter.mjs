@@ -7,6 +7,8 @@ export default class SummaryReporter {
   onRunComplete(_contexts, results) {
     const failed = results.numFailedTests + results.numRuntimeErrorTestSuites;
     const skipped = results.numPendingTests + results.numTodoTests;
-    process.stdout.write(`tests: ${results.numPassedTests} passed, ${failed} failed, ${skipped} skipped\n`);
+    process.stdout.write(
+      `tests: ${results.numPassedTests} passed, ${failed} failed, ${skipped} skipped\n`,
+    );
   }
 }
