@@ -1,0 +1,116 @@
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const url = (protocols: string[]) =>
+  z
+    .string()
+    .url()
+    .refine((value) => protocols.some((p) => value.startsWith(`${p}://`)), {
+      message: `must start with ${protocols.map((p) => `${p}://`).join(' or ')}`,
+    });
+
+/**
+ * Every setting the engine reads from the environment, with its default. This
+ * is the only place that reads process.env (besides the .env loader).
+ */
+export const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: int(0, 65535).default(3000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+  DATABASE_URL: url(['postgres', 'postgresql']).optional(),
+  SQLITE_PATH: z.string().min(1).default('data/engine.sqlite'),
+  DB_MIGRATIONS_RUN: bool.default(true),
+
+  REDIS_URL: url(['redis', 'rediss']).default('redis://127.0.0.1:6379'),
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[a-z0-9-]+$/, 'lower-case letters, digits and dashes only')
+    .default('cka'),
+  WORKER_ENABLED: bool.default(true),
+  WORKER_CONCURRENCY: int(1, 64).default(4),
+  JOB_ATTEMPTS: int(1, 50).default(5),
+  JOB_BACKOFF_MS: int(10, 600_000).default(1000),
+  RECONCILE_INTERVAL_MS: int(1000, 3_600_000).default(30_000),
+
+  QUESTIONS_DIR: z.string().min(1).default('questions'),
+  GRADERS_DIR: z.string().min(1).default('graders'),
+
+  KUBECONFIG: z.string().optional(),
+  KUBE_CONTEXT: z.string().optional(),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+/** The validated configuration, grouped by concern. */
+export interface AppConfig {
+  env: Env['NODE_ENV'];
+  http: { host: string; port: number };
+  log: { level: Env['LOG_LEVEL'] };
+  database:
+    | { type: 'sqlite'; path: string; migrationsRun: boolean }
+    | { type: 'postgres'; url: string; migrationsRun: boolean };
+  redis: { url: string; prefix: string };
+  worker: {
+    enabled: boolean;
+    concurrency: number;
+    attempts: number;
+    backoffMs: number;
+    reconcileIntervalMs: number;
+  };
+  bank: { questionsDir: string; gradersDir: string };
+  cluster: { kubeconfig?: string; context?: string };
+}
+
+export class ConfigValidationError extends Error {
+  constructor(readonly problems: { variable: string; message: string }[]) {
+    super(
+      `Invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n` +
+        problems.map((p) => `  ${p.variable}: ${p.message}`).join('\n'),
+    );
+    this.name = 'ConfigValidationError';
+  }
+}
+
+/** Validates the environment once; every bad variable is reported together. */
+export function loadConfig(source: Record<string, string | undefined>): AppConfig {
+  // An empty variable means "not set", as in most .env conventions.
+  const cleaned = Object.fromEntries(
+    Object.entries(source).filter(([, value]) => value !== undefined && value !== ''),
+  );
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    throw new ConfigValidationError(
+      parsed.error.issues.map((issue) => {
+        const variable = String(issue.path[0]);
+        // URLs may carry passwords: name the variable, never echo its value.
+        const got = variable.endsWith('_URL') ? '' : ` (got ${JSON.stringify(cleaned[variable])})`;
+        return { variable, message: `${issue.message}${got}` };
+      }),
+    );
+  }
+  const env = parsed.data;
+  return {
+    env: env.NODE_ENV,
+    http: { host: env.HOST, port: env.PORT },
+    log: { level: env.LOG_LEVEL },
+    database: env.DATABASE_URL
+      ? { type: 'postgres', url: env.DATABASE_URL, migrationsRun: env.DB_MIGRATIONS_RUN }
+      : { type: 'sqlite', path: resolve(env.SQLITE_PATH), migrationsRun: env.DB_MIGRATIONS_RUN },
+    redis: { url: env.REDIS_URL, prefix: env.QUEUE_PREFIX },
+    worker: {
+      enabled: env.WORKER_ENABLED,
+      concurrency: env.WORKER_CONCURRENCY,
+      attempts: env.JOB_ATTEMPTS,
+      backoffMs: env.JOB_BACKOFF_MS,
+      reconcileIntervalMs: env.RECONCILE_INTERVAL_MS,
+    },
+    bank: { questionsDir: resolve(env.QUESTIONS_DIR), gradersDir: resolve(env.GRADERS_DIR) },
+    cluster: { kubeconfig: env.KUBECONFIG, context: env.KUBE_CONTEXT },
+  };
+}

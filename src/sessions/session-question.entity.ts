@@ -1,0 +1,81 @@
+import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
+import { InstantColumn } from '../database/columns.js';
+import type { Session } from './session.entity.js';
+
+/** What a rendered check or solution looks like once variables are applied. */
+export type RenderedValue = Record<string, unknown>;
+
+/**
+ * A question as issued to one candidate: the drawn variables and everything
+ * rendered from them, frozen at session start so later bank edits cannot
+ * change an exam in progress. The candidate's answer, flag and note live here
+ * too: they are one per question per session, and the session view reads them
+ * together.
+ */
+@Entity('session_questions')
+@Index(['sessionId', 'position'], { unique: true })
+@Index(['sessionId', 'questionId'], { unique: true })
+export class SessionQuestion {
+  @PrimaryColumn({ type: 'varchar', length: 36 })
+  id: string;
+
+  @Column({ type: 'varchar', length: 36 })
+  sessionId: string;
+
+  @ManyToOne('Session', 'questions', { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'sessionId' })
+  session?: Session;
+
+  @Column({ type: 'integer' })
+  position: number;
+
+  @Column({ type: 'varchar', length: 100 })
+  questionId: string;
+
+  /** Digest of the question file it was rendered from. */
+  @Column({ type: 'varchar', length: 64 })
+  questionDigest: string;
+
+  @Column({ type: 'varchar', length: 200 })
+  title: string;
+
+  @Column({ type: 'varchar', length: 40 })
+  domain: string;
+
+  @Column({ type: 'integer' })
+  weight: number;
+
+  @Column({ type: 'varchar', length: 63 })
+  cluster: string;
+
+  @Column({ type: 'simple-json' })
+  variables: Record<string, unknown>;
+
+  /** Markdown shown to the candidate. */
+  @Column({ type: 'text' })
+  task: string;
+
+  /** Rendered setup manifests (YAML), applied by provisioning. */
+  @Column({ type: 'text' })
+  setup: string;
+
+  /** Rendered checks: hidden from the candidate until the session ends. */
+  @Column({ type: 'simple-json' })
+  checks: RenderedValue[];
+
+  /** Rendered reference solution: hidden until the session ends. */
+  @Column({ type: 'simple-json' })
+  solution: RenderedValue;
+
+  @Column({ type: 'text', nullable: true })
+  answer: string | null;
+
+  @Column({ type: 'boolean', default: false })
+  flagged: boolean;
+
+  @Column({ type: 'text', nullable: true })
+  note: string | null;
+
+  @InstantColumn({ nullable: true })
+  answeredAt: Date | null;
+}

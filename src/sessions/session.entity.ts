@@ -1,0 +1,70 @@
+import { Column, Entity, Index, OneToMany, PrimaryColumn, VersionColumn } from 'typeorm';
+import { InstantColumn } from '../database/columns.js';
+import type { SessionQuestion } from './session-question.entity.js';
+import type { SessionState } from './session-state.js';
+
+/** One candidate's attempt at one exam. */
+@Entity('sessions')
+@Index(['state', 'deadline'])
+export class Session {
+  @PrimaryColumn({ type: 'varchar', length: 36 })
+  id: string;
+
+  @Column({ type: 'varchar', length: 100 })
+  examId: string;
+
+  @Column({ type: 'varchar', length: 200 })
+  examTitle: string;
+
+  @Column({ type: 'varchar', length: 200 })
+  candidateName: string;
+
+  @Column({ type: 'varchar', length: 36, nullable: true })
+  invitationId: string | null;
+
+  @Column({ type: 'varchar', length: 32 })
+  state: SessionState;
+
+  /** Why the session is in a failed state (shown to trainers and the candidate). */
+  @Column({ type: 'text', nullable: true })
+  failureReason: string | null;
+
+  /** SHA-256 of the candidate's session token; the token itself is never stored. */
+  @Index({ unique: true })
+  @Column({ type: 'varchar', length: 64 })
+  tokenHash: string;
+
+  /** Seeds the per-candidate variables, so a session can be re-rendered exactly. */
+  @Column({ type: 'varchar', length: 64 })
+  seed: string;
+
+  @Column({ type: 'integer' })
+  durationSeconds: number;
+
+  @Column({ type: 'integer' })
+  passPercent: number;
+
+  @InstantColumn()
+  createdAt: Date;
+
+  /** When the timer started (provisioning finished). */
+  @InstantColumn({ nullable: true })
+  startedAt: Date | null;
+
+  /** Server-side end of the exam; writes after it are rejected. */
+  @InstantColumn({ nullable: true })
+  deadline: Date | null;
+
+  /** When the candidate submitted or the deadline expired the session. */
+  @InstantColumn({ nullable: true })
+  endedAt: Date | null;
+
+  @InstantColumn({ nullable: true })
+  gradedAt: Date | null;
+
+  @VersionColumn()
+  version: number;
+
+  @OneToMany('SessionQuestion', 'session')
+  questions?: SessionQuestion[];
+}
