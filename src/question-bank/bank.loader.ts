@@ -1,0 +1,401 @@
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import { basename, dirname, extname, join, relative, resolve } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import type { z } from 'zod';
+import {
+  ALLOWED_DOC_HOSTS,
+  DOMAINS,
+  type Domain,
+  type ExamSpec,
+  examSchema,
+  type QuestionSpec,
+  questionSchema,
+} from './question.schema.js';
+import { renderString, TemplateError } from './templates.js';
+import { drawVariables } from './variables.js';
+import { type PathKey, YamlSource } from './yaml-source.js';
+
+/** One thing wrong with the bank, located precisely enough for an editor to jump to. */
+export interface BankProblem {
+  file: string;
+  line: number;
+  column: number;
+  /** Stable rule name: yaml, schema, unique-id, file-name, points, check-id, requires, grader, docs, template, setup, vars, reference, draw. */
+  rule: string;
+  message: string;
+}
+
+export function formatProblem(problem: BankProblem, cwd = process.cwd()): string {
+  return `${relative(cwd, problem.file) || problem.file}:${problem.line}:${problem.column} ${problem.rule} ${problem.message}`;
+}
+
+export interface LoadedQuestion {
+  spec: QuestionSpec;
+  file: string;
+  /** SHA-256 of the file: sessions record which version they were issued. */
+  digest: string;
+}
+
+export interface LoadedExam {
+  spec: ExamSpec;
+  file: string;
+}
+
+export interface QuestionBank {
+  questions: Map<string, LoadedQuestion>;
+  exams: Map<string, LoadedExam>;
+  problems: BankProblem[];
+}
+
+export interface LoadBankOptions {
+  questionsDir: string;
+  gradersDir: string;
+  /** More question or exam files to load besides the bank's own (bank:lint paths). */
+  extraFiles?: string[];
+}
+
+/** The exam definitions folder inside the questions folder. */
+export const EXAMS_SUBDIR = 'exams';
+/** Variables used to check that templates compile (a namespace gets a sample prefix). */
+const LINT_SEED = 'bank-lint';
+const sampleNamespace = (logical: string) => `s0lint-${logical}`;
+
+/**
+ * Loads every question (questions/**.yaml except exams/) and exam definition
+ * (questions/exams/*.yaml) and checks all of it, collecting every problem
+ * instead of stopping at the first.
+ */
+export async function loadBank(options: LoadBankOptions): Promise<QuestionBank> {
+  const questionsDir = resolve(options.questionsDir);
+  const bank: QuestionBank = { questions: new Map(), exams: new Map(), problems: [] };
+
+  const files = new Set<string>(await yamlFiles(questionsDir));
+  for (const extra of options.extraFiles ?? []) files.add(resolve(extra));
+  // Exam definitions are the files in an exams/ folder (questions/exams/ in the bank).
+  const examFiles = [...files].filter((f) => basename(dirname(f)) === EXAMS_SUBDIR);
+  const questionFiles = [...files].filter((f) => !examFiles.includes(f));
+
+  for (const file of questionFiles.sort()) await loadQuestion(file, bank, options.gradersDir);
+  for (const file of examFiles.sort()) await loadExam(file, bank);
+  bank.problems.sort(
+    (a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column,
+  );
+  return bank;
+}
+
+/** Every .yaml/.yml file below `dir` (none if it does not exist). */
+export async function yamlFiles(dir: string): Promise<string[]> {
+  if (!existsSync(dir)) return [];
+  const entries = await readdir(dir, { withFileTypes: true, recursive: true });
+  return entries
+    .filter((e) => e.isFile() && ['.yaml', '.yml'].includes(extname(e.name)))
+    .map((e) => join(e.parentPath, e.name));
+}
+
+async function parseFile(
+  file: string,
+  bank: QuestionBank,
+): Promise<{ source: YamlSource; data: unknown; digest: string } | undefined> {
+  const text = await readFile(file, 'utf8');
+  const source = new YamlSource(file, text);
+  const syntax = source.syntaxErrors();
+  for (const error of syntax)
+    bank.problems.push({ file, ...error, rule: 'yaml', message: error.message });
+  if (syntax.length) return undefined;
+  return { source, data: source.toJS(), digest: createHash('sha256').update(text).digest('hex') };
+}
+
+function schemaProblems(source: YamlSource, error: z.ZodError): BankProblem[] {
+  return error.issues.map((issue) => {
+    const path = issue.path as PathKey[];
+    const where = path.length ? `${dotted(path)}: ` : '';
+    if (issue.code === 'unrecognized_keys') {
+      return {
+        file: source.file,
+        ...source.position(path, issue.keys[0]),
+        rule: 'schema',
+        message: `${where}unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`,
+      };
+    }
+    return {
+      file: source.file,
+      ...source.position(path),
+      rule: 'schema',
+      message: `${where}${issue.message}`,
+    };
+  });
+}
+
+function dotted(path: readonly PathKey[]): string {
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i ? `.${p}` : p)).join('');
+}
+
+async function loadQuestion(file: string, bank: QuestionBank, gradersDir: string): Promise<void> {
+  const parsed = await parseFile(file, bank);
+  if (!parsed) return;
+  const { source, data, digest } = parsed;
+  const result = questionSchema.safeParse(data);
+  if (!result.success) {
+    bank.problems.push(...schemaProblems(source, result.error));
+    return;
+  }
+  const spec = result.data;
+  const problem = (path: PathKey[], rule: string, message: string, key?: string) =>
+    bank.problems.push({ file, ...source.position(path, key), rule, message });
+  const before = bank.problems.length;
+
+  const existing = bank.questions.get(spec.id);
+  if (existing) {
+    problem(
+      ['id'],
+      'unique-id',
+      `question id "${spec.id}" is already used by ${relative(process.cwd(), existing.file)}`,
+    );
+  }
+  const stem = basename(file, extname(file));
+  if (stem !== spec.id)
+    problem(['id'], 'file-name', `id "${spec.id}" must match the file name "${stem}"`);
+
+  const total = spec.checks.reduce((sum, check) => sum + check.points, 0);
+  if (total !== spec.weight) {
+    problem(
+      ['weight'],
+      'points',
+      `the checks' points add up to ${total}, but the weight is ${spec.weight}`,
+    );
+  }
+  if (spec.baseline > spec.weight) {
+    problem(
+      ['baseline'],
+      'points',
+      `baseline ${spec.baseline} is more than the weight ${spec.weight}`,
+    );
+  }
+
+  for (const [name, variable] of Object.entries(spec.vars)) {
+    if ('int' in variable && variable.int.min > variable.int.max) {
+      problem(
+        ['vars', name, 'int'],
+        'vars',
+        `int range is empty: min ${variable.int.min} > max ${variable.int.max}`,
+      );
+    }
+  }
+
+  const checkIds = new Map<string, number>();
+  spec.checks.forEach((check, i) => {
+    if (checkIds.has(check.id)) {
+      problem(
+        ['checks', i, 'id'],
+        'check-id',
+        `check id "${check.id}" is used twice (also checks[${checkIds.get(check.id)}])`,
+      );
+    } else checkIds.set(check.id, i);
+  });
+  spec.checks.forEach((check, i) => {
+    (check.requires ?? []).forEach((required, j) => {
+      if (required === check.id)
+        problem(['checks', i, 'requires', j], 'requires', `check "${check.id}" requires itself`);
+      else if (!checkIds.has(required)) {
+        problem(
+          ['checks', i, 'requires', j],
+          'requires',
+          `check "${check.id}" requires "${required}", which is not a check of this question`,
+        );
+      }
+    });
+    if (check.kind === 'custom') {
+      if (!check.grader)
+        problem(['checks', i], 'grader', `custom check "${check.id}" must name its grader`, 'kind');
+      else if (
+        !['.ts', '.js'].some((ext) => existsSync(join(gradersDir, `${check.grader}${ext}`)))
+      ) {
+        problem(
+          ['checks', i, 'grader'],
+          'grader',
+          `grader "${check.grader}" not found in ${relative(process.cwd(), gradersDir) || gradersDir}/`,
+        );
+      }
+    } else if (check.grader) {
+      problem(
+        ['checks', i, 'grader'],
+        'grader',
+        `only custom checks take a grader (this one is ${check.kind})`,
+      );
+    }
+  });
+  const cycle = requiresCycle(spec);
+  if (cycle) problem(['checks'], 'requires', `requires form a cycle: ${cycle.join(' -> ')}`);
+
+  spec.docs.forEach((url, i) => {
+    const host = new URL(url).hostname;
+    if (!ALLOWED_DOC_HOSTS.some((allowed) => host === allowed || host.endsWith(`.${allowed}`))) {
+      problem(
+        ['docs', i],
+        'docs',
+        `${host} is not documentation allowed in the exam (${ALLOWED_DOC_HOSTS.join(', ')})`,
+      );
+    }
+  });
+
+  checkTemplates(spec, source, bank);
+
+  if (bank.problems.length === before && !existing)
+    bank.questions.set(spec.id, { spec, file, digest });
+}
+
+function requiresCycle(spec: QuestionSpec): string[] | undefined {
+  const edges = new Map(spec.checks.map((c) => [c.id, c.requires ?? []]));
+  const state = new Map<string, 'visiting' | 'done'>();
+  const stack: string[] = [];
+  const visit = (id: string): string[] | undefined => {
+    if (state.get(id) === 'done') return undefined;
+    if (state.get(id) === 'visiting') return [...stack.slice(stack.indexOf(id)), id];
+    state.set(id, 'visiting');
+    stack.push(id);
+    for (const next of edges.get(id) ?? []) {
+      if (next === id || !edges.has(next)) continue; // reported on their own
+      const found = visit(next);
+      if (found) return found;
+    }
+    stack.pop();
+    state.set(id, 'done');
+    return undefined;
+  };
+  for (const id of edges.keys()) {
+    const found = visit(id);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/**
+ * Renders every template string against sample variables (strict mode), and
+ * checks that the rendered setup is a list of Kubernetes objects.
+ */
+function checkTemplates(spec: QuestionSpec, source: YamlSource, bank: QuestionBank): void {
+  const vars = drawVariables(spec.vars, LINT_SEED, spec.id, sampleNamespace);
+  const walk = (value: unknown, path: PathKey[]): void => {
+    if (typeof value === 'string') {
+      try {
+        renderString(value, vars);
+      } catch (error) {
+        if (!(error instanceof TemplateError)) throw error;
+        bank.problems.push({
+          file: source.file,
+          ...source.stringLinePosition(path, error.line),
+          rule: 'template',
+          message: `${dotted(path)}: ${error.message}`,
+        });
+      }
+    } else if (Array.isArray(value)) value.forEach((item, i) => walk(item, [...path, i]));
+    else if (value && typeof value === 'object') {
+      for (const [key, item] of Object.entries(value)) walk(item, [...path, key]);
+    }
+  };
+  const before = bank.problems.length;
+  walk(spec.task, ['task']);
+  walk(spec.setup, ['setup']);
+  spec.checks.forEach((check, i) => walk(check, ['checks', i]));
+  walk(spec.solution, ['solution']);
+  if (bank.problems.length === before && spec.setup.trim()) checkSetup(spec, vars, source, bank);
+}
+
+function checkSetup(
+  spec: QuestionSpec,
+  vars: Record<string, unknown>,
+  source: YamlSource,
+  bank: QuestionBank,
+): void {
+  const rendered = String(renderString(spec.setup, vars));
+  const at = (line: number) => source.stringLinePosition(['setup'], line);
+  parseAllDocuments(rendered).forEach((doc, index) => {
+    if (!('errors' in doc)) return;
+    const startLine = rendered.slice(0, doc.range[0]).split('\n').length;
+    if (doc.errors.length) {
+      bank.problems.push({
+        file: source.file,
+        ...at(startLine),
+        rule: 'setup',
+        message: `manifest ${index + 1}: ${doc.errors[0].message.split('\n')[0]}`,
+      });
+      return;
+    }
+    const object = doc.toJS() as Record<string, unknown> | null;
+    if (object === null) return; // an empty document between separators
+    const metadata = (object?.metadata ?? {}) as Record<string, unknown>;
+    const missing = [
+      typeof object?.apiVersion === 'string' ? undefined : 'apiVersion',
+      typeof object?.kind === 'string' ? undefined : 'kind',
+      typeof metadata.name === 'string' ? undefined : 'metadata.name',
+    ].filter(Boolean);
+    if (missing.length) {
+      bank.problems.push({
+        file: source.file,
+        ...at(startLine),
+        rule: 'setup',
+        message: `manifest ${index + 1} has no ${missing.join(', ')}`,
+      });
+    }
+  });
+}
+
+async function loadExam(file: string, bank: QuestionBank): Promise<void> {
+  const parsed = await parseFile(file, bank);
+  if (!parsed) return;
+  const { source, data } = parsed;
+  const result = examSchema.safeParse(data);
+  if (!result.success) {
+    bank.problems.push(...schemaProblems(source, result.error));
+    return;
+  }
+  const spec = result.data;
+  const problem = (path: PathKey[], rule: string, message: string) =>
+    bank.problems.push({ file, ...source.position(path), rule, message });
+  const before = bank.problems.length;
+
+  const existing = bank.exams.get(spec.id);
+  if (existing)
+    problem(
+      ['id'],
+      'unique-id',
+      `exam id "${spec.id}" is already used by ${relative(process.cwd(), existing.file)}`,
+    );
+  const stem = basename(file, extname(file));
+  if (stem !== spec.id)
+    problem(['id'], 'file-name', `id "${spec.id}" must match the file name "${stem}"`);
+
+  const seen = new Set<string>();
+  spec.questions?.forEach((id, i) => {
+    if (!bank.questions.has(id))
+      problem(['questions', i], 'reference', `no valid question "${id}" in the bank`);
+    if (seen.has(id)) problem(['questions', i], 'reference', `question "${id}" is listed twice`);
+    seen.add(id);
+  });
+  if (spec.draw) {
+    const available = countByDomain(bank);
+    const weighted = Object.entries(spec.draw.weights).filter(([, w]) => (w ?? 0) > 0);
+    if (!weighted.length)
+      problem(['draw', 'weights'], 'draw', 'at least one domain needs a weight above 0');
+    const pool = weighted.reduce((sum, [domain]) => sum + (available[domain as Domain] ?? 0), 0);
+    if (pool < spec.draw.count) {
+      problem(
+        ['draw', 'count'],
+        'draw',
+        `draws ${spec.draw.count} questions, but the weighted domains hold only ${pool}`,
+      );
+    }
+  }
+  if (bank.problems.length === before && !existing) bank.exams.set(spec.id, { spec, file });
+}
+
+export function countByDomain(bank: Pick<QuestionBank, 'questions'>): Record<Domain, number> {
+  const counts = Object.fromEntries(Object.keys(DOMAINS).map((d) => [d, 0])) as Record<
+    Domain,
+    number
+  >;
+  for (const { spec } of bank.questions.values()) counts[spec.domain]++;
+  return counts;
+}

@@ -1,0 +1,120 @@
+import { z } from 'zod';
+
+/** The CKA curriculum domains (v1.35) and their exam weights in percent. */
+export const DOMAINS = {
+  troubleshooting: 30,
+  'cluster-architecture': 25,
+  'services-networking': 20,
+  'workloads-scheduling': 15,
+  storage: 10,
+} as const;
+export type Domain = keyof typeof DOMAINS;
+export const DOMAIN_IDS = Object.keys(DOMAINS) as [Domain, ...Domain[]];
+
+export const CHECK_KINDS = [
+  'resource',
+  'absent',
+  'count',
+  'expr',
+  'canI',
+  'rollout',
+  'podReady',
+  'endpoints',
+  'pvcBound',
+  'answer',
+  'custom',
+] as const;
+export type CheckKind = (typeof CHECK_KINDS)[number];
+
+/** Documentation a candidate may open during the real exam. */
+export const ALLOWED_DOC_HOSTS = ['kubernetes.io', 'helm.sh', 'gateway-api.sigs.k8s.io'];
+
+const slug = z
+  .string()
+  .regex(
+    /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/,
+    'must be lower-case letters, digits and dashes (a DNS label)',
+  );
+const scalar = z.union([z.string(), z.number(), z.boolean()]);
+
+/** How a per-candidate variable is drawn. Exactly one generator per variable. */
+export const variableSchema = z.union(
+  [
+    z.strictObject({
+      namespace: slug.describe('logical namespace name; the session prefix is added'),
+    }),
+    z.strictObject({ oneOf: z.array(scalar).min(1) }),
+    z.strictObject({ int: z.strictObject({ min: z.number().int(), max: z.number().int() }) }),
+    z.strictObject({
+      name: z.strictObject({ prefix: slug, length: z.number().int().min(3).max(12).default(5) }),
+    }),
+    z.strictObject({ value: scalar }),
+  ],
+  { error: 'a variable needs exactly one of: namespace, oneOf, int, name, value' },
+);
+export type VariableSpec = z.infer<typeof variableSchema>;
+
+const checkSchema = z
+  .object({
+    id: slug,
+    kind: z.enum(CHECK_KINDS),
+    points: z.number().int().min(0).max(100).default(1),
+    description: z.string().min(1),
+    feedback: z.string().optional(),
+    hint: z.string().optional(),
+    requires: z.array(slug).optional(),
+    timeout: z.number().int().min(1).max(600).optional(),
+    /** custom checks: the grader module's name in graders/ (without .ts). */
+    grader: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]*$/)
+      .optional(),
+  })
+  // Kind-specific fields (object refs, expressions, expectations) are checked by
+  // the grading module's per-kind schemas.
+  .passthrough();
+export type CheckSpec = z.infer<typeof checkSchema>;
+
+export const questionSchema = z.strictObject({
+  id: slug,
+  title: z.string().min(1).max(200),
+  domain: z.enum(DOMAIN_IDS),
+  weight: z.number().int().min(1).max(100),
+  cluster: slug.default('main'),
+  vars: z
+    .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an identifier'), variableSchema)
+    .default({}),
+  setup: z.string().default(''),
+  task: z.string().min(1),
+  checks: z.array(checkSchema).min(1),
+  solution: z.strictObject({
+    explanation: z.string().min(1),
+    commands: z.array(z.string().min(1)).min(1),
+  }),
+  docs: z.array(z.string().url()).default([]),
+  /** Points a freshly set-up (unsolved) task scores; bank:test checks it. */
+  baseline: z.number().int().min(0).default(0),
+});
+export type QuestionSpec = z.infer<typeof questionSchema>;
+
+export const examSchema = z
+  .strictObject({
+    id: slug,
+    title: z.string().min(1).max(200),
+    description: z.string().default(''),
+    durationMinutes: z.number().int().min(1).max(600),
+    passPercent: z.number().int().min(1).max(100).default(66),
+    /** Open exams can be started without an invitation. */
+    open: z.boolean().default(false),
+    questions: z.array(slug).min(1).optional(),
+    draw: z
+      .strictObject({
+        count: z.number().int().min(1).max(100),
+        weights: z.partialRecord(z.enum(DOMAIN_IDS), z.number().min(0)).default(DOMAINS),
+      })
+      .optional(),
+  })
+  .refine((exam) => (exam.questions ? 1 : 0) + (exam.draw ? 1 : 0) === 1, {
+    message: 'an exam has either a questions list or a draw, not both and not neither',
+  });
+export type ExamSpec = z.infer<typeof examSchema>;
