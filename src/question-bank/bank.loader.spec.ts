@@ -1,0 +1,51 @@
+import { fileURLToPath } from 'node:url';
+import { formatProblem, loadBank } from './bank.loader.js';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const fixtures = `${root}test/fixtures/banks`;
+
+async function lint(dir: string): Promise<string[]> {
+  const bank = await loadBank({ questionsDir: `${fixtures}/${dir}`, gradersDir: `${root}graders` });
+  return bank.problems.map((p) => formatProblem(p, `${fixtures}/${dir}`));
+}
+
+describe('loadBank', () => {
+  it('accepts the shipped bank', async () => {
+    const bank = await loadBank({ questionsDir: `${root}questions`, gradersDir: `${root}graders` });
+    expect(bank.problems.map((p) => formatProblem(p))).toEqual([]);
+    expect([...bank.questions.keys()].sort()).toEqual([
+      'pvc-static-binding',
+      'rbac-pod-reader',
+      'scale-deployment',
+    ]);
+    expect([...bank.exams.keys()].sort()).toEqual(['mock-draw', 'sample']);
+  });
+
+  it('reports every problem at once, each with file, line, column and rule', async () => {
+    expect(await lint('invalid')).toEqual([
+      'cycle.yaml:7:3 requires requires form a cycle: a -> b -> a',
+      'exams/both.yaml:1:1 schema an exam has either a questions list or a draw, not both and not neither',
+      'exams/draw-too-many.yaml:5:10 draw draws 50 questions, but the weighted domains hold only 0',
+      'exams/refs.yaml:4:13 reference no valid question "nope" in the bank',
+      'exams/refs.yaml:4:19 reference no valid question "cycle" in the bank',
+      'exams/refs.yaml:4:26 reference no valid question "cycle" in the bank',
+      'exams/refs.yaml:4:26 reference question "cycle" is listed twice',
+      'misnamed.yaml:1:5 file-name id "other-name" must match the file name "misnamed"',
+      'misnamed.yaml:6:3 setup manifest 1 has no metadata.name',
+      'schema.yaml:3:9 schema domain: Invalid option: expected one of "troubleshooting"|"cluster-architecture"|"services-networking"|"workloads-scheduling"|"storage"',
+      'schema.yaml:4:9 schema weight: Too small: expected number to be >=1',
+      'schema.yaml:5:1 schema unknown field "colour"',
+      'schema.yaml:7:8 schema vars.bad: a variable needs exactly one of: namespace, oneOf, int, name, value',
+      'schema.yaml:9:9 schema checks: Too small: expected array to have >=1 items',
+      "semantic.yaml:4:9 points the checks' points add up to 4, but the weight is 5",
+      'semantic.yaml:7:13 vars int range is empty: min 5 > max 1',
+      'semantic.yaml:10:3 template task: "nme" is not a variable of this question',
+      'semantic.yaml:16:16 requires check "a" requires "zzz", which is not a check of this question',
+      'semantic.yaml:17:9 check-id check id "a" is used twice (also checks[0])',
+      'semantic.yaml:19:13 grader grader "missing-grader" not found in graders/',
+      'semantic.yaml:23:13 grader only custom checks take a grader (this one is count)',
+      'semantic.yaml:25:8 docs example.com is not documentation allowed in the exam (kubernetes.io, helm.sh, gateway-api.sigs.k8s.io)',
+      'syntax.yaml:3:1 yaml Flow sequence in block collection must be sufficiently indented and end with a ]',
+    ]);
+  });
+});
