@@ -55,7 +55,7 @@ export function drawVariables(
     else if ('int' in spec) values[name] = random.int(spec.int.min, spec.int.max);
     else if ('name' in spec) {
       let suffix = '';
-      for (let i = 0; i < spec.name.length; i++) suffix += random.pick([...NAME_ALPHABET]);
+      for (let i = 0; i < spec.name.length; i++) suffix += random.pick(NAME_ALPHABET.split(''));
       values[name] = `${spec.name.prefix}-${suffix}`;
     } else values[name] = spec.value;
   }

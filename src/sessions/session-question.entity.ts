@@ -2,8 +2,21 @@ import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typ
 import { InstantColumn } from '../database/columns.js';
 import type { Session } from './session.entity.js';
 
-/** What a rendered check or solution looks like once variables are applied. */
-export type RenderedValue = Record<string, unknown>;
+/**
+ * A rendered check as stored (JSON). Only the fields every kind has are
+ * typed here; the kind-specific ones travel along untyped for the grader.
+ */
+export interface StoredCheck {
+  id: string;
+  kind: string;
+  points: number;
+  description: string;
+}
+
+export interface StoredSolution {
+  explanation: string;
+  commands: string[];
+}
 
 /**
  * A question as issued to one candidate: the drawn variables and everything
@@ -49,7 +62,7 @@ export class SessionQuestion {
   cluster: string;
 
   @Column({ type: 'simple-json' })
-  variables: Record<string, unknown>;
+  variables: Record<string, string | number | boolean>;
 
   /** Markdown shown to the candidate. */
   @Column({ type: 'text' })
@@ -61,11 +74,11 @@ export class SessionQuestion {
 
   /** Rendered checks: hidden from the candidate until the session ends. */
   @Column({ type: 'simple-json' })
-  checks: RenderedValue[];
+  checks: StoredCheck[];
 
   /** Rendered reference solution: hidden until the session ends. */
   @Column({ type: 'simple-json' })
-  solution: RenderedValue;
+  solution: StoredSolution;
 
   @Column({ type: 'text', nullable: true })
   answer: string | null;

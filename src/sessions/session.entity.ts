@@ -22,6 +22,14 @@ export class Session {
   @Column({ type: 'varchar', length: 36, nullable: true })
   invitationId: string | null;
 
+  /**
+   * Short unique name prefix of everything created for this session in the
+   * cluster: namespace `<prefix>-<logical>`, cluster-scoped objects `<prefix>-...`.
+   */
+  @Index({ unique: true })
+  @Column({ type: 'varchar', length: 12 })
+  prefix: string;
+
   @Column({ type: 'varchar', length: 32 })
   state: SessionState;
 

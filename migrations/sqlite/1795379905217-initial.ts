@@ -1,7 +1,7 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
-export class Initial1795379362291 implements MigrationInterface {
-  name = 'Initial1795379362291';
+export class Initial1795379905217 implements MigrationInterface {
+  name = 'Initial1795379905217';
 
   async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(
@@ -44,7 +44,10 @@ export class Initial1795379362291 implements MigrationInterface {
       'CREATE UNIQUE INDEX "IDX_f2310853d2d54821623dfe95bf" ON "session_questions" ("sessionId", "position") ',
     );
     await queryRunner.query(
-      'CREATE TABLE "sessions" ("id" varchar(36) PRIMARY KEY NOT NULL, "examId" varchar(100) NOT NULL, "examTitle" varchar(200) NOT NULL, "candidateName" varchar(200) NOT NULL, "invitationId" varchar(36), "state" varchar(32) NOT NULL, "failureReason" text, "tokenHash" varchar(64) NOT NULL, "seed" varchar(64) NOT NULL, "durationSeconds" integer NOT NULL, "passPercent" integer NOT NULL, "createdAt" bigint NOT NULL, "startedAt" bigint, "deadline" bigint, "endedAt" bigint, "gradedAt" bigint, "version" integer NOT NULL)',
+      'CREATE TABLE "sessions" ("id" varchar(36) PRIMARY KEY NOT NULL, "examId" varchar(100) NOT NULL, "examTitle" varchar(200) NOT NULL, "candidateName" varchar(200) NOT NULL, "invitationId" varchar(36), "prefix" varchar(12) NOT NULL, "state" varchar(32) NOT NULL, "failureReason" text, "tokenHash" varchar(64) NOT NULL, "seed" varchar(64) NOT NULL, "durationSeconds" integer NOT NULL, "passPercent" integer NOT NULL, "createdAt" bigint NOT NULL, "startedAt" bigint, "deadline" bigint, "endedAt" bigint, "gradedAt" bigint, "version" integer NOT NULL)',
+    );
+    await queryRunner.query(
+      'CREATE UNIQUE INDEX "IDX_27638e000ae0a31056b5d3b5c7" ON "sessions" ("prefix") ',
     );
     await queryRunner.query(
       'CREATE UNIQUE INDEX "IDX_bace6c68efc156fddac9b14bda" ON "sessions" ("tokenHash") ',
@@ -93,6 +96,7 @@ export class Initial1795379362291 implements MigrationInterface {
     );
     await queryRunner.query('DROP INDEX "IDX_51478aca2fd540b0f705d8468e"');
     await queryRunner.query('DROP INDEX "IDX_bace6c68efc156fddac9b14bda"');
+    await queryRunner.query('DROP INDEX "IDX_27638e000ae0a31056b5d3b5c7"');
     await queryRunner.query('DROP TABLE "sessions"');
     await queryRunner.query('DROP INDEX "IDX_f2310853d2d54821623dfe95bf"');
     await queryRunner.query('DROP INDEX "IDX_a62ca919f01659d8c162f84e9b"');

@@ -1,7 +1,7 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
-export class Initial1795379392214 implements MigrationInterface {
-  name = 'Initial1795379392214';
+export class Initial1795379906244 implements MigrationInterface {
+  name = 'Initial1795379906244';
 
   async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(
@@ -44,7 +44,10 @@ export class Initial1795379392214 implements MigrationInterface {
       'CREATE UNIQUE INDEX "IDX_f2310853d2d54821623dfe95bf" ON "session_questions"  ("sessionId", "position") ',
     );
     await queryRunner.query(
-      'CREATE TABLE "sessions" ("id" character varying(36) NOT NULL, "examId" character varying(100) NOT NULL, "examTitle" character varying(200) NOT NULL, "candidateName" character varying(200) NOT NULL, "invitationId" character varying(36), "state" character varying(32) NOT NULL, "failureReason" text, "tokenHash" character varying(64) NOT NULL, "seed" character varying(64) NOT NULL, "durationSeconds" integer NOT NULL, "passPercent" integer NOT NULL, "createdAt" bigint NOT NULL, "startedAt" bigint, "deadline" bigint, "endedAt" bigint, "gradedAt" bigint, "version" integer NOT NULL, CONSTRAINT "PK_3238ef96f18b355b671619111bc" PRIMARY KEY ("id"))',
+      'CREATE TABLE "sessions" ("id" character varying(36) NOT NULL, "examId" character varying(100) NOT NULL, "examTitle" character varying(200) NOT NULL, "candidateName" character varying(200) NOT NULL, "invitationId" character varying(36), "prefix" character varying(12) NOT NULL, "state" character varying(32) NOT NULL, "failureReason" text, "tokenHash" character varying(64) NOT NULL, "seed" character varying(64) NOT NULL, "durationSeconds" integer NOT NULL, "passPercent" integer NOT NULL, "createdAt" bigint NOT NULL, "startedAt" bigint, "deadline" bigint, "endedAt" bigint, "gradedAt" bigint, "version" integer NOT NULL, CONSTRAINT "PK_3238ef96f18b355b671619111bc" PRIMARY KEY ("id"))',
+    );
+    await queryRunner.query(
+      'CREATE UNIQUE INDEX "IDX_27638e000ae0a31056b5d3b5c7" ON "sessions"  ("prefix") ',
     );
     await queryRunner.query(
       'CREATE UNIQUE INDEX "IDX_bace6c68efc156fddac9b14bda" ON "sessions"  ("tokenHash") ',
@@ -63,6 +66,7 @@ export class Initial1795379392214 implements MigrationInterface {
     );
     await queryRunner.query('DROP INDEX "public"."IDX_51478aca2fd540b0f705d8468e"');
     await queryRunner.query('DROP INDEX "public"."IDX_bace6c68efc156fddac9b14bda"');
+    await queryRunner.query('DROP INDEX "public"."IDX_27638e000ae0a31056b5d3b5c7"');
     await queryRunner.query('DROP TABLE "sessions"');
     await queryRunner.query('DROP INDEX "public"."IDX_f2310853d2d54821623dfe95bf"');
     await queryRunner.query('DROP INDEX "public"."IDX_a62ca919f01659d8c162f84e9b"');

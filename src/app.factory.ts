@@ -1,0 +1,58 @@
+import 'reflect-metadata';
+import type { INestApplication, INestApplicationContext } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { Logger } from 'pino';
+import { AppModule } from './app.module.js';
+import type { AppConfig } from './config/config.schema.js';
+import { ErrorFilter } from './errors/error.filter.js';
+import { createValidationPipe } from './errors/validation.pipe.js';
+import { PinoNestLogger } from './logging/logger.js';
+
+/** The HTTP application (plus the workers when `worker` is true), configured but not listening. */
+export async function createHttpApp(
+  config: AppConfig,
+  logger: Logger,
+  worker: boolean,
+): Promise<INestApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(
+    AppModule.forRoot(config, logger, { http: true, worker }),
+    {
+      logger: new PinoNestLogger(logger),
+      abortOnError: false,
+    },
+  );
+  app.useBodyParser('json', { limit: '256kb' });
+  app.useGlobalPipes(createValidationPipe());
+  app.useGlobalFilters(new ErrorFilter());
+  app.disable('x-powered-by');
+  app.enableShutdownHooks();
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('CKA mock exam engine')
+      .setDescription('Timed CKA mock exams graded against a live cluster')
+      .setVersion('0.1.0')
+      .addBearerAuth()
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json' });
+  return app;
+}
+
+/** The workers alone, without an HTTP server. */
+export async function createWorkerContext(
+  config: AppConfig,
+  logger: Logger,
+): Promise<INestApplicationContext> {
+  const app = await NestFactory.createApplicationContext(
+    AppModule.forRoot(config, logger, { http: false, worker: true }),
+    {
+      logger: new PinoNestLogger(logger),
+      abortOnError: false,
+    },
+  );
+  app.enableShutdownHooks();
+  return app;
+}

@@ -1,0 +1,47 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Repository } from 'typeorm';
+import type { JobProcessor } from '../queue/job-processor.js';
+import { JobName, type JobOf, QueueName } from '../queue/jobs.js';
+import { SessionLifecycleService } from '../sessions/session-lifecycle.service.js';
+import { SessionState } from '../sessions/session-state.js';
+import { Session } from '../sessions/session.entity.js';
+
+/**
+ * Grades an ended session against the live cluster.
+ *
+ * Status: check evaluation and reports arrive with the grading issue; until
+ * then a session passes straight through grading to "graded" with no score
+ * (the README's status section says so).
+ */
+@Injectable()
+export class GradingProcessor implements JobProcessor {
+  readonly queue = QueueName.GRADING;
+  readonly handlers = {
+    [JobName.GRADE_SESSION]: (job: JobOf<typeof JobName.GRADE_SESSION>) => this.grade(job),
+  };
+
+  constructor(
+    private readonly lifecycle: SessionLifecycleService,
+    @InjectRepository(Session) private readonly sessions: Repository<Session>,
+  ) {}
+
+  private async grade(job: JobOf<typeof JobName.GRADE_SESSION>): Promise<void> {
+    const { sessionId } = job.data;
+    const session = await this.sessions.findOneBy({ id: sessionId });
+    if (!session) return;
+    if (session.state === SessionState.SUBMITTED || session.state === SessionState.EXPIRED) {
+      await this.lifecycle.transition(sessionId, SessionState.GRADING, 'grading started');
+    } else if (session.state !== SessionState.GRADING) {
+      return; // graded already, or not ended
+    }
+    await this.lifecycle.transition(
+      sessionId,
+      SessionState.GRADED,
+      'graded (pass-through: no checks evaluated yet)',
+      {
+        gradedAt: new Date(),
+      },
+    );
+  }
+}

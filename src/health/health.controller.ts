@@ -1,0 +1,62 @@
+import { Controller, Get, HttpStatus, Res } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { DataSource } from 'typeorm';
+import { Public } from '../auth/principal.js';
+import { ClusterService } from '../cluster/cluster.service.js';
+import { QueueService } from '../queue/queue.service.js';
+
+type Probe = { status: 'up'; latencyMs: number } | { status: 'down'; error: string };
+
+async function probe(check: () => Promise<unknown>): Promise<Probe> {
+  const started = Date.now();
+  try {
+    await Promise.race([
+      check(),
+      new Promise((_, reject) =>
+        setTimeout(() => reject(new Error('timed out after 2000 ms')), 2000),
+      ),
+    ]);
+    return { status: 'up', latencyMs: Date.now() - started };
+  } catch (error) {
+    return { status: 'down', error: (error as Error).message };
+  }
+}
+
+@ApiTags('operations')
+@Controller('health')
+@Public()
+export class HealthController {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly queues: QueueService,
+    private readonly cluster: ClusterService,
+  ) {}
+
+  @Get('live')
+  @ApiOperation({ summary: 'Liveness: the process answers' })
+  live() {
+    return { status: 'ok' };
+  }
+
+  /**
+   * Readiness: 503 unless the database and Redis answer. An unreachable
+   * cluster only degrades (exams in progress keep their answers and deadlines).
+   */
+  @Get()
+  @ApiOperation({ summary: 'Readiness: database, Redis and cluster reachability' })
+  async health(@Res({ passthrough: true }) response: Response) {
+    const [database, redis, cluster] = await Promise.all([
+      probe(() => this.dataSource.query('SELECT 1')),
+      probe(() => this.queues.ping()),
+      this.cluster.reachability(),
+    ]);
+    const ready = database.status === 'up' && redis.status === 'up';
+    response.status(ready ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE);
+    return {
+      status: ready ? (cluster.status === 'up' ? 'ok' : 'degraded') : 'down',
+      checks: { database, redis, cluster },
+    };
+  }
+}

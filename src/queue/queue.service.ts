@@ -1,0 +1,118 @@
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { type JobsOptions, Queue } from 'bullmq';
+import type { Logger } from 'pino';
+import { APP_CONFIG } from '../config/config.module.js';
+import type { AppConfig } from '../config/config.schema.js';
+import { ROOT_LOGGER } from '../logging/logging.module.js';
+import {
+  ALL_QUEUES,
+  type JobName,
+  type JobPayloads,
+  jobIdOf,
+  QUEUE_OF,
+  type QueueName,
+} from './jobs.js';
+import { redisConnection } from './redis-connection.js';
+
+/** A request must not hang on a Redis outage; the reconciler enqueues the work later. */
+const ENQUEUE_TIMEOUT_MS = 3000;
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`${what} timed out after ${ms} ms (is Redis up?)`)),
+      ms,
+    );
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Producer side of the queues: the only way work is enqueued. */
+@Injectable()
+export class QueueService implements OnModuleDestroy {
+  private readonly queues = new Map<QueueName, Queue>();
+  private readonly logger: Logger;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(ROOT_LOGGER) logger: Logger,
+  ) {
+    this.logger = logger.child({ context: 'QueueService' });
+    for (const name of ALL_QUEUES) {
+      this.queues.set(
+        name,
+        new Queue(name, {
+          connection: redisConnection(config.redis.url, 'producer'),
+          prefix: config.redis.prefix,
+        }),
+      );
+    }
+  }
+
+  queue(name: QueueName): Queue {
+    return this.queues.get(name)!;
+  }
+
+  /**
+   * Adds a job with its deterministic id and the retry policy (exponential
+   * backoff). A job whose id already exists is not added again.
+   */
+  async enqueue<N extends JobName>(
+    name: N,
+    payload: JobPayloads[N],
+    options: Pick<JobsOptions, 'delay'> = {},
+  ): Promise<string> {
+    const jobId = jobIdOf(name, payload);
+    const added = this.queue(QUEUE_OF[name]).add(name, payload, {
+      jobId,
+      attempts: this.config.worker.attempts,
+      backoff: { type: 'exponential', delay: this.config.worker.backoffMs },
+      // Completed jobs go at once so the same id can be enqueued again later;
+      // failed ones stay a day for inspection (the reconciler retries them).
+      removeOnComplete: true,
+      removeOnFail: { age: 24 * 3600 },
+      delay: options.delay,
+    });
+    await withTimeout(added, ENQUEUE_TIMEOUT_MS, `enqueue ${jobId}`);
+    this.logger.debug(
+      { jobId, job: name, sessionId: payload.sessionId, delay: options.delay },
+      'enqueued',
+    );
+    return jobId;
+  }
+
+  /** Whether the job is waiting, delayed, active or failed (and so will not be lost). */
+  async state(name: JobName, payload: JobPayloads[JobName]): Promise<string | undefined> {
+    const job = await this.queue(QUEUE_OF[name]).getJob(jobIdOf(name, payload as never));
+    return job ? await job.getState() : undefined;
+  }
+
+  /** Re-runs a job that exhausted its attempts. */
+  async retryFailed(name: JobName, payload: JobPayloads[JobName]): Promise<void> {
+    const job = await this.queue(QUEUE_OF[name]).getJob(jobIdOf(name, payload as never));
+    if (job && (await job.isFailed())) await job.retry('failed');
+  }
+
+  async counts(): Promise<Record<QueueName, Record<string, number>>> {
+    const entries = await Promise.all(
+      [...this.queues].map(
+        async ([name, queue]) =>
+          [
+            name,
+            await queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized'),
+          ] as const,
+      ),
+    );
+    return Object.fromEntries(entries) as Record<QueueName, Record<string, number>>;
+  }
+
+  /** A round trip to Redis through the producer connection, for /health. */
+  async ping(): Promise<void> {
+    await this.queue(ALL_QUEUES[0]).getJobCounts('waiting');
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await Promise.all([...this.queues.values()].map((q) => q.close()));
+  }
+}

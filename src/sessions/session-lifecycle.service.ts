@@ -1,0 +1,126 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { Logger } from 'pino';
+import { DataSource, type EntityManager } from 'typeorm';
+import { DomainError, ErrorCode } from '../errors/domain-error.js';
+import { ROOT_LOGGER } from '../logging/logging.module.js';
+import { MetricsService } from '../metrics/metrics.service.js';
+import { JobName, type JobPayloads } from '../queue/jobs.js';
+import { QueueService } from '../queue/queue.service.js';
+import { SessionEvent } from './session-event.entity.js';
+import { assertTransition, SessionState } from './session-state.js';
+import { Session } from './session.entity.js';
+
+type SessionPatch = Partial<
+  Pick<Session, 'failureReason' | 'startedAt' | 'deadline' | 'endedAt' | 'gradedAt'>
+>;
+
+/**
+ * Moves sessions through their state machine. Each move is one transaction: a
+ * conditional UPDATE on the state read (so concurrent movers cannot both
+ * win) plus its audit event. Follow-up work is enqueued after the commit; if
+ * Redis is down at that moment, the reconciler enqueues it later.
+ */
+@Injectable()
+export class SessionLifecycleService {
+  private readonly logger: Logger;
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly queues: QueueService,
+    private readonly metrics: MetricsService,
+    @Inject(ROOT_LOGGER) logger: Logger,
+  ) {
+    this.logger = logger.child({ context: 'SessionLifecycle' });
+  }
+
+  async transition(
+    sessionId: string,
+    to: SessionState,
+    reason: string,
+    patch: SessionPatch = {},
+  ): Promise<Session> {
+    const moved = await this.dataSource.transaction((manager) =>
+      this.transitionIn(manager, sessionId, to, reason, patch),
+    );
+    this.metrics.sessionTransitions.inc({ to });
+    this.logger.info({ sessionId, from: moved.from, to, reason }, 'session transition');
+    return moved.session;
+  }
+
+  /** The same move inside a caller's transaction (e.g. session creation). */
+  async transitionIn(
+    manager: EntityManager,
+    sessionId: string,
+    to: SessionState,
+    reason: string,
+    patch: SessionPatch = {},
+  ): Promise<{ session: Session; from: SessionState }> {
+    const current = await manager.findOneBy(Session, { id: sessionId });
+    if (!current) throw new DomainError(ErrorCode.SESSION_NOT_FOUND, `No session ${sessionId}`);
+    assertTransition(current.state, to);
+    const result = await manager
+      .createQueryBuilder()
+      .update(Session)
+      .set({ state: to, ...patch })
+      .where('id = :id AND state = :state', { id: sessionId, state: current.state })
+      .execute();
+    if (result.affected !== 1) {
+      throw new DomainError(
+        ErrorCode.CONFLICT,
+        'The session changed while this request was handled; retry',
+        { sessionId },
+      );
+    }
+    const from = current.state;
+    await manager.insert(SessionEvent, {
+      sessionId,
+      fromState: from,
+      toState: to,
+      reason,
+      at: new Date(),
+    });
+    return { session: Object.assign(current, { state: to }, patch), from };
+  }
+
+  /**
+   * Ends an active session whose deadline has passed. Idempotent: returns
+   * false when the session is not active or its deadline is still ahead.
+   */
+  async expireIfDue(sessionId: string, reason: string): Promise<boolean> {
+    const session = await this.dataSource.getRepository(Session).findOneBy({ id: sessionId });
+    if (!session || session.state !== SessionState.ACTIVE || !session.deadline) return false;
+    if (session.deadline.getTime() > Date.now()) return false;
+    try {
+      // The exam ended at its deadline, whenever this runs.
+      await this.transition(sessionId, SessionState.EXPIRED, reason, { endedAt: session.deadline });
+    } catch (error) {
+      // Someone else (submit, another worker) moved it first: nothing to do.
+      if (
+        error instanceof DomainError &&
+        (error.code === ErrorCode.CONFLICT || error.code === ErrorCode.ILLEGAL_TRANSITION)
+      ) {
+        return false;
+      }
+      throw error;
+    }
+    await this.enqueueSafely(JobName.GRADE_SESSION, { sessionId });
+    return true;
+  }
+
+  /** Enqueues follow-up work; a Redis failure is logged, and the reconciler makes up for it. */
+  async enqueueSafely<N extends JobName>(
+    name: N,
+    payload: JobPayloads[N],
+    delay?: number,
+  ): Promise<void> {
+    try {
+      await this.queues.enqueue(name, payload, { delay });
+    } catch (error) {
+      this.logger.warn(
+        { err: error, job: name, sessionId: payload.sessionId },
+        'enqueue failed; the reconciler will retry',
+      );
+    }
+  }
+}

@@ -1,0 +1,102 @@
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Param,
+  ParseUUIDPipe,
+  Post,
+  Put,
+  Query,
+} from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { StaffRole } from '../auth/api-token.entity.js';
+import { Allow, CurrentPrincipal, type Principal, Public } from '../auth/principal.js';
+import { DomainError, ErrorCode } from '../errors/domain-error.js';
+import {
+  ListSessionsQuery,
+  QuestionView,
+  SaveAnswerDto,
+  SessionSummaryView,
+  SessionView,
+  StartSessionDto,
+  StartedSessionView,
+} from './sessions.dto.js';
+import { SessionsService } from './sessions.service.js';
+
+const uuid = new ParseUUIDPipe({
+  exceptionFactory: () =>
+    new DomainError(ErrorCode.VALIDATION_FAILED, 'id must be a UUID', {
+      problems: [{ path: 'id', message: 'must be a UUID' }],
+    }),
+});
+
+@ApiTags('sessions')
+@ApiBearerAuth()
+@Controller('api/sessions')
+export class SessionsController {
+  constructor(private readonly sessions: SessionsService) {}
+
+  @Post()
+  @Public()
+  @ApiOperation({ summary: 'Start a session from an invitation code, or an open exam' })
+  @ApiResponse({ status: 201, type: StartedSessionView })
+  start(@Body() dto: StartSessionDto): Promise<StartedSessionView> {
+    return this.sessions.start(dto);
+  }
+
+  @Get()
+  @Allow(StaffRole.ADMIN, StaffRole.TRAINER)
+  @ApiOperation({ summary: 'List sessions (staff)' })
+  list(@Query() query: ListSessionsQuery): Promise<{ items: SessionSummaryView[]; total: number }> {
+    return this.sessions.list(query);
+  }
+
+  @Get('me')
+  @Allow('candidate')
+  @ApiOperation({
+    summary: "The caller's own session, with the remaining time computed by the server",
+  })
+  @ApiResponse({ status: 200, type: SessionView })
+  me(@CurrentPrincipal() principal: Principal): Promise<SessionView> {
+    return this.sessions.view(candidateSession(principal), principal);
+  }
+
+  @Get(':id')
+  @Allow(StaffRole.ADMIN, StaffRole.TRAINER, 'candidate')
+  @ApiOperation({ summary: 'One session: staff see any, a candidate only their own' })
+  @ApiResponse({ status: 200, type: SessionView })
+  get(
+    @Param('id', uuid) id: string,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<SessionView> {
+    return this.sessions.view(id, principal);
+  }
+
+  @Put('me/answers/:questionId')
+  @Allow('candidate')
+  @ApiOperation({ summary: 'Save the answer text, flag and note of one task' })
+  @ApiResponse({ status: 200, type: QuestionView })
+  saveAnswer(
+    @Param('questionId') questionId: string,
+    @Body() dto: SaveAnswerDto,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<QuestionView> {
+    return this.sessions.saveAnswer(candidateSession(principal), questionId, dto);
+  }
+
+  @Post('me/submit')
+  @HttpCode(200)
+  @Allow('candidate')
+  @ApiOperation({ summary: 'End the exam now and queue grading' })
+  @ApiResponse({ status: 200, type: SessionView })
+  submit(@CurrentPrincipal() principal: Principal): Promise<SessionView> {
+    return this.sessions.submit(candidateSession(principal));
+  }
+}
+
+function candidateSession(principal: Principal): string {
+  if (principal.kind !== 'candidate')
+    throw new DomainError(ErrorCode.FORBIDDEN, 'Only a candidate has an own session');
+  return principal.sessionId;
+}

@@ -1,0 +1,387 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
+import { DataSource, QueryFailedError, Repository } from 'typeorm';
+import type { Principal } from '../auth/principal.js';
+import { generateToken, hashToken, TokenPrefix } from '../auth/tokens.js';
+import { DomainError, ErrorCode } from '../errors/domain-error.js';
+import { ExamsService } from '../exams/exams.service.js';
+import { Invitation } from '../invitations/invitation.entity.js';
+import { BankService } from '../question-bank/bank.service.js';
+import { JobName } from '../queue/jobs.js';
+import { SessionEvent } from './session-event.entity.js';
+import { SessionLifecycleService } from './session-lifecycle.service.js';
+import { SessionQuestion } from './session-question.entity.js';
+import { ENDED_STATES, SessionState } from './session-state.js';
+import { Session } from './session.entity.js';
+import type {
+  ListSessionsQuery,
+  QuestionView,
+  SaveAnswerDto,
+  SessionSummaryView,
+  SessionView,
+  StartSessionDto,
+  StartedSessionView,
+} from './sessions.dto.js';
+
+const PREFIX_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
+
+/** Candidate sessions: start, read, answer, submit; and the staff's view of them. */
+@Injectable()
+export class SessionsService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @InjectRepository(Session) private readonly sessions: Repository<Session>,
+    @InjectRepository(SessionQuestion) private readonly questions: Repository<SessionQuestion>,
+    @InjectRepository(SessionEvent) private readonly events: Repository<SessionEvent>,
+    @InjectRepository(Invitation) private readonly invitations: Repository<Invitation>,
+    private readonly exams: ExamsService,
+    private readonly bank: BankService,
+    private readonly lifecycle: SessionLifecycleService,
+  ) {}
+
+  /**
+   * Starts a session from an invitation (single use) or an open exam: picks
+   * the questions, draws the candidate's variables, freezes the rendered tasks
+   * and queues provisioning. The exam timer starts when provisioning is done.
+   */
+  async start(dto: StartSessionDto): Promise<StartedSessionView> {
+    let invitation: Invitation | null = null;
+    let examId: string;
+    let candidateName: string;
+    if (dto.invitationCode !== undefined) {
+      invitation = await this.invitations.findOneBy({ codeHash: hashToken(dto.invitationCode) });
+      if (!invitation)
+        throw new DomainError(ErrorCode.INVITATION_INVALID, 'No such invitation code');
+      if (invitation.usedAt)
+        throw new DomainError(ErrorCode.INVITATION_USED, 'This invitation has already been used');
+      if (invitation.expiresAt.getTime() < Date.now()) {
+        throw new DomainError(ErrorCode.INVITATION_EXPIRED, 'This invitation has expired', {
+          expiredAt: invitation.expiresAt.toISOString(),
+        });
+      }
+      examId = invitation.examId;
+      candidateName = invitation.candidateName;
+    } else {
+      examId = dto.examId!;
+      candidateName = dto.candidateName!;
+    }
+    const exam = this.exams.get(examId);
+    if (!invitation && !exam.spec.open) {
+      throw new DomainError(ErrorCode.EXAM_NOT_OPEN, `Exam "${examId}" needs an invitation`, {
+        examId,
+      });
+    }
+
+    const token = generateToken(TokenPrefix.SESSION);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const sessionId = await this.create(exam.spec.id, candidateName, invitation, token);
+        await this.lifecycle.enqueueSafely(JobName.PROVISION_SESSION, { sessionId });
+        return {
+          sessionToken: token,
+          session: await this.view(sessionId, { kind: 'candidate', sessionId }),
+        };
+      } catch (error) {
+        // A prefix collision (unique index) is rare; draw another.
+        if (
+          attempt < 3 &&
+          error instanceof QueryFailedError &&
+          /unique|duplicate/i.test(error.message) &&
+          /prefix/i.test(error.message)
+        )
+          continue;
+        throw error;
+      }
+    }
+  }
+
+  private async create(
+    examId: string,
+    candidateName: string,
+    invitation: Invitation | null,
+    token: string,
+  ): Promise<string> {
+    const exam = this.exams.get(examId);
+    const id = randomUUID();
+    const seed = randomBytes(16).toString('hex');
+    const prefix = `s${[...randomBytes(5)].map((b) => PREFIX_ALPHABET[b % PREFIX_ALPHABET.length]).join('')}`;
+    const rendered = this.exams
+      .selectQuestions(exam, seed)
+      .map((q) => this.bank.render(q, seed, prefix));
+    const now = new Date();
+
+    await this.dataSource.transaction(async (manager) => {
+      if (invitation) {
+        const claimed = await manager
+          .createQueryBuilder()
+          .update(Invitation)
+          .set({ usedAt: now, sessionId: id })
+          .where('id = :id AND "usedAt" IS NULL', { id: invitation.id })
+          .execute();
+        if (claimed.affected !== 1)
+          throw new DomainError(ErrorCode.INVITATION_USED, 'This invitation has already been used');
+      }
+      await manager.insert(Session, {
+        id,
+        examId,
+        examTitle: exam.spec.title,
+        candidateName,
+        invitationId: invitation?.id ?? null,
+        prefix,
+        state: SessionState.CREATED,
+        failureReason: null,
+        tokenHash: hashToken(token),
+        seed,
+        durationSeconds: exam.spec.durationMinutes * 60,
+        passPercent: exam.spec.passPercent,
+        createdAt: now,
+        startedAt: null,
+        deadline: null,
+        endedAt: null,
+        gradedAt: null,
+      });
+      await manager.insert(
+        SessionQuestion,
+        rendered.map((r, position) => ({
+          id: randomUUID(),
+          sessionId: id,
+          position,
+          questionId: r.question.spec.id,
+          questionDigest: r.question.digest,
+          title: r.question.spec.title,
+          domain: r.question.spec.domain,
+          weight: r.question.spec.weight,
+          cluster: r.question.spec.cluster,
+          variables: r.variables,
+          task: r.task,
+          setup: r.setup,
+          checks: r.checks,
+          solution: r.solution,
+          answer: null,
+          flagged: false,
+          note: null,
+          answeredAt: null,
+        })),
+      );
+      const how = invitation ? `from invitation ${invitation.id}` : 'open exam';
+      await manager.insert(SessionEvent, {
+        sessionId: id,
+        fromState: null,
+        toState: SessionState.CREATED,
+        reason: `started (${how})`,
+        at: now,
+      });
+      await this.lifecycle.transitionIn(
+        manager,
+        id,
+        SessionState.PROVISIONING,
+        'provisioning queued',
+      );
+    });
+    return id;
+  }
+
+  /**
+   * One session as its reader may see it. Candidates see only their own
+   * (anything else is "not found", so ids cannot be probed), and never the
+   * checks or solutions before the session has ended.
+   */
+  async view(sessionId: string, principal: Principal): Promise<SessionView> {
+    if (principal.kind === 'candidate' && principal.sessionId !== sessionId)
+      throw notFound(sessionId);
+    const session = await this.sessions.findOneBy({ id: sessionId });
+    if (!session) throw notFound(sessionId);
+    const questions = await this.questions.find({
+      where: { sessionId },
+      order: { position: 'ASC' },
+    });
+    const staff = principal.kind === 'staff';
+    const ended = ENDED_STATES.includes(session.state);
+    const now = Date.now();
+    const view: SessionView = {
+      id: session.id,
+      examId: session.examId,
+      examTitle: session.examTitle,
+      candidateName: session.candidateName,
+      state: session.state,
+      failureReason: session.failureReason,
+      durationSeconds: session.durationSeconds,
+      passPercent: session.passPercent,
+      createdAt: session.createdAt.toISOString(),
+      startedAt: iso(session.startedAt),
+      deadline: iso(session.deadline),
+      endedAt: iso(session.endedAt),
+      remainingSeconds:
+        session.state === SessionState.ACTIVE && session.deadline
+          ? Math.max(0, Math.floor((session.deadline.getTime() - now) / 1000))
+          : session.deadline
+            ? 0
+            : null,
+      serverTime: new Date(now).toISOString(),
+      questions: questions.map((q) => questionView(q, { reveal: staff || ended, staff })),
+    };
+    if (staff) {
+      const events = await this.events.find({ where: { sessionId }, order: { id: 'ASC' } });
+      view.events = events.map((e) => ({
+        from: e.fromState,
+        to: e.toState,
+        reason: e.reason,
+        at: e.at.toISOString(),
+      }));
+    }
+    return view;
+  }
+
+  /**
+   * Saves the candidate's answer, flag and note for one task. The write is
+   * conditional, in the same statement, on the session being active with its
+   * deadline ahead, so nothing is accepted after the deadline even if the
+   * expiry job has not run yet.
+   */
+  async saveAnswer(
+    sessionId: string,
+    questionId: string,
+    dto: SaveAnswerDto,
+  ): Promise<QuestionView> {
+    const now = new Date();
+    const patch: Pick<SessionQuestion, 'answeredAt'> &
+      Partial<Pick<SessionQuestion, 'answer' | 'flagged' | 'note'>> = {
+      answeredAt: now,
+    };
+    if (dto.answer !== undefined) patch.answer = dto.answer;
+    if (dto.flagged !== undefined) patch.flagged = dto.flagged;
+    if (dto.note !== undefined) patch.note = dto.note;
+    const result = await this.questions
+      .createQueryBuilder()
+      .update(SessionQuestion)
+      .set(patch)
+      .where('"sessionId" = :sessionId AND "questionId" = :questionId', { sessionId, questionId })
+      .andWhere(
+        '"sessionId" IN (SELECT id FROM sessions WHERE id = :sessionId AND state = :active AND deadline > :now)',
+        {
+          active: SessionState.ACTIVE,
+          now: now.getTime(),
+        },
+      )
+      .execute();
+    if (result.affected !== 1) await this.explainRejectedWrite(sessionId, questionId, now);
+    const saved = await this.questions.findOneByOrFail({ sessionId, questionId });
+    return questionView(saved, { reveal: false, staff: false });
+  }
+
+  /** Ends the exam early at the candidate's request and queues grading. */
+  async submit(sessionId: string): Promise<SessionView> {
+    const now = new Date();
+    const session = await this.sessions.findOneBy({ id: sessionId });
+    if (!session) throw notFound(sessionId);
+    if (session.state === SessionState.ACTIVE && session.deadline && session.deadline <= now) {
+      await this.explainRejectedWrite(sessionId, undefined, now);
+    }
+    await this.lifecycle.transition(
+      sessionId,
+      SessionState.SUBMITTED,
+      'submitted by the candidate',
+      { endedAt: now },
+    );
+    await this.lifecycle.enqueueSafely(JobName.GRADE_SESSION, { sessionId });
+    return this.view(sessionId, { kind: 'candidate', sessionId });
+  }
+
+  async list(query: ListSessionsQuery): Promise<{ items: SessionSummaryView[]; total: number }> {
+    const [rows, total] = await this.sessions.findAndCount({
+      where: {
+        ...(query.state ? { state: query.state } : {}),
+        ...(query.examId ? { examId: query.examId } : {}),
+      },
+      order: { createdAt: 'DESC' },
+      take: query.limit ?? 50,
+      skip: query.offset ?? 0,
+    });
+    return {
+      total,
+      items: rows.map((s) => ({
+        id: s.id,
+        examId: s.examId,
+        candidateName: s.candidateName,
+        state: s.state,
+        createdAt: s.createdAt.toISOString(),
+        deadline: iso(s.deadline),
+      })),
+    };
+  }
+
+  /** Why a conditional write matched nothing; expires the session if that is why. */
+  private async explainRejectedWrite(
+    sessionId: string,
+    questionId: string | undefined,
+    now: Date,
+  ): Promise<never> {
+    const session = await this.sessions.findOneBy({ id: sessionId });
+    if (!session) throw notFound(sessionId);
+    if (session.state === SessionState.ACTIVE && session.deadline && session.deadline <= now) {
+      await this.lifecycle.expireIfDue(sessionId, 'deadline passed (noticed on a write)');
+      throw new DomainError(
+        ErrorCode.SESSION_EXPIRED,
+        'The exam time is over; nothing more is accepted',
+        {
+          deadline: session.deadline.toISOString(),
+        },
+      );
+    }
+    if (session.state !== SessionState.ACTIVE) {
+      throw new DomainError(
+        ENDED_STATES.includes(session.state)
+          ? ErrorCode.SESSION_EXPIRED
+          : ErrorCode.SESSION_NOT_ACTIVE,
+        ENDED_STATES.includes(session.state)
+          ? 'The exam has ended; nothing more is accepted'
+          : `The exam has not started yet (${session.state})`,
+        { state: session.state },
+      );
+    }
+    throw new DomainError(
+      ErrorCode.QUESTION_NOT_IN_SESSION,
+      `Question "${questionId}" is not part of this session`,
+      { questionId },
+    );
+  }
+}
+
+function notFound(sessionId: string): DomainError {
+  return new DomainError(ErrorCode.SESSION_NOT_FOUND, `No session ${sessionId}`);
+}
+
+function iso(date: Date | null): string | null {
+  return date ? date.toISOString() : null;
+}
+
+function questionView(
+  q: SessionQuestion,
+  options: { reveal: boolean; staff: boolean },
+): QuestionView {
+  const view: QuestionView = {
+    position: q.position,
+    questionId: q.questionId,
+    title: q.title,
+    domain: q.domain,
+    weight: q.weight,
+    cluster: q.cluster,
+    task: q.task,
+    answer: q.answer,
+    flagged: q.flagged,
+    note: q.note,
+    answeredAt: iso(q.answeredAt),
+  };
+  if (options.reveal) {
+    view.checks = q.checks.map((c) => ({
+      id: c.id,
+      kind: c.kind,
+      points: c.points,
+      description: c.description,
+    }));
+    view.solution = q.solution;
+  }
+  if (options.staff) view.variables = q.variables;
+  return view;
+}
