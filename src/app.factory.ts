@@ -10,7 +10,7 @@ import { ErrorFilter } from './errors/error.filter.js';
 import { createValidationPipe } from './errors/validation.pipe.js';
 import { PinoNestLogger } from './logging/logger.js';
 
-/** The HTTP application (plus the workers when `worker` is true), configured but not listening. */
+/** The HTTP application (plus the workers when `worker` is true), initialised but not listening. */
 export async function createHttpApp(
   config: AppConfig,
   logger: Logger,
@@ -38,7 +38,21 @@ export async function createHttpApp(
       .build(),
   );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json' });
+  await initOrClose(app);
   return app;
+}
+
+/**
+ * Runs the start-up hooks (migrations, bank loading, workers). If one fails,
+ * what the others opened is closed, so a refused start leaves nothing running.
+ */
+async function initOrClose(app: INestApplicationContext): Promise<void> {
+  try {
+    await app.init();
+  } catch (error) {
+    await app.close().catch(() => undefined);
+    throw error;
+  }
 }
 
 /** The workers alone, without an HTTP server. */
@@ -54,5 +68,6 @@ export async function createWorkerContext(
     },
   );
   app.enableShutdownHooks();
+  await initOrClose(app);
   return app;
 }

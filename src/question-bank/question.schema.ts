@@ -102,7 +102,8 @@ export const examSchema = z
     id: slug,
     title: z.string().min(1).max(200),
     description: z.string().default(''),
-    durationMinutes: z.number().int().min(1).max(600),
+    /** Whole minutes for real exams; fractions allowed (0.1 = 6 s) for tests and drills. */
+    durationMinutes: z.number().positive().max(600),
     passPercent: z.number().int().min(1).max(100).default(66),
     /** Open exams can be started without an invitation. */
     open: z.boolean().default(false),

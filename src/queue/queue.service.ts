@@ -39,19 +39,26 @@ export class QueueService implements OnModuleDestroy {
     @Inject(ROOT_LOGGER) logger: Logger,
   ) {
     this.logger = logger.child({ context: 'QueueService' });
-    for (const name of ALL_QUEUES) {
-      this.queues.set(
-        name,
-        new Queue(name, {
-          connection: redisConnection(config.redis.url, 'producer'),
-          prefix: config.redis.prefix,
-        }),
-      );
-    }
   }
 
+  /**
+   * Queues connect on first use, not at construction: an app whose start-up
+   * fails later (an invalid bank, say) then leaves no Redis connection behind.
+   */
   queue(name: QueueName): Queue {
-    return this.queues.get(name)!;
+    let queue = this.queues.get(name);
+    if (!queue) {
+      queue = new Queue(name, {
+        connection: redisConnection(this.config.redis.url, 'producer'),
+        prefix: this.config.redis.prefix,
+      });
+      // Without a listener BullMQ prints connection errors to the console.
+      queue.on('error', (error) =>
+        this.logger.warn({ queue: name, err: error.message }, 'redis error'),
+      );
+      this.queues.set(name, queue);
+    }
+    return queue;
   }
 
   /**
@@ -96,13 +103,16 @@ export class QueueService implements OnModuleDestroy {
 
   async counts(): Promise<Record<QueueName, Record<string, number>>> {
     const entries = await Promise.all(
-      [...this.queues].map(
-        async ([name, queue]) =>
-          [
-            name,
-            await queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized'),
-          ] as const,
-      ),
+      ALL_QUEUES.map(async (name) => {
+        const counts = await this.queue(name).getJobCounts(
+          'waiting',
+          'active',
+          'delayed',
+          'failed',
+          'prioritized',
+        );
+        return [name, counts] as const;
+      }),
     );
     return Object.fromEntries(entries) as Record<QueueName, Record<string, number>>;
   }

@@ -133,7 +133,7 @@ export class SessionsService {
         failureReason: null,
         tokenHash: hashToken(token),
         seed,
-        durationSeconds: exam.spec.durationMinutes * 60,
+        durationSeconds: Math.max(1, Math.round(exam.spec.durationMinutes * 60)),
         passPercent: exam.spec.passPercent,
         createdAt: now,
         startedAt: null,

@@ -1,5 +1,6 @@
-/** Stops the sandbox the global setup started (stop is idempotent across projects). */
+/** Stops what the global setup started (once, however many projects ran). */
 export default async function globalTeardown() {
-  const sandbox = await globalThis.__ckaSandbox;
-  await sandbox?.stop();
+  const services = globalThis.__ckaServices;
+  globalThis.__ckaServices = undefined;
+  if (services) await (await services).stop();
 }

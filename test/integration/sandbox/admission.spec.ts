@@ -1,6 +1,7 @@
 import { jest } from '@jest/globals';
 import { AdmissionregistrationV1Api, RbacAuthorizationV1Api } from '@kubernetes/client-node';
-import { adminKubeConfig, eventually, ignoreNotFound, statusOf } from '../../support/cluster.js';
+import { adminKubeConfig, ignoreNotFound, statusOf } from '../../support/cluster.js';
+import { eventually } from '../../support/eventually.js';
 
 jest.setTimeout(60_000);
 

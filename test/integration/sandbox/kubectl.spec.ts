@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as x509 from '@peculiar/x509';
 import { AuthenticationV1Api, CertificatesV1Api, KubeConfig } from '@kubernetes/client-node';
-import { adminKubeConfig, eventually, ignoreNotFound, kubectl } from '../../support/cluster.js';
+import { adminKubeConfig, ignoreNotFound, kubectl } from '../../support/cluster.js';
+import { eventually } from '../../support/eventually.js';
 import { readVersions } from '../../sandbox/versions.js';
 
 jest.setTimeout(60_000);

@@ -9,7 +9,8 @@ import { SandboxBuildError, ensureSandboxBinaries } from '../../sandbox/build.js
 import { ComponentExitedError } from '../../sandbox/component.js';
 import { startSandbox } from '../../sandbox/launcher.js';
 import { MODULES_DIR } from '../../sandbox/versions.js';
-import { adminKubeConfig, eventually } from '../../support/cluster.js';
+import { adminKubeConfig } from '../../support/cluster.js';
+import { eventually } from '../../support/eventually.js';
 import {
   alive,
   descendantsOf,

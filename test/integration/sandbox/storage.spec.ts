@@ -4,9 +4,9 @@ import {
   adminKubeConfig,
   createTestNamespace,
   deleteNamespace,
-  eventually,
   ignoreNotFound,
 } from '../../support/cluster.js';
+import { eventually } from '../../support/eventually.js';
 
 jest.setTimeout(60_000);
 

@@ -11,8 +11,8 @@ import {
   createObjects,
   createTestNamespace,
   deleteNamespace,
-  eventually,
 } from '../../support/cluster.js';
+import { eventually } from '../../support/eventually.js';
 
 jest.setTimeout(90_000);
 
