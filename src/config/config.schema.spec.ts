@@ -1,0 +1,62 @@
+import { ConfigValidationError, loadConfig } from './config.schema.js';
+
+describe('loadConfig', () => {
+  it('runs on embedded defaults: SQLite file, local Redis, HTTP and worker in one process', () => {
+    const config = loadConfig({});
+    expect(config.database).toMatchObject({ type: 'sqlite', migrationsRun: true });
+    expect(config.database.type === 'sqlite' && config.database.path).toMatch(
+      /data\/engine\.sqlite$/,
+    );
+    expect(config.redis).toEqual({ url: 'redis://127.0.0.1:6379', prefix: 'cka' });
+    expect(config.http).toEqual({ host: '127.0.0.1', port: 3000 });
+    expect(config.worker.enabled).toBe(true);
+  });
+
+  it('uses PostgreSQL when DATABASE_URL is set and parses typed values', () => {
+    const config = loadConfig({
+      DATABASE_URL: 'postgres://u:p@db:5432/engine',
+      PORT: '8080',
+      WORKER_ENABLED: 'false',
+      DB_MIGRATIONS_RUN: '0',
+    });
+    expect(config.database).toEqual({
+      type: 'postgres',
+      url: 'postgres://u:p@db:5432/engine',
+      migrationsRun: false,
+    });
+    expect(config.http.port).toBe(8080);
+    expect(config.worker.enabled).toBe(false);
+  });
+
+  it('treats empty variables as unset', () => {
+    expect(loadConfig({ PORT: '' }).http.port).toBe(3000);
+  });
+
+  it('lists every bad variable at once, with what it expects, and never echoes a URL', () => {
+    let error: ConfigValidationError | undefined;
+    try {
+      loadConfig({
+        PORT: 'eighty',
+        DATABASE_URL: 'mysql://secret@db/x',
+        LOG_LEVEL: 'loud',
+        WORKER_ENABLED: 'maybe',
+        QUEUE_PREFIX: 'Bad Prefix',
+      });
+    } catch (e) {
+      error = e as ConfigValidationError;
+    }
+    expect(error).toBeInstanceOf(ConfigValidationError);
+    expect(error!.problems.map((p) => p.variable).sort()).toEqual([
+      'DATABASE_URL',
+      'LOG_LEVEL',
+      'PORT',
+      'QUEUE_PREFIX',
+      'WORKER_ENABLED',
+    ]);
+    expect(error!.message).toContain('Invalid configuration (5 problems)');
+    expect(error!.message).toContain('PORT: ');
+    expect(error!.message).toContain('(got "eighty")');
+    expect(error!.message).toContain('must start with postgres:// or postgresql://');
+    expect(error!.message).not.toContain('secret');
+  });
+});

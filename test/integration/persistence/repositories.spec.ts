@@ -1,0 +1,259 @@
+import 'reflect-metadata';
+import { jest } from '@jest/globals';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { DataSource } from 'typeorm';
+import type { AppConfig } from '../../../src/config/config.schema.js';
+import { dataSourceOptions } from '../../../src/database/database.options.js';
+import { serializeSqliteAccess } from '../../../src/database/sqlite-serializer.js';
+import { DomainError } from '../../../src/errors/domain-error.js';
+import { MetricsService } from '../../../src/metrics/metrics.service.js';
+import type { QueueService } from '../../../src/queue/queue.service.js';
+import { SessionEvent } from '../../../src/sessions/session-event.entity.js';
+import { SessionLifecycleService } from '../../../src/sessions/session-lifecycle.service.js';
+import { SessionQuestion } from '../../../src/sessions/session-question.entity.js';
+import { SessionState } from '../../../src/sessions/session-state.js';
+import { Session } from '../../../src/sessions/session.entity.js';
+import { SessionsService } from '../../../src/sessions/sessions.service.js';
+
+jest.setTimeout(60_000);
+
+/** Creates an empty database of the given kind and returns its config and a dropper. */
+async function scratchDatabase(
+  kind: 'sqlite' | 'postgres',
+): Promise<{ database: AppConfig['database']; drop: () => Promise<void> }> {
+  if (kind === 'sqlite') {
+    const dir = await mkdtemp(join(tmpdir(), 'repo-sqlite-'));
+    return {
+      database: { type: 'sqlite', path: join(dir, 'test.sqlite'), migrationsRun: false },
+      drop: () => rm(dir, { recursive: true, force: true }),
+    };
+  }
+  const base = process.env.TEST_POSTGRES_URL;
+  if (!base)
+    throw new Error('TEST_POSTGRES_URL is not set: run through the integration Jest project');
+  const name = `t_${randomBytes(5).toString('hex')}`;
+  const admin = new DataSource({ type: 'postgres', url: base });
+  await admin.initialize();
+  await admin.query(`CREATE DATABASE ${name}`);
+  const url = new URL(base);
+  url.pathname = `/${name}`;
+  return {
+    database: { type: 'postgres', url: url.toString(), migrationsRun: false },
+    drop: async () => {
+      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin.destroy();
+    },
+  };
+}
+
+const silent = pino({ level: 'silent' });
+const noQueues = { enqueue: async () => 'unused' } as unknown as QueueService;
+
+function newSession(overrides: Partial<Session> = {}): Session {
+  return Object.assign(new Session(), {
+    id: randomUUID(),
+    examId: 'exam',
+    examTitle: 'Exam',
+    candidateName: 'Candidate',
+    invitationId: null,
+    prefix: `s${randomBytes(3).toString('hex').slice(0, 5)}`,
+    state: SessionState.ACTIVE,
+    failureReason: null,
+    tokenHash: randomBytes(32).toString('hex'),
+    seed: 'seed',
+    durationSeconds: 3600,
+    passPercent: 66,
+    createdAt: new Date(),
+    startedAt: new Date(),
+    deadline: new Date(Date.now() + 3_600_000),
+    endedAt: null,
+    gradedAt: null,
+    ...overrides,
+  });
+}
+
+describe.each(['sqlite', 'postgres'] as const)('persistence on %s', (kind) => {
+  let ds: DataSource;
+  let drop: () => Promise<void>;
+  let lifecycle: SessionLifecycleService;
+  let sessions: SessionsService;
+
+  beforeAll(async () => {
+    const scratch = await scratchDatabase(kind);
+    drop = scratch.drop;
+    ds = new DataSource(dataSourceOptions(scratch.database));
+    await ds.initialize();
+    serializeSqliteAccess(ds);
+    await ds.runMigrations();
+    lifecycle = new SessionLifecycleService(ds, noQueues, new MetricsService(), silent);
+    sessions = new SessionsService(
+      ds,
+      ds.getRepository(Session),
+      ds.getRepository(SessionQuestion),
+      ds.getRepository(SessionEvent),
+      ds.getRepository('Invitation'),
+      undefined as never,
+      undefined as never,
+      lifecycle,
+    );
+  });
+  afterAll(async () => {
+    await ds?.destroy();
+    await drop?.();
+  });
+
+  it('the migrations produce exactly the schema the entities describe', async () => {
+    const pending = await ds.driver.createSchemaBuilder().log();
+    expect(pending.upQueries.map((q) => q.query)).toEqual([]);
+  });
+
+  it('every migration can be reverted and applied again', async () => {
+    const count = ds.migrations.length;
+    for (let i = 0; i < count; i++) await ds.undoLastMigration();
+    expect(await ds.query('SELECT COUNT(*) AS n FROM migrations')).toEqual([
+      { n: kind === 'sqlite' ? 0 : '0' },
+    ]);
+    const applied = await ds.runMigrations();
+    expect(applied).toHaveLength(count);
+  });
+
+  it('stores instants to the millisecond and compares them in SQL', async () => {
+    const deadline = new Date(Date.UTC(2026, 10, 22, 10, 0, 0, 123));
+    const session = newSession({ deadline });
+    await ds.getRepository(Session).insert(session);
+    const read = await ds.getRepository(Session).findOneByOrFail({ id: session.id });
+    expect(read.deadline?.toISOString()).toBe('2026-11-22T10:00:00.123Z');
+    expect(read.createdAt.getTime()).toBe(session.createdAt.getTime());
+    const before = await ds
+      .getRepository(Session)
+      .createQueryBuilder('s')
+      .where('s.id = :id AND s.deadline < :t', { id: session.id, t: deadline.getTime() + 1 })
+      .getCount();
+    expect(before).toBe(1);
+  });
+
+  it('keeps JSON columns (variables, rendered checks) intact', async () => {
+    const session = newSession();
+    await ds.getRepository(Session).insert(session);
+    const question = {
+      id: randomUUID(),
+      sessionId: session.id,
+      position: 0,
+      questionId: 'q',
+      questionDigest: 'd',
+      title: 'T',
+      domain: 'storage',
+      weight: 2,
+      cluster: 'main',
+      variables: { ns: 'sabc-app', replicas: 3, on: true },
+      task: 'do it',
+      setup: '',
+      checks: [
+        {
+          id: 'c',
+          kind: 'resource',
+          points: 2,
+          description: 'd',
+          match: { spec: { replicas: 3 } },
+        },
+      ],
+      solution: { explanation: 'e', commands: ['kubectl get pods'] },
+      answer: null,
+      flagged: false,
+      note: null,
+      answeredAt: null,
+    };
+    await ds.getRepository(SessionQuestion).insert(question);
+    const read = await ds.getRepository(SessionQuestion).findOneByOrFail({ id: question.id });
+    expect(read.variables).toEqual({ ns: 'sabc-app', replicas: 3, on: true });
+    expect(read.checks).toEqual(question.checks);
+    expect(read.flagged).toBe(false);
+  });
+
+  it('lets exactly one of many concurrent movers change a session', async () => {
+    const session = newSession({ deadline: new Date(Date.now() - 1000) });
+    await ds.getRepository(Session).insert(session);
+    const attempts = await Promise.allSettled(
+      Array.from({ length: 12 }, (_, i) =>
+        i % 2
+          ? lifecycle.transition(session.id, SessionState.SUBMITTED, `submit ${i}`, {
+              endedAt: new Date(),
+            })
+          : lifecycle.transition(session.id, SessionState.EXPIRED, `expire ${i}`, {
+              endedAt: session.deadline,
+            }),
+      ),
+    );
+    const won = attempts.filter((a) => a.status === 'fulfilled');
+    expect(won).toHaveLength(1);
+    for (const lost of attempts.filter((a) => a.status === 'rejected')) {
+      expect((lost as PromiseRejectedResult).reason).toBeInstanceOf(DomainError);
+      expect(['CONFLICT', 'ILLEGAL_TRANSITION']).toContain(
+        ((lost as PromiseRejectedResult).reason as DomainError).code,
+      );
+    }
+    const events = await ds.getRepository(SessionEvent).findBy({ sessionId: session.id });
+    expect(events).toHaveLength(1);
+    const final = await ds.getRepository(Session).findOneByOrFail({ id: session.id });
+    expect(final.state).toBe(events[0].toState);
+  });
+
+  it('rejects an illegal transition with 409 and keeps the state', async () => {
+    const session = newSession({ state: SessionState.GRADED });
+    await ds.getRepository(Session).insert(session);
+    const error = await lifecycle
+      .transition(session.id, SessionState.ACTIVE, 'nope')
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DomainError);
+    expect((error as DomainError).code).toBe('ILLEGAL_TRANSITION');
+    expect((error as DomainError).status).toBe(409);
+    expect((await ds.getRepository(Session).findOneByOrFail({ id: session.id })).state).toBe(
+      'graded',
+    );
+  });
+
+  it('accepts an answer before the deadline and refuses it after, in the same statement', async () => {
+    const live = newSession({ deadline: new Date(Date.now() + 60_000) });
+    const late = newSession({ deadline: new Date(Date.now() - 1) });
+    for (const s of [live, late]) {
+      await ds.getRepository(Session).insert(s);
+      await ds.getRepository(SessionQuestion).insert({
+        id: randomUUID(),
+        sessionId: s.id,
+        position: 0,
+        questionId: 'q',
+        questionDigest: 'd',
+        title: 'T',
+        domain: 'storage',
+        weight: 1,
+        cluster: 'main',
+        variables: {},
+        task: 't',
+        setup: '',
+        checks: [],
+        solution: { explanation: 'e', commands: [] },
+        answer: null,
+        flagged: false,
+        note: null,
+        answeredAt: null,
+      });
+    }
+    expect(await sessions.saveAnswer(live.id, 'q', { answer: 'on time' })).toMatchObject({
+      answer: 'on time',
+    });
+    const error = await sessions
+      .saveAnswer(late.id, 'q', { answer: 'too late' })
+      .catch((e: unknown) => e);
+    expect((error as DomainError).code).toBe('SESSION_EXPIRED');
+    const stored = await ds.getRepository(SessionQuestion).findOneByOrFail({ sessionId: late.id });
+    expect(stored.answer).toBeNull();
+    // Noticing the passed deadline expired the session, at its deadline.
+    const expired = await ds.getRepository(Session).findOneByOrFail({ id: late.id });
+    expect(expired.state).toBe('expired');
+    expect(expired.endedAt?.getTime()).toBe(late.deadline!.getTime());
+  });
+});
