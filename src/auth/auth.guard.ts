@@ -14,6 +14,8 @@ import {
 } from './principal.js';
 import { hashToken, TokenPrefix } from './tokens.js';
 
+const SESSION_TOKEN_CACHE_SIZE = 10_000;
+
 /**
  * Global guard, deny by default: a route is reachable only if it is marked
  * @Public() or the bearer token belongs to one of its @Allow() audiences.
@@ -52,17 +54,37 @@ export class AuthGuard implements CanActivate {
     return true;
   }
 
+  /**
+   * A session's token never changes, so the mapping from its hash to the
+   * session id can be kept: the candidate's frequent polls then cost no
+   * lookup. Bounded; the oldest entries go first. (Staff tokens can be
+   * revoked, so they are always looked up.)
+   */
+  private readonly sessionIdByTokenHash = new Map<string, string>();
+
+  private remember(hash: string, sessionId: string): void {
+    if (this.sessionIdByTokenHash.size >= SESSION_TOKEN_CACHE_SIZE) {
+      this.sessionIdByTokenHash.delete(this.sessionIdByTokenHash.keys().next().value!);
+    }
+    this.sessionIdByTokenHash.set(hash, sessionId);
+  }
+
   private async authenticate(token: string): Promise<Principal> {
     const hash = hashToken(token);
     if (token.startsWith(`${TokenPrefix.STAFF}_`)) {
       const found = await this.tokens.findOneBy({ tokenHash: hash, revokedAt: IsNull() });
       if (found) return { kind: 'staff', role: found.role, tokenId: found.id, name: found.name };
     } else if (token.startsWith(`${TokenPrefix.SESSION}_`)) {
+      const cached = this.sessionIdByTokenHash.get(hash);
+      if (cached) return { kind: 'candidate', sessionId: cached };
       const found = await this.sessions.findOne({
         where: { tokenHash: hash },
         select: { id: true },
       });
-      if (found) return { kind: 'candidate', sessionId: found.id };
+      if (found) {
+        this.remember(hash, found.id);
+        return { kind: 'candidate', sessionId: found.id };
+      }
     }
     throw new DomainError(ErrorCode.UNAUTHENTICATED, 'The bearer token is not valid');
   }

@@ -9,6 +9,7 @@ import { ExamsService } from '../exams/exams.service.js';
 import { Invitation } from '../invitations/invitation.entity.js';
 import { BankService } from '../question-bank/bank.service.js';
 import { JobName } from '../queue/jobs.js';
+import { rawSelect } from '../database/raw-select.js';
 import { SessionEvent } from './session-event.entity.js';
 import { SessionLifecycleService } from './session-lifecycle.service.js';
 import { SessionQuestion } from './session-question.entity.js';
@@ -190,14 +191,40 @@ export class SessionsService {
   async view(sessionId: string, principal: Principal): Promise<SessionView> {
     if (principal.kind === 'candidate' && principal.sessionId !== sessionId)
       throw notFound(sessionId);
-    const session = await this.sessions.findOneBy({ id: sessionId });
+    // Candidates poll this all exam long, hence plain SQL (see rawSelect), and
+    // during the exam the large hidden columns stay unread.
+    const [session] = await rawSelect(
+      this.dataSource,
+      Session,
+      'SELECT * FROM sessions WHERE id = :id',
+      { id: sessionId },
+    );
     if (!session) throw notFound(sessionId);
-    const questions = await this.questions.find({
-      where: { sessionId },
-      order: { position: 'ASC' },
-    });
     const staff = principal.kind === 'staff';
     const ended = ENDED_STATES.includes(session.state);
+    const reveal = staff || ended;
+    const columns = [
+      'id',
+      'position',
+      'questionId',
+      'title',
+      'domain',
+      'weight',
+      'cluster',
+      'task',
+      'answer',
+      'flagged',
+      'note',
+      'answeredAt',
+      ...(reveal ? ['checks', 'solution'] : []),
+      ...(staff ? ['variables'] : []),
+    ];
+    const questions = await rawSelect(
+      this.dataSource,
+      SessionQuestion,
+      `SELECT ${columns.map((c) => `"${c}"`).join(', ')} FROM session_questions WHERE "sessionId" = :sessionId ORDER BY position`,
+      { sessionId },
+    );
     const now = Date.now();
     const view: SessionView = {
       id: session.id,
@@ -219,7 +246,7 @@ export class SessionsService {
             ? 0
             : null,
       serverTime: new Date(now).toISOString(),
-      questions: questions.map((q) => questionView(q, { reveal: staff || ended, staff })),
+      questions: questions.map((q) => questionView(q, { reveal, staff })),
     };
     if (staff) {
       const events = await this.events.find({ where: { sessionId }, order: { id: 'ASC' } });

@@ -32,7 +32,8 @@ async function waitForHealth(base: string): Promise<void> {
   for (;;) {
     const res = await fetch(`${base}/health`).catch(() => undefined);
     if (res?.ok) return;
-    if (Date.now() > deadline) throw new Error(`the engine did not become healthy at ${base}/health within 30 s`);
+    if (Date.now() > deadline)
+      throw new Error(`the engine did not become healthy at ${base}/health within 30 s`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
@@ -61,11 +62,14 @@ async function main(): Promise<void> {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ examId: 'sample', candidateName: 'Bench' }),
     });
-    if (start.status !== 201) throw new Error(`starting a session failed: ${start.status} ${await start.text()}`);
+    if (start.status !== 201)
+      throw new Error(`starting a session failed: ${start.status} ${await start.text()}`);
     const { sessionToken } = (await start.json()) as { sessionToken: string };
     const headers = { authorization: `Bearer ${sessionToken}` };
     for (let i = 0; ; i++) {
-      const me = (await (await fetch(`${base}/api/sessions/me`, { headers })).json()) as { state: string };
+      const me = (await (await fetch(`${base}/api/sessions/me`, { headers })).json()) as {
+        state: string;
+      };
       if (me.state === 'active') break;
       if (i > 100) throw new Error(`session did not become active: ${me.state}`);
       await new Promise((resolve) => setTimeout(resolve, 100));
@@ -79,9 +83,15 @@ async function main(): Promise<void> {
       connections: Number(values.connections),
       duration: Number(values.duration),
     });
-    console.log(`GET /api/sessions/me, ${values.connections} connections, ${values.duration} s (SQLite, HTTP + workers in one process)`);
-    console.log(`latency p50 ${result.latency.p50} ms, p90 ${result.latency.p90} ms, p99 ${result.latency.p99} ms, max ${result.latency.max} ms`);
-    console.log(`throughput ${Math.round(result.requests.average)} req/s; ${result.requests.total} requests, ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts`);
+    console.log(
+      `GET /api/sessions/me, ${values.connections} connections, ${values.duration} s (SQLite, HTTP + workers in one process)`,
+    );
+    console.log(
+      `latency p50 ${result.latency.p50} ms, p90 ${result.latency.p90} ms, p99 ${result.latency.p99} ms, max ${result.latency.max} ms`,
+    );
+    console.log(
+      `throughput ${Math.round(result.requests.average)} req/s; ${result.requests.total} requests, ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts`,
+    );
     console.log(`goal p99 <= 50 ms: ${result.latency.p99 <= 50 ? 'met' : 'NOT met'}`);
   } finally {
     app.kill('SIGTERM');

@@ -256,4 +256,66 @@ describe.each(['sqlite', 'postgres'] as const)('persistence on %s', (kind) => {
     expect(expired.state).toBe('expired');
     expect(expired.endedAt?.getTime()).toBe(late.deadline!.getTime());
   });
+
+  it('reads the session view through plain SQL with the same values the entities hold', async () => {
+    const session = newSession({ deadline: new Date(Date.now() + 600_000) });
+    await ds.getRepository(Session).insert(session);
+    await ds.getRepository(SessionQuestion).insert({
+      id: randomUUID(),
+      sessionId: session.id,
+      position: 0,
+      questionId: 'q',
+      questionDigest: 'd',
+      title: 'T',
+      domain: 'storage',
+      weight: 3,
+      cluster: 'main',
+      variables: { ns: 'x-app', n: 2 },
+      task: 'do it',
+      setup: 'apiVersion: v1',
+      checks: [{ id: 'c', kind: 'absent', points: 3, description: 'gone' }],
+      solution: { explanation: 'e', commands: ['kubectl delete pod x'] },
+      answer: 'mine',
+      flagged: true,
+      note: null,
+      answeredAt: new Date(1_700_000_000_123),
+    });
+    const candidate = await sessions.view(session.id, { kind: 'candidate', sessionId: session.id });
+    expect(candidate).toMatchObject({
+      state: 'active',
+      deadline: session.deadline!.toISOString(),
+      durationSeconds: 3600,
+    });
+    expect(candidate.remainingSeconds).toBeGreaterThan(590);
+    expect(candidate.questions).toEqual([
+      {
+        position: 0,
+        questionId: 'q',
+        title: 'T',
+        domain: 'storage',
+        weight: 3,
+        cluster: 'main',
+        task: 'do it',
+        answer: 'mine',
+        flagged: true,
+        note: null,
+        answeredAt: '2023-11-14T22:13:20.123Z',
+      },
+    ]);
+    const staff = await sessions.view(session.id, {
+      kind: 'staff',
+      role: 'trainer',
+      tokenId: 't',
+      name: 'n',
+    });
+    expect(staff.questions[0]).toMatchObject({
+      variables: { ns: 'x-app', n: 2 },
+      checks: [{ id: 'c', kind: 'absent', points: 3, description: 'gone' }],
+      solution: { explanation: 'e', commands: ['kubectl delete pod x'] },
+    });
+    const other = await sessions
+      .view(session.id, { kind: 'candidate', sessionId: randomUUID() })
+      .catch((e: unknown) => e);
+    expect((other as DomainError).code).toBe('SESSION_NOT_FOUND');
+  });
 });
