@@ -1,14 +1,17 @@
 import type { LoggerService } from '@nestjs/common';
-import { pino, type Logger } from 'pino';
+import { type DestinationStream, pino, type Logger } from 'pino';
 
-/** The process-wide structured logger (JSON lines on stdout). */
-export function createRootLogger(level: string): Logger {
-  return pino({
-    level,
-    base: { service: 'cka-exam-engine', pid: process.pid },
-    timestamp: pino.stdTimeFunctions.isoTime,
-    formatters: { level: (label) => ({ level: label }) },
-  });
+/** The process-wide structured logger: JSON lines on stdout, or on `destination`. */
+export function createRootLogger(level: string, destination?: DestinationStream): Logger {
+  return pino(
+    {
+      level,
+      base: { service: 'cka-exam-engine', pid: process.pid },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    destination,
+  );
 }
 
 /**

@@ -6,13 +6,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { INestApplication } from '@nestjs/common';
 import { getDataSourceToken } from '@nestjs/typeorm';
-import { pino } from 'pino';
 import request from 'supertest';
 import type { DataSource } from 'typeorm';
 import { createHttpApp } from '../../src/app.factory.js';
 import { ApiToken, type StaffRole } from '../../src/auth/api-token.entity.js';
 import { generateToken, hashToken, TokenPrefix } from '../../src/auth/tokens.js';
 import { type AppConfig, loadConfig } from '../../src/config/config.schema.js';
+import { createRootLogger } from '../../src/logging/logger.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const E2E_BANK = join(REPO_ROOT, 'test/fixtures/banks/e2e');
@@ -50,13 +50,16 @@ export interface TestApp {
 }
 
 /** The whole engine (HTTP and workers) on an ephemeral port, as `npm start` runs it. */
-export async function startTestApp(env: Record<string, string>): Promise<TestApp> {
+export async function startTestApp(
+  env: Record<string, string>,
+  logLines?: string[],
+): Promise<TestApp> {
   const config = loadConfig(env);
-  const app = await createHttpApp(
-    config,
-    pino({ level: env.LOG_LEVEL ?? 'silent' }),
-    config.worker.enabled,
-  );
+  // With logLines, every JSON log line is collected there instead of printed.
+  const logger = logLines
+    ? createRootLogger('info', { write: (line: string) => void logLines.push(line) })
+    : createRootLogger(env.LOG_LEVEL ?? 'silent');
+  const app = await createHttpApp(config, logger, config.worker.enabled);
   const dataSource = app.get<DataSource>(getDataSourceToken());
   return {
     app,
