@@ -1,0 +1,31 @@
+import { Module } from '@nestjs/common';
+import { GradingModule } from '../grading/grading.module.js';
+import { GradingProcessor } from '../grading/grading.processor.js';
+import { ProvisioningModule } from '../provisioning/provisioning.module.js';
+import { ProvisioningProcessor } from '../provisioning/provisioning.processor.js';
+import { SessionExpiryProcessor } from '../sessions/session-expiry.processor.js';
+import { SessionReconciler } from '../sessions/session-reconciler.service.js';
+import { SessionsModule } from '../sessions/sessions.module.js';
+import { JOB_PROCESSORS, type JobProcessor } from './job-processor.js';
+import { WorkerService } from './worker.service.js';
+
+const PROCESSORS = [SessionExpiryProcessor, ProvisioningProcessor, GradingProcessor];
+
+/**
+ * The consumer side, loaded only in processes that run workers: every
+ * feature's job processors, the worker host that dispatches to them (and
+ * refuses to start if a job has none), and the reconciler.
+ */
+@Module({
+  imports: [SessionsModule, ProvisioningModule, GradingModule],
+  providers: [
+    {
+      provide: JOB_PROCESSORS,
+      inject: PROCESSORS,
+      useFactory: (...processors: JobProcessor[]) => processors,
+    },
+    WorkerService,
+    SessionReconciler,
+  ],
+})
+export class WorkerModule {}
