@@ -3,6 +3,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
 import { KubeConfig, VersionApi } from '@kubernetes/client-node';
+import { withTimeout } from '../common/with-timeout.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
 
@@ -48,16 +49,11 @@ export class ClusterService {
     const server = kc.getCurrentCluster()!.server;
     const started = Date.now();
     try {
-      const probe = kc.makeApiClient(VersionApi).getCode();
-      const version = await Promise.race([
-        probe,
-        new Promise<never>((_, reject) =>
-          setTimeout(
-            () => reject(new Error(`no answer within ${PROBE_TIMEOUT_MS} ms`)),
-            PROBE_TIMEOUT_MS,
-          ),
-        ),
-      ]);
+      const version = await withTimeout(
+        kc.makeApiClient(VersionApi).getCode(),
+        PROBE_TIMEOUT_MS,
+        'GET /version',
+      );
       return { status: 'up', server, version: version.gitVersion, latencyMs: Date.now() - started };
     } catch (error) {
       return { status: 'down', server, error: (error as Error).message.split('\n')[0] };

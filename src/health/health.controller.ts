@@ -4,20 +4,16 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { DataSource } from 'typeorm';
 import { Public } from '../auth/principal.js';
+import { withTimeout } from '../common/with-timeout.js';
 import { ClusterService } from '../cluster/cluster.service.js';
 import { QueueService } from '../queue/queue.service.js';
 
 type Probe = { status: 'up'; latencyMs: number } | { status: 'down'; error: string };
 
-async function probe(check: () => Promise<unknown>): Promise<Probe> {
+async function probe(what: string, check: () => Promise<unknown>): Promise<Probe> {
   const started = Date.now();
   try {
-    await Promise.race([
-      check(),
-      new Promise((_, reject) =>
-        setTimeout(() => reject(new Error('timed out after 2000 ms')), 2000),
-      ),
-    ]);
+    await withTimeout(check(), 2000, what);
     return { status: 'up', latencyMs: Date.now() - started };
   } catch (error) {
     return { status: 'down', error: (error as Error).message };
@@ -48,8 +44,8 @@ export class HealthController {
   @ApiOperation({ summary: 'Readiness: database, Redis and cluster reachability' })
   async health(@Res({ passthrough: true }) response: Response) {
     const [database, redis, cluster] = await Promise.all([
-      probe(() => this.dataSource.query('SELECT 1')),
-      probe(() => this.queues.ping()),
+      probe('database query', () => this.dataSource.query('SELECT 1')),
+      probe('redis round trip', () => this.queues.ping()),
       this.cluster.reachability(),
     ]);
     const ready = database.status === 'up' && redis.status === 'up';

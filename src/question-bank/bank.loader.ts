@@ -147,16 +147,7 @@ async function loadQuestion(file: string, bank: QuestionBank, gradersDir: string
   const before = bank.problems.length;
 
   const existing = bank.questions.get(spec.id);
-  if (existing) {
-    problem(
-      ['id'],
-      'unique-id',
-      `question id "${spec.id}" is already used by ${relative(process.cwd(), existing.file)}`,
-    );
-  }
-  const stem = basename(file, extname(file));
-  if (stem !== spec.id)
-    problem(['id'], 'file-name', `id "${spec.id}" must match the file name "${stem}"`);
+  checkIdentity('question', spec.id, file, existing?.file, problem);
 
   const total = spec.checks.reduce((sum, check) => sum + check.points, 0);
   if (total !== spec.weight) {
@@ -244,6 +235,24 @@ async function loadQuestion(file: string, bank: QuestionBank, gradersDir: string
 
   if (bank.problems.length === before && !existing)
     bank.questions.set(spec.id, { spec, file, digest });
+}
+
+/** Ids are unique per kind and name their file, so a question is found by its id. */
+function checkIdentity(
+  kind: 'question' | 'exam',
+  id: string,
+  file: string,
+  takenBy: string | undefined,
+  problem: (path: PathKey[], rule: string, message: string) => void,
+): void {
+  if (takenBy)
+    problem(
+      ['id'],
+      'unique-id',
+      `${kind} id "${id}" is already used by ${relative(process.cwd(), takenBy)}`,
+    );
+  const stem = basename(file, extname(file));
+  if (stem !== id) problem(['id'], 'file-name', `id "${id}" must match the file name "${stem}"`);
 }
 
 function requiresCycle(spec: QuestionSpec): string[] | undefined {
@@ -357,15 +366,7 @@ async function loadExam(file: string, bank: QuestionBank): Promise<void> {
   const before = bank.problems.length;
 
   const existing = bank.exams.get(spec.id);
-  if (existing)
-    problem(
-      ['id'],
-      'unique-id',
-      `exam id "${spec.id}" is already used by ${relative(process.cwd(), existing.file)}`,
-    );
-  const stem = basename(file, extname(file));
-  if (stem !== spec.id)
-    problem(['id'], 'file-name', `id "${spec.id}" must match the file name "${stem}"`);
+  checkIdentity('exam', spec.id, file, existing?.file, problem);
 
   const seen = new Set<string>();
   spec.questions?.forEach((id, i) => {

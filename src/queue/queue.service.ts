@@ -1,6 +1,7 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { type JobsOptions, Queue } from 'bullmq';
 import type { Logger } from 'pino';
+import { withTimeout } from '../common/with-timeout.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
 import { ROOT_LOGGER } from '../logging/logging.module.js';
@@ -16,17 +17,6 @@ import { redisConnection } from './redis-connection.js';
 
 /** A request must not hang on a Redis outage; the reconciler enqueues the work later. */
 const ENQUEUE_TIMEOUT_MS = 3000;
-
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`${what} timed out after ${ms} ms (is Redis up?)`)),
-      ms,
-    );
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
 
 /** Producer side of the queues: the only way work is enqueued. */
 @Injectable()
@@ -81,7 +71,7 @@ export class QueueService implements OnModuleDestroy {
       removeOnFail: { age: 24 * 3600 },
       delay: options.delay,
     });
-    await withTimeout(added, ENQUEUE_TIMEOUT_MS, `enqueue ${jobId}`);
+    await withTimeout(added, ENQUEUE_TIMEOUT_MS, `enqueue ${jobId} (is Redis up?)`);
     this.logger.debug(
       { jobId, job: name, sessionId: payload.sessionId, delay: options.delay },
       'enqueued',

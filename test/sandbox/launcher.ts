@@ -176,13 +176,20 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       );
     }
 
-    const controllerManager = start('kube-controller-manager', binaries.kubeControllerManager, [
-      `--kubeconfig=${kubeconfigs['kube-controller-manager']}`,
-      `--authentication-kubeconfig=${kubeconfigs['kube-controller-manager']}`,
-      `--authorization-kubeconfig=${kubeconfigs['kube-controller-manager']}`,
+    // Both serve /healthz on loopback and check callers against the apiserver
+    // with their own identity (delegated authentication and authorization).
+    const servingArgs = (identity: string, port: number) => [
+      `--kubeconfig=${kubeconfigs[identity]}`,
+      `--authentication-kubeconfig=${kubeconfigs[identity]}`,
+      `--authorization-kubeconfig=${kubeconfigs[identity]}`,
       '--bind-address=127.0.0.1',
-      `--secure-port=${ports.controllerManager}`,
-      `--cert-dir=${join(runDir, 'controller-manager-certs')}`,
+      `--secure-port=${port}`,
+      `--cert-dir=${join(runDir, `${identity}-certs`)}`,
+      '--leader-elect=false',
+      '--profiling=false',
+    ];
+    const controllerManager = start('kube-controller-manager', binaries.kubeControllerManager, [
+      ...servingArgs('kube-controller-manager', ports.controllerManager),
       `--service-account-private-key-file=${files.saPrivate}`,
       `--root-ca-file=${files.caCert}`,
       '--use-service-account-credentials=true',
@@ -190,19 +197,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       `--cluster-signing-key-file=${files.caKey}`,
       '--cluster-name=sandbox',
       '--controllers=*,bootstrapsigner,tokencleaner',
-      '--leader-elect=false',
-      '--profiling=false',
     ]);
-    const scheduler = start('kube-scheduler', binaries.kubeScheduler, [
-      `--kubeconfig=${kubeconfigs['kube-scheduler']}`,
-      `--authentication-kubeconfig=${kubeconfigs['kube-scheduler']}`,
-      `--authorization-kubeconfig=${kubeconfigs['kube-scheduler']}`,
-      '--bind-address=127.0.0.1',
-      `--secure-port=${ports.scheduler}`,
-      `--cert-dir=${join(runDir, 'scheduler-certs')}`,
-      '--leader-elect=false',
-      '--profiling=false',
-    ]);
+    const scheduler = start(
+      'kube-scheduler',
+      binaries.kubeScheduler,
+      servingArgs('kube-scheduler', ports.scheduler),
+    );
     const kwok = start('kwok', binaries.kwok, [
       `--kubeconfig=${kubeconfigs.kwok}`,
       `--config=${binaries.kwokStages}`,

@@ -76,6 +76,30 @@ function newSession(overrides: Partial<Session> = {}): Session {
   });
 }
 
+function newQuestion(sessionId: string, overrides: Partial<SessionQuestion> = {}): SessionQuestion {
+  return Object.assign(new SessionQuestion(), {
+    id: randomUUID(),
+    sessionId,
+    position: 0,
+    questionId: 'q',
+    questionDigest: 'd',
+    title: 'T',
+    domain: 'storage',
+    weight: 1,
+    cluster: 'main',
+    variables: {},
+    task: 't',
+    setup: '',
+    checks: [],
+    solution: { explanation: 'e', commands: [] },
+    answer: null,
+    flagged: false,
+    note: null,
+    answeredAt: null,
+    ...overrides,
+  });
+}
+
 describe.each(['sqlite', 'postgres'] as const)('persistence on %s', (kind) => {
   let ds: DataSource;
   let drop: () => Promise<void>;
@@ -139,19 +163,9 @@ describe.each(['sqlite', 'postgres'] as const)('persistence on %s', (kind) => {
   it('keeps JSON columns (variables, rendered checks) intact', async () => {
     const session = newSession();
     await ds.getRepository(Session).insert(session);
-    const question = {
-      id: randomUUID(),
-      sessionId: session.id,
-      position: 0,
-      questionId: 'q',
-      questionDigest: 'd',
-      title: 'T',
-      domain: 'storage',
+    const question = newQuestion(session.id, {
       weight: 2,
-      cluster: 'main',
       variables: { ns: 'sabc-app', replicas: 3, on: true },
-      task: 'do it',
-      setup: '',
       checks: [
         {
           id: 'c',
@@ -159,14 +173,10 @@ describe.each(['sqlite', 'postgres'] as const)('persistence on %s', (kind) => {
           points: 2,
           description: 'd',
           match: { spec: { replicas: 3 } },
-        },
+        } as SessionQuestion['checks'][number],
       ],
       solution: { explanation: 'e', commands: ['kubectl get pods'] },
-      answer: null,
-      flagged: false,
-      note: null,
-      answeredAt: null,
-    };
+    });
     await ds.getRepository(SessionQuestion).insert(question);
     const read = await ds.getRepository(SessionQuestion).findOneByOrFail({ id: question.id });
     expect(read.variables).toEqual({ ns: 'sabc-app', replicas: 3, on: true });
@@ -221,26 +231,7 @@ describe.each(['sqlite', 'postgres'] as const)('persistence on %s', (kind) => {
     const late = newSession({ deadline: new Date(Date.now() - 1) });
     for (const s of [live, late]) {
       await ds.getRepository(Session).insert(s);
-      await ds.getRepository(SessionQuestion).insert({
-        id: randomUUID(),
-        sessionId: s.id,
-        position: 0,
-        questionId: 'q',
-        questionDigest: 'd',
-        title: 'T',
-        domain: 'storage',
-        weight: 1,
-        cluster: 'main',
-        variables: {},
-        task: 't',
-        setup: '',
-        checks: [],
-        solution: { explanation: 'e', commands: [] },
-        answer: null,
-        flagged: false,
-        note: null,
-        answeredAt: null,
-      });
+      await ds.getRepository(SessionQuestion).insert(newQuestion(s.id));
     }
     expect(await sessions.saveAnswer(live.id, 'q', { answer: 'on time' })).toMatchObject({
       answer: 'on time',
@@ -260,26 +251,19 @@ describe.each(['sqlite', 'postgres'] as const)('persistence on %s', (kind) => {
   it('reads the session view through plain SQL with the same values the entities hold', async () => {
     const session = newSession({ deadline: new Date(Date.now() + 600_000) });
     await ds.getRepository(Session).insert(session);
-    await ds.getRepository(SessionQuestion).insert({
-      id: randomUUID(),
-      sessionId: session.id,
-      position: 0,
-      questionId: 'q',
-      questionDigest: 'd',
-      title: 'T',
-      domain: 'storage',
-      weight: 3,
-      cluster: 'main',
-      variables: { ns: 'x-app', n: 2 },
-      task: 'do it',
-      setup: 'apiVersion: v1',
-      checks: [{ id: 'c', kind: 'absent', points: 3, description: 'gone' }],
-      solution: { explanation: 'e', commands: ['kubectl delete pod x'] },
-      answer: 'mine',
-      flagged: true,
-      note: null,
-      answeredAt: new Date(1_700_000_000_123),
-    });
+    await ds.getRepository(SessionQuestion).insert(
+      newQuestion(session.id, {
+        weight: 3,
+        variables: { ns: 'x-app', n: 2 },
+        task: 'do it',
+        setup: 'apiVersion: v1',
+        checks: [{ id: 'c', kind: 'absent', points: 3, description: 'gone' }],
+        solution: { explanation: 'e', commands: ['kubectl delete pod x'] },
+        answer: 'mine',
+        flagged: true,
+        answeredAt: new Date(1_700_000_000_123),
+      }),
+    );
     const candidate = await sessions.view(session.id, { kind: 'candidate', sessionId: session.id });
     expect(candidate).toMatchObject({
       state: 'active',
