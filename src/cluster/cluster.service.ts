@@ -2,61 +2,84 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
-import { KubeConfig, VersionApi } from '@kubernetes/client-node';
-import { withTimeout } from '../common/with-timeout.js';
+import { KubeConfig } from '@kubernetes/client-node';
 import { APP_CONFIG } from '../config/config.module.js';
-import type { AppConfig } from '../config/config.schema.js';
+import type { AppConfig, ClusterTarget } from '../config/config.schema.js';
+import { ClusterClient } from './cluster-client.js';
 
 export type ClusterReachability =
   | { status: 'up'; server: string; version: string; latencyMs: number }
   | { status: 'down'; server?: string; error: string }
   | { status: 'not-configured'; error: string };
 
-const PROBE_TIMEOUT_MS = 2000;
-
 /**
- * The one adapter to Kubernetes (the only importer of @kubernetes/client-node).
- * For now it answers whether the configured cluster is reachable; provisioning
- * and grading add their operations here.
+ * The one adapter to Kubernetes (with ClusterClient, the only importers of
+ * @kubernetes/client-node): a client per cluster alias.
  */
 @Injectable()
 export class ClusterService {
+  private readonly clients = new Map<string, ClusterClient | null>();
+
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
 
-  private kubeConfig(): KubeConfig | undefined {
-    const kc = new KubeConfig();
-    const defaultFile = join(homedir(), '.kube', 'config');
-    try {
-      if (this.config.cluster.kubeconfig) kc.loadFromFile(this.config.cluster.kubeconfig);
-      else if (existsSync(defaultFile)) kc.loadFromFile(defaultFile);
-      else if (process.env.KUBERNETES_SERVICE_HOST) kc.loadFromCluster();
-      // client-node would otherwise invent http://localhost:8080.
-      else return undefined;
-      if (this.config.cluster.context) kc.setCurrentContext(this.config.cluster.context);
-    } catch {
-      return undefined;
-    }
-    return kc.getCurrentCluster() ? kc : undefined;
+  aliases(): string[] {
+    return this.config.clusters.map((c) => c.alias);
   }
 
-  async reachability(): Promise<ClusterReachability> {
-    const kc = this.kubeConfig();
-    if (!kc)
-      return {
-        status: 'not-configured',
-        error: 'no kubeconfig or current context (set KUBECONFIG)',
-      };
-    const server = kc.getCurrentCluster()!.server;
-    const started = Date.now();
-    try {
-      const version = await withTimeout(
-        kc.makeApiClient(VersionApi).getCode(),
-        PROBE_TIMEOUT_MS,
-        'GET /version',
+  /** The client for an alias; throws if the alias is unknown or has no usable kubeconfig. */
+  client(alias: string): ClusterClient {
+    const target = this.config.clusters.find((c) => c.alias === alias);
+    if (!target)
+      throw new Error(`no cluster "${alias}" is configured (known: ${this.aliases().join(', ')})`);
+    if (!this.clients.has(alias)) this.clients.set(alias, load(target));
+    const client = this.clients.get(alias);
+    if (!client)
+      throw new Error(
+        `cluster "${alias}" has no kubeconfig or current context (set KUBECONFIG or CLUSTERS)`,
       );
-      return { status: 'up', server, version: version.gitVersion, latencyMs: Date.now() - started };
-    } catch (error) {
-      return { status: 'down', server, error: (error as Error).message.split('\n')[0] };
-    }
+    return client;
   }
+
+  async reachability(): Promise<Record<string, ClusterReachability>> {
+    const entries = await Promise.all(
+      this.aliases().map(async (alias): Promise<[string, ClusterReachability]> => {
+        let client: ClusterClient;
+        try {
+          client = this.client(alias);
+        } catch (error) {
+          return [alias, { status: 'not-configured', error: (error as Error).message }];
+        }
+        const started = Date.now();
+        try {
+          const version = await client.version();
+          return [
+            alias,
+            { status: 'up', server: client.server, version, latencyMs: Date.now() - started },
+          ];
+        } catch (error) {
+          return [
+            alias,
+            { status: 'down', server: client.server, error: (error as Error).message },
+          ];
+        }
+      }),
+    );
+    return Object.fromEntries(entries);
+  }
+}
+
+function load(target: ClusterTarget): ClusterClient | null {
+  const kc = new KubeConfig();
+  const defaultFile = join(homedir(), '.kube', 'config');
+  try {
+    if (target.kubeconfig) kc.loadFromFile(target.kubeconfig);
+    else if (existsSync(defaultFile)) kc.loadFromFile(defaultFile);
+    else if (process.env.KUBERNETES_SERVICE_HOST) kc.loadFromCluster();
+    // client-node would otherwise invent http://localhost:8080.
+    else return null;
+    if (target.context) kc.setCurrentContext(target.context);
+  } catch {
+    return null;
+  }
+  return kc.getCurrentCluster() ? new ClusterClient(target.alias, kc) : null;
 }

@@ -59,4 +59,21 @@ describe('loadConfig', () => {
     expect(error!.message).toContain('must start with postgres:// or postgresql://');
     expect(error!.message).not.toContain('secret');
   });
+
+  it('names clusters by alias: main is the current context unless CLUSTERS redefines it', () => {
+    expect(loadConfig({ KUBECONFIG: '/k/main', KUBE_CONTEXT: 'ctx' }).clusters).toEqual([
+      { alias: 'main', kubeconfig: '/k/main', context: 'ctx' },
+    ]);
+    expect(loadConfig({ CLUSTERS: 'ek8s=/k/a#admin@ek8s,wk8s=/k/b' }).clusters).toEqual([
+      { alias: 'main', kubeconfig: undefined, context: undefined },
+      { alias: 'ek8s', kubeconfig: '/k/a', context: 'admin@ek8s' },
+      { alias: 'wk8s', kubeconfig: '/k/b', context: undefined },
+    ]);
+    expect(loadConfig({ CLUSTERS: 'main=/k/x' }).clusters).toEqual([
+      { alias: 'main', kubeconfig: '/k/x', context: undefined },
+    ]);
+    expect(() => loadConfig({ CLUSTERS: 'Bad Alias=/x' })).toThrow(
+      /CLUSTERS: alias=\/path\/to\/kubeconfig#context/,
+    );
+  });
 });

@@ -43,6 +43,14 @@ export const envSchema = z.object({
 
   KUBECONFIG: z.string().optional(),
   KUBE_CONTEXT: z.string().optional(),
+  /** More clusters by alias: `alias=/path/to/kubeconfig#context,…` (the context is optional). */
+  CLUSTERS: z
+    .string()
+    .regex(
+      /^[a-z0-9-]+=[^,#]+(#[^,]+)?(,[a-z0-9-]+=[^,#]+(#[^,]+)?)*$/,
+      'alias=/path/to/kubeconfig#context, comma-separated (aliases: lower-case letters, digits, dashes)',
+    )
+    .optional(),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -65,6 +73,18 @@ export interface AppConfig {
   };
   bank: { questionsDir: string; gradersDir: string };
   cluster: { kubeconfig?: string; context?: string };
+  /**
+   * Clusters by the alias questions name (`cluster: main`). `main` is the
+   * current kubeconfig context unless CLUSTERS names it otherwise.
+   */
+  clusters: ClusterTarget[];
+}
+
+export interface ClusterTarget {
+  alias: string;
+  /** Unset: the default kubeconfig (~/.kube/config, or in-cluster). */
+  kubeconfig?: string;
+  context?: string;
 }
 
 export class ConfigValidationError extends Error {
@@ -112,5 +132,19 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
     },
     bank: { questionsDir: resolve(env.QUESTIONS_DIR), gradersDir: resolve(env.GRADERS_DIR) },
     cluster: { kubeconfig: env.KUBECONFIG, context: env.KUBE_CONTEXT },
+    clusters: clusterTargets(env),
   };
+}
+
+function clusterTargets(env: Env): ClusterTarget[] {
+  const named = (env.CLUSTERS ?? '')
+    .split(',')
+    .filter(Boolean)
+    .map((entry) => {
+      const [alias, rest] = entry.split(/=(.*)/s, 2);
+      const [kubeconfig, context] = rest.split('#');
+      return { alias, kubeconfig: resolve(kubeconfig), context: context || undefined };
+    });
+  if (named.some((c) => c.alias === 'main')) return named;
+  return [{ alias: 'main', kubeconfig: env.KUBECONFIG, context: env.KUBE_CONTEXT }, ...named];
 }

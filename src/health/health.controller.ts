@@ -43,16 +43,17 @@ export class HealthController {
   @Get()
   @ApiOperation({ summary: 'Readiness: database, Redis and cluster reachability' })
   async health(@Res({ passthrough: true }) response: Response) {
-    const [database, redis, cluster] = await Promise.all([
+    const [database, redis, clusters] = await Promise.all([
       probe('database query', () => this.dataSource.query('SELECT 1')),
       probe('redis round trip', () => this.queues.ping()),
       this.cluster.reachability(),
     ]);
     const ready = database.status === 'up' && redis.status === 'up';
     response.status(ready ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE);
+    const clustersUp = Object.values(clusters).every((c) => c.status === 'up');
     return {
-      status: ready ? (cluster.status === 'up' ? 'ok' : 'degraded') : 'down',
-      checks: { database, redis, cluster },
+      status: ready ? (clustersUp ? 'ok' : 'degraded') : 'down',
+      checks: { database, redis, clusters },
     };
   }
 }

@@ -19,7 +19,7 @@ describe('operations endpoints', () => {
       checks: {
         database: { status: 'up' },
         redis: { status: 'up' },
-        cluster: { status: 'up', version: expect.stringMatching(/^v1\.\d+\.\d+$/) },
+        clusters: { main: { status: 'up', version: expect.stringMatching(/^v1\.\d+\.\d+$/) } },
       },
     });
     await t.http.get('/health/live').expect(200, { status: 'ok' });

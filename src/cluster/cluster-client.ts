@@ -1,0 +1,262 @@
+import { readFileSync } from 'node:fs';
+import {
+  ApiException,
+  AuthorizationV1Api,
+  CoreV1Api,
+  dumpYaml,
+  type KubeConfig,
+  KubernetesObjectApi,
+  type KubernetesObject,
+  PatchStrategy,
+  VersionApi,
+} from '@kubernetes/client-node';
+import { parseAllDocuments } from 'yaml';
+import { withTimeout } from '../common/with-timeout.js';
+
+/** A failed call to a cluster, with the API server's own message. */
+export class ClusterError extends Error {
+  constructor(
+    readonly alias: string,
+    readonly status: number | undefined,
+    message: string,
+  ) {
+    super(`cluster ${alias}: ${message}`);
+    this.name = 'ClusterError';
+  }
+}
+
+/** Enough to name one object: what `kubectl get <kind> <name> -n <namespace>` needs. */
+export interface ObjectRef {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  namespace?: string;
+}
+
+export interface AccessQuestion {
+  user: string;
+  groups?: string[];
+  verb: string;
+  resource: string;
+  group?: string;
+  subresource?: string;
+  namespace?: string;
+  name?: string;
+}
+
+const CALL_TIMEOUT_MS = 10_000;
+
+/** Parses (rendered) YAML that may hold several documents; empty documents are dropped. */
+export function parseManifests(text: string): KubernetesObject[] {
+  return parseAllDocuments(text)
+    .map((doc, index) => {
+      if (doc.errors.length)
+        throw new Error(`manifest ${index + 1}: ${doc.errors[0].message.split('\n')[0]}`);
+      return doc.toJS() as KubernetesObject | null;
+    })
+    .filter((object): object is KubernetesObject => object != null);
+}
+
+/**
+ * The operations the engine needs on one cluster (one kubeconfig context),
+ * each bounded in time and failing with the API server's message.
+ */
+export class ClusterClient {
+  private readonly objects: KubernetesObjectApi;
+
+  constructor(
+    readonly alias: string,
+    private readonly kc: KubeConfig,
+  ) {
+    this.objects = KubernetesObjectApi.makeApiClient(kc);
+  }
+
+  get server(): string {
+    return this.kc.getCurrentCluster()!.server;
+  }
+
+  async version(): Promise<string> {
+    return (await this.call('GET /version', this.kc.makeApiClient(VersionApi).getCode()))
+      .gitVersion;
+  }
+
+  /**
+   * Server-side apply, in order, as `fieldManager`; `force` takes over fields
+   * another manager set (our own objects are ours to reset).
+   */
+  async apply(objects: KubernetesObject[], fieldManager: string): Promise<KubernetesObject[]> {
+    const applied: KubernetesObject[] = [];
+    for (const object of objects) {
+      const what = `apply ${object.kind} ${object.metadata?.namespace ? `${object.metadata.namespace}/` : ''}${object.metadata?.name}`;
+      applied.push(
+        await this.call(
+          what,
+          this.objects.patch(
+            object,
+            undefined,
+            undefined,
+            fieldManager,
+            true,
+            PatchStrategy.ServerSideApply,
+          ),
+        ),
+      );
+    }
+    return applied;
+  }
+
+  /** The object, or undefined if it does not exist. */
+  async read<T extends KubernetesObject>(ref: ObjectRef): Promise<T | undefined> {
+    try {
+      return await this.call(`read ${describe(ref)}`, this.objects.read<T>(header(ref)));
+    } catch (error) {
+      if (error instanceof ClusterError && error.status === 404) return undefined;
+      throw error;
+    }
+  }
+
+  async list<T extends KubernetesObject>(
+    apiVersion: string,
+    kind: string,
+    options: { namespace?: string; labelSelector?: string } = {},
+  ): Promise<T[]> {
+    const list = await this.call(
+      `list ${kind}`,
+      this.objects.list<T>(
+        apiVersion,
+        kind,
+        options.namespace,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        options.labelSelector,
+      ),
+    );
+    return list.items;
+  }
+
+  /** Deletes the object; false if it was not there. */
+  async delete(ref: ObjectRef): Promise<boolean> {
+    try {
+      await this.call(
+        `delete ${describe(ref)}`,
+        this.objects.delete(header(ref), undefined, undefined, undefined, undefined, 'Background'),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ClusterError && error.status === 404) return false;
+      throw error;
+    }
+  }
+
+  /** A bound token for a ServiceAccount (TokenRequest API), valid for `seconds`. */
+  async requestToken(
+    namespace: string,
+    serviceAccount: string,
+    seconds: number,
+  ): Promise<{ token: string; expiresAt: Date }> {
+    const response = await this.call(
+      `TokenRequest for ${namespace}/${serviceAccount}`,
+      this.kc.makeApiClient(CoreV1Api).createNamespacedServiceAccountToken({
+        name: serviceAccount,
+        namespace,
+        body: { spec: { audiences: [], expirationSeconds: seconds } },
+      }),
+    );
+    const { token, expirationTimestamp } = response.status ?? {};
+    if (!token || !expirationTimestamp)
+      throw new ClusterError(
+        this.alias,
+        undefined,
+        `TokenRequest for ${namespace}/${serviceAccount} returned no token`,
+      );
+    return { token, expiresAt: new Date(expirationTimestamp) };
+  }
+
+  /** SubjectAccessReview: would this user (with these groups) be allowed? */
+  async review(question: AccessQuestion): Promise<{ allowed: boolean; reason: string }> {
+    const { user, groups, ...attributes } = question;
+    const result = await this.call(
+      `SubjectAccessReview for ${user}`,
+      this.kc.makeApiClient(AuthorizationV1Api).createSubjectAccessReview({
+        body: { spec: { user, groups, resourceAttributes: attributes } },
+      }),
+    );
+    return { allowed: result.status?.allowed ?? false, reason: result.status?.reason ?? '' };
+  }
+
+  /** A kubeconfig for this cluster that authenticates with `token`. */
+  kubeconfigFor(token: string, context: { name: string; namespace?: string }): string {
+    const cluster = this.kc.getCurrentCluster()!;
+    const caData =
+      cluster.caData ??
+      (cluster.caFile ? readFileSync(cluster.caFile).toString('base64') : undefined);
+    return dumpYaml({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [
+        {
+          name: context.name,
+          cluster: {
+            server: cluster.server,
+            ...(caData ? { 'certificate-authority-data': caData } : {}),
+            ...(cluster.skipTLSVerify ? { 'insecure-skip-tls-verify': true } : {}),
+          },
+        },
+      ],
+      users: [{ name: `${context.name}-candidate`, user: { token } }],
+      contexts: [
+        {
+          name: context.name,
+          context: {
+            cluster: context.name,
+            user: `${context.name}-candidate`,
+            ...(context.namespace ? { namespace: context.namespace } : {}),
+          },
+        },
+      ],
+      'current-context': context.name,
+    });
+  }
+
+  private async call<T>(what: string, request: Promise<T>): Promise<T> {
+    try {
+      return await withTimeout(request, CALL_TIMEOUT_MS, what);
+    } catch (error) {
+      if (error instanceof ApiException) {
+        throw new ClusterError(this.alias, error.code, `${what}: ${statusMessage(error)}`);
+      }
+      throw new ClusterError(
+        this.alias,
+        undefined,
+        `${what}: ${(error as Error).message.split('\n')[0]}`,
+      );
+    }
+  }
+}
+
+function header(ref: ObjectRef): KubernetesObject & { metadata: { name: string } } {
+  return {
+    apiVersion: ref.apiVersion,
+    kind: ref.kind,
+    metadata: { name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}) },
+  };
+}
+
+function describe(ref: ObjectRef): string {
+  return `${ref.kind} ${ref.namespace ? `${ref.namespace}/` : ''}${ref.name}`;
+}
+
+/** The Status message the API server sent, e.g. `namespaces "x" not found`. */
+function statusMessage(error: ApiException<unknown>): string {
+  const body = error.body;
+  if (typeof body === 'string') {
+    try {
+      return (JSON.parse(body) as { message?: string }).message ?? body;
+    } catch {
+      return body;
+    }
+  }
+  return (body as { message?: string } | undefined)?.message ?? `HTTP ${error.code}`;
+}
