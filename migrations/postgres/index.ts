@@ -1,5 +1,9 @@
+import { AddSessionNamespaces1795382467054 } from './1795382467054-add-session-namespaces.js';
 import { Initial1795379906244 } from './1795379906244-initial.js';
 import type { MigrationInterface } from 'typeorm';
 
 /** Applied in this order; `npm run migration:generate` appends here. */
-export const POSTGRES_MIGRATIONS: (new () => MigrationInterface)[] = [Initial1795379906244];
+export const POSTGRES_MIGRATIONS: (new () => MigrationInterface)[] = [
+  Initial1795379906244,
+  AddSessionNamespaces1795382467054,
+];

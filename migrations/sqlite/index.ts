@@ -1,5 +1,9 @@
+import { AddSessionNamespaces1795382466111 } from './1795382466111-add-session-namespaces.js';
 import { Initial1795379905217 } from './1795379905217-initial.js';
 import type { MigrationInterface } from 'typeorm';
 
 /** Applied in this order; `npm run migration:generate` appends here. */
-export const SQLITE_MIGRATIONS: (new () => MigrationInterface)[] = [Initial1795379905217];
+export const SQLITE_MIGRATIONS: (new () => MigrationInterface)[] = [
+  Initial1795379905217,
+  AddSessionNamespaces1795382466111,
+];

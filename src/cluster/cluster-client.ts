@@ -46,6 +46,42 @@ export interface AccessQuestion {
 
 const CALL_TIMEOUT_MS = 10_000;
 
+/** One context of a kubeconfig: a cluster, a bearer token and a default namespace. */
+export interface KubeconfigEntry {
+  name: string;
+  server: string;
+  caData?: string;
+  insecure?: boolean;
+  token: string;
+  namespace?: string;
+}
+
+/** A kubeconfig with one context per entry, named after it; the first is current. */
+export function renderKubeconfig(entries: KubeconfigEntry[]): string {
+  return dumpYaml({
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: entries.map((e) => ({
+      name: e.name,
+      cluster: {
+        server: e.server,
+        ...(e.caData ? { 'certificate-authority-data': e.caData } : {}),
+        ...(e.insecure ? { 'insecure-skip-tls-verify': true } : {}),
+      },
+    })),
+    users: entries.map((e) => ({ name: `${e.name}-candidate`, user: { token: e.token } })),
+    contexts: entries.map((e) => ({
+      name: e.name,
+      context: {
+        cluster: e.name,
+        user: `${e.name}-candidate`,
+        ...(e.namespace ? { namespace: e.namespace } : {}),
+      },
+    })),
+    'current-context': entries[0]?.name ?? '',
+  });
+}
+
 /** Parses (rendered) YAML that may hold several documents; empty documents are dropped. */
 export function parseManifests(text: string): KubernetesObject[] {
   return parseAllDocuments(text)
@@ -188,36 +224,22 @@ export class ClusterClient {
 
   /** A kubeconfig for this cluster that authenticates with `token`. */
   kubeconfigFor(token: string, context: { name: string; namespace?: string }): string {
+    return renderKubeconfig([this.kubeconfigEntry(token, context)]);
+  }
+
+  /** This cluster as one context of a candidate's kubeconfig. */
+  kubeconfigEntry(token: string, context: { name: string; namespace?: string }): KubeconfigEntry {
     const cluster = this.kc.getCurrentCluster()!;
-    const caData =
-      cluster.caData ??
-      (cluster.caFile ? readFileSync(cluster.caFile).toString('base64') : undefined);
-    return dumpYaml({
-      apiVersion: 'v1',
-      kind: 'Config',
-      clusters: [
-        {
-          name: context.name,
-          cluster: {
-            server: cluster.server,
-            ...(caData ? { 'certificate-authority-data': caData } : {}),
-            ...(cluster.skipTLSVerify ? { 'insecure-skip-tls-verify': true } : {}),
-          },
-        },
-      ],
-      users: [{ name: `${context.name}-candidate`, user: { token } }],
-      contexts: [
-        {
-          name: context.name,
-          context: {
-            cluster: context.name,
-            user: `${context.name}-candidate`,
-            ...(context.namespace ? { namespace: context.namespace } : {}),
-          },
-        },
-      ],
-      'current-context': context.name,
-    });
+    return {
+      name: context.name,
+      server: cluster.server,
+      caData:
+        cluster.caData ??
+        (cluster.caFile ? readFileSync(cluster.caFile).toString('base64') : undefined),
+      insecure: cluster.skipTLSVerify || undefined,
+      token,
+      namespace: context.namespace,
+    };
   }
 
   private async call<T>(what: string, request: Promise<T>): Promise<T> {

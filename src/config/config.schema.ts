@@ -43,6 +43,13 @@ export const envSchema = z.object({
 
   KUBECONFIG: z.string().optional(),
   KUBE_CONTEXT: z.string().optional(),
+  /** The engine's own namespace on every cluster (candidates' ServiceAccounts live there). */
+  ENGINE_NAMESPACE: z
+    .string()
+    .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'a DNS label')
+    .default('cka-engine'),
+  /** Candidate tokens stay valid this long after the deadline (revocation ends them sooner). */
+  TOKEN_GRACE_SECONDS: int(0, 86_400).default(300),
   /** More clusters by alias: `alias=/path/to/kubeconfig#context,…` (the context is optional). */
   CLUSTERS: z
     .string()
@@ -78,6 +85,7 @@ export interface AppConfig {
    * current kubeconfig context unless CLUSTERS names it otherwise.
    */
   clusters: ClusterTarget[];
+  provisioning: { engineNamespace: string; tokenGraceSeconds: number };
 }
 
 export interface ClusterTarget {
@@ -133,6 +141,10 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
     bank: { questionsDir: resolve(env.QUESTIONS_DIR), gradersDir: resolve(env.GRADERS_DIR) },
     cluster: { kubeconfig: env.KUBECONFIG, context: env.KUBE_CONTEXT },
     clusters: clusterTargets(env),
+    provisioning: {
+      engineNamespace: env.ENGINE_NAMESPACE,
+      tokenGraceSeconds: env.TOKEN_GRACE_SECONDS,
+    },
   };
 }
 

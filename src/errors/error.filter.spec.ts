@@ -6,6 +6,10 @@ function run(error: unknown) {
   const sent: { status?: number; body?: Record<string, unknown> } = {};
   const response = {
     headersSent: false,
+    removeHeader() {},
+    type() {
+      return this;
+    },
     status(code: number) {
       sent.status = code;
       return this;

@@ -41,7 +41,10 @@ export class ErrorFilter implements ExceptionFilter {
     const response = http.getResponse<Response>();
     const request = http.getRequest<Request>();
     const { status, body } = this.toBody(error, request);
-    if (!response.headersSent) response.status(status).json(body);
+    if (response.headersSent) return;
+    // A handler may have declared another content type (a YAML download, say).
+    response.removeHeader('Content-Disposition');
+    response.status(status).type('application/json').json(body);
   }
 
   private toBody(error: unknown, request: Request): { status: number; body: ErrorBody } {

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
+import { ProvisioningService } from '../provisioning/provisioning.service.js';
 import type { JobProcessor } from '../queue/job-processor.js';
 import { JobName, type JobOf, QueueName } from '../queue/jobs.js';
 import { SessionLifecycleService } from '../sessions/session-lifecycle.service.js';
@@ -9,6 +10,8 @@ import { Session } from '../sessions/session.entity.js';
 
 /**
  * Grades an ended session against the live cluster.
+ *
+ * The candidate's access is revoked first, so grading sees a frozen cluster.
  *
  * Status: check evaluation and reports arrive with the grading issue; until
  * then a session passes straight through grading to "graded" with no score
@@ -23,17 +26,23 @@ export class GradingProcessor implements JobProcessor {
 
   constructor(
     private readonly lifecycle: SessionLifecycleService,
+    private readonly provisioning: ProvisioningService,
     @InjectRepository(Session) private readonly sessions: Repository<Session>,
   ) {}
 
   private async grade(job: JobOf<typeof JobName.GRADE_SESSION>): Promise<void> {
     const { sessionId } = job.data;
     const session = await this.sessions.findOneBy({ id: sessionId });
-    if (!session) return;
-    if (session.state === SessionState.SUBMITTED || session.state === SessionState.EXPIRED) {
-      await this.lifecycle.transition(sessionId, SessionState.GRADING, 'grading started');
-    } else if (session.state !== SessionState.GRADING) {
-      return; // graded already, or not ended
+    const ended: string[] = [SessionState.SUBMITTED, SessionState.EXPIRED, SessionState.GRADING];
+    if (!session || !ended.includes(session.state)) return; // graded already, or not ended
+    // Again after a crash mid-grade: revoking is idempotent.
+    await this.provisioning.revoke(session);
+    if (session.state !== SessionState.GRADING) {
+      await this.lifecycle.transition(
+        sessionId,
+        SessionState.GRADING,
+        'access revoked; grading started',
+      );
     }
     await this.lifecycle.transition(
       sessionId,

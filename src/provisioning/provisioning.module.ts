@@ -1,10 +1,10 @@
 import { Module } from '@nestjs/common';
-import { SessionsModule } from '../sessions/sessions.module.js';
-import { ProvisioningProcessor } from './provisioning.processor.js';
+import { ClusterModule } from '../cluster/cluster.module.js';
+import { ProvisioningService } from './provisioning.service.js';
 
 @Module({
-  imports: [SessionsModule],
-  providers: [ProvisioningProcessor],
-  exports: [ProvisioningProcessor],
+  imports: [ClusterModule],
+  providers: [ProvisioningService],
+  exports: [ProvisioningService],
 })
 export class ProvisioningModule {}

@@ -1,18 +1,17 @@
 import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Repository } from 'typeorm';
 import type { JobProcessor } from '../queue/job-processor.js';
 import { JobName, type JobOf, QueueName } from '../queue/jobs.js';
 import { SessionLifecycleService } from '../sessions/session-lifecycle.service.js';
 import { SessionState } from '../sessions/session-state.js';
 import { Session } from '../sessions/session.entity.js';
-import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
+import { ProvisioningService } from './provisioning.service.js';
 
 /**
- * Prepares a session's cluster environment, then starts its timer.
- *
- * Status: per-candidate namespaces, RBAC and kubeconfigs arrive with the
- * provisioning issue; until then this step passes straight through to
- * "active" (the README's status section says so).
+ * Prepares a session's cluster environment, then starts its timer. A failure
+ * is retried with backoff; after the last attempt the session becomes
+ * provisioning_failed with the reason (the timer never started).
  */
 @Injectable()
 export class ProvisioningProcessor implements JobProcessor {
@@ -24,6 +23,7 @@ export class ProvisioningProcessor implements JobProcessor {
 
   constructor(
     private readonly lifecycle: SessionLifecycleService,
+    private readonly provisioning: ProvisioningService,
     @InjectRepository(Session) private readonly sessions: Repository<Session>,
   ) {}
 
@@ -31,6 +31,24 @@ export class ProvisioningProcessor implements JobProcessor {
     const { sessionId } = job.data;
     const session = await this.sessions.findOneBy({ id: sessionId });
     if (!session || session.state !== SessionState.PROVISIONING) return; // done already
+    const expiresAt = new Date(Date.now() + session.durationSeconds * 1000);
+    try {
+      await this.provisioning.provision(session, expiresAt);
+    } catch (error) {
+      const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      if (lastAttempt) {
+        await this.lifecycle.transition(
+          sessionId,
+          SessionState.PROVISIONING_FAILED,
+          'provisioning failed',
+          {
+            failureReason: (error as Error).message,
+          },
+        );
+      }
+      throw error;
+    }
+    // The timer starts only now that the environment is ready.
     const startedAt = new Date();
     const deadline = new Date(startedAt.getTime() + session.durationSeconds * 1000);
     await this.lifecycle.transition(sessionId, SessionState.ACTIVE, 'provisioned; timer started', {

@@ -1,5 +1,4 @@
 import { Module } from '@nestjs/common';
-import { GradingModule } from '../grading/grading.module.js';
 import { GradingProcessor } from '../grading/grading.processor.js';
 import { ProvisioningModule } from '../provisioning/provisioning.module.js';
 import { ProvisioningProcessor } from '../provisioning/provisioning.processor.js';
@@ -17,8 +16,9 @@ const PROCESSORS = [SessionExpiryProcessor, ProvisioningProcessor, GradingProces
  * refuses to start if a job has none), and the reconciler.
  */
 @Module({
-  imports: [SessionsModule, ProvisioningModule, GradingModule],
+  imports: [SessionsModule, ProvisioningModule],
   providers: [
+    ...PROCESSORS,
     {
       provide: JOB_PROCESSORS,
       inject: PROCESSORS,

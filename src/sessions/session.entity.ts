@@ -30,6 +30,10 @@ export class Session {
   @Column({ type: 'varchar', length: 12 })
   prefix: string;
 
+  /** The candidate's namespaces (physical names), in the order the questions use them. */
+  @Column({ type: 'simple-json', default: '[]' })
+  namespaces: string[];
+
   @Column({ type: 'varchar', length: 32 })
   state: SessionState;
 

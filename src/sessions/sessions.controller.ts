@@ -2,6 +2,7 @@ import {
   Body,
   Controller,
   Get,
+  Header,
   HttpCode,
   Param,
   ParseUUIDPipe,
@@ -71,6 +72,18 @@ export class SessionsController {
     @CurrentPrincipal() principal: Principal,
   ): Promise<SessionView> {
     return this.sessions.view(id, principal);
+  }
+
+  @Get('me/kubeconfig')
+  @Allow('candidate')
+  @Header('Content-Type', 'application/yaml; charset=utf-8')
+  @Header('Content-Disposition', 'attachment; filename="kubeconfig"')
+  @ApiOperation({
+    summary:
+      'My kubeconfig: one context per cluster alias, tokens valid until the deadline (while active only)',
+  })
+  kubeconfig(@CurrentPrincipal() principal: Principal): Promise<string> {
+    return this.sessions.kubeconfig(candidateSession(principal));
   }
 
   @Put('me/answers/:questionId')

@@ -7,6 +7,7 @@ import { generateToken, hashToken, TokenPrefix } from '../auth/tokens.js';
 import { DomainError, ErrorCode } from '../errors/domain-error.js';
 import { ExamsService } from '../exams/exams.service.js';
 import { Invitation } from '../invitations/invitation.entity.js';
+import { ProvisioningService } from '../provisioning/provisioning.service.js';
 import { BankService } from '../question-bank/bank.service.js';
 import { JobName } from '../queue/jobs.js';
 import { rawSelect } from '../database/raw-select.js';
@@ -39,6 +40,7 @@ export class SessionsService {
     private readonly exams: ExamsService,
     private readonly bank: BankService,
     private readonly lifecycle: SessionLifecycleService,
+    private readonly provisioning: ProvisioningService,
   ) {}
 
   /**
@@ -110,6 +112,15 @@ export class SessionsService {
     const rendered = this.exams
       .selectQuestions(exam, seed)
       .map((q) => this.bank.render(q, seed, prefix));
+    const namespaces = [
+      ...new Set(
+        rendered.flatMap((r) =>
+          Object.entries(r.question.spec.vars)
+            .filter(([, spec]) => 'namespace' in spec)
+            .map(([name]) => String(r.variables[name])),
+        ),
+      ),
+    ];
     const now = new Date();
 
     await this.dataSource.transaction(async (manager) => {
@@ -130,6 +141,7 @@ export class SessionsService {
         candidateName,
         invitationId: invitation?.id ?? null,
         prefix,
+        namespaces,
         state: SessionState.CREATED,
         failureReason: null,
         tokenHash: hashToken(token),
@@ -313,6 +325,20 @@ export class SessionsService {
     );
     await this.lifecycle.enqueueSafely(JobName.GRADE_SESSION, { sessionId });
     return this.view(sessionId, { kind: 'candidate', sessionId });
+  }
+
+  /** The candidate's kubeconfig (fresh bound tokens), only while the exam is running. */
+  async kubeconfig(sessionId: string): Promise<string> {
+    const session = await this.sessions.findOneBy({ id: sessionId });
+    if (!session) throw notFound(sessionId);
+    if (
+      session.state !== SessionState.ACTIVE ||
+      !session.deadline ||
+      session.deadline.getTime() <= Date.now()
+    ) {
+      await this.explainRejectedWrite(sessionId, undefined, new Date());
+    }
+    return this.provisioning.kubeconfig(session);
   }
 
   async list(query: ListSessionsQuery): Promise<{ items: SessionSummaryView[]; total: number }> {

@@ -2,9 +2,10 @@
  * `npm run bench:api`: latency of GET /api/sessions/me (the call a candidate's
  * browser makes all exam long) at 100 concurrent connections.
  *
- * Starts its own Redis and the compiled engine (node dist/src/main.js, HTTP and
- * workers in one process, on a fresh SQLite file) as a separate process, so the
- * load generator does not share the server's event loop. Prints p50 / p99 and
+ * Starts its own Redis, a sandbox cluster (sessions are provisioned on it) and
+ * the compiled engine (node dist/src/main.js, HTTP and workers in one process,
+ * on a fresh SQLite file) as a separate process, so the load generator does not
+ * share the server's event loop. Prints p50 / p99 and
  * throughput; the goal is p99 ≤ 50 ms on a 2-core machine.
  *
  *   npm run bench:api -- [--connections 100] [--duration 20]
@@ -17,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { freePort } from '../sandbox/http.js';
+import { startSandbox } from '../sandbox/launcher.js';
 import { startRedis } from '../support/services.js';
 
 const { values } = parseArgs({
@@ -39,7 +41,7 @@ async function waitForHealth(base: string): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const redis = await startRedis();
+  const [redis, sandbox] = await Promise.all([startRedis(), startSandbox({ workers: 2 })]);
   const dir = await mkdtemp(join(tmpdir(), 'bench-api-'));
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
@@ -50,6 +52,7 @@ async function main(): Promise<void> {
       PORT: String(port),
       SQLITE_PATH: join(dir, 'bench.sqlite'),
       REDIS_URL: redis.url,
+      KUBECONFIG: sandbox.kubeconfigPath,
       LOG_LEVEL: 'warn',
       NODE_ENV: 'production',
     },
@@ -96,7 +99,7 @@ async function main(): Promise<void> {
   } finally {
     app.kill('SIGTERM');
     await new Promise((resolve) => app.once('exit', resolve));
-    await redis.stop();
+    await Promise.all([redis.stop(), sandbox.stop()]);
     await rm(dir, { recursive: true, force: true });
   }
 }

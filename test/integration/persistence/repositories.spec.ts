@@ -61,6 +61,7 @@ function newSession(overrides: Partial<Session> = {}): Session {
     candidateName: 'Candidate',
     invitationId: null,
     prefix: `s${randomBytes(3).toString('hex').slice(0, 5)}`,
+    namespaces: [],
     state: SessionState.ACTIVE,
     failureReason: null,
     tokenHash: randomBytes(32).toString('hex'),
@@ -123,6 +124,7 @@ describe.each(['sqlite', 'postgres'] as const)('persistence on %s', (kind) => {
       undefined as never,
       undefined as never,
       lifecycle,
+      undefined as never,
     );
   });
   afterAll(async () => {

@@ -1,0 +1,215 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import type { Logger } from 'pino';
+import { Repository } from 'typeorm';
+import {
+  type KubeconfigEntry,
+  parseManifests,
+  renderKubeconfig,
+} from '../cluster/cluster-client.js';
+import { ClusterService } from '../cluster/cluster.service.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import type { AppConfig } from '../config/config.schema.js';
+import { ROOT_LOGGER } from '../logging/logging.module.js';
+import { SessionQuestion } from '../sessions/session-question.entity.js';
+import type { Session } from '../sessions/session.entity.js';
+
+/** Server-side apply field manager of everything the engine creates. */
+export const FIELD_MANAGER = 'cka-exam-engine';
+export const SESSION_LABEL = 'cka.engine/session';
+export const EXAM_LABEL = 'cka.engine/exam';
+const EXPIRES_ANNOTATION = 'cka.engine/expires-at';
+/** The API server refuses shorter bound tokens. */
+const MIN_TOKEN_SECONDS = 600;
+
+export class SetupFailedError extends Error {
+  constructor(questionId: string, cause: string) {
+    super(`setup of question ${questionId} failed: ${cause}`);
+    this.name = 'SetupFailedError';
+  }
+}
+
+/**
+ * Builds a candidate's fenced-off environment on each cluster a session's
+ * questions use: their own namespaces with an admin-like RoleBinding, quota
+ * and default limits, a ServiceAccount in the engine's namespace (which they
+ * cannot read), then each question's setup manifests. Everything is applied
+ * server-side, so running it again is harmless.
+ */
+@Injectable()
+export class ProvisioningService {
+  private readonly logger: Logger;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly clusters: ClusterService,
+    @InjectRepository(SessionQuestion) private readonly questions: Repository<SessionQuestion>,
+    @Inject(ROOT_LOGGER) logger: Logger,
+  ) {
+    this.logger = logger.child({ context: 'Provisioning' });
+  }
+
+  /** The candidate's ServiceAccount, in the engine's namespace. */
+  serviceAccountOf(session: Session): string {
+    return `${session.prefix}-candidate`;
+  }
+
+  async provision(session: Session, expiresAt: Date): Promise<void> {
+    const questions = await this.questions.find({
+      where: { sessionId: session.id },
+      order: { position: 'ASC' },
+      select: { questionId: true, cluster: true, setup: true },
+    });
+    for (const alias of aliasesOf(questions)) {
+      const cluster = this.clusters.client(alias);
+      const started = Date.now();
+      await cluster.apply(this.accessObjects(session, expiresAt), FIELD_MANAGER);
+      for (const question of questions.filter((q) => q.cluster === alias && q.setup.trim())) {
+        try {
+          await cluster.apply(
+            parseManifests(question.setup).map((o) => this.labelled(o, session)),
+            FIELD_MANAGER,
+          );
+        } catch (error) {
+          throw new SetupFailedError(question.questionId, (error as Error).message);
+        }
+      }
+      this.logger.info(
+        { sessionId: session.id, cluster: alias, ms: Date.now() - started },
+        'provisioned',
+      );
+    }
+  }
+
+  /**
+   * Ends the candidate's access at once: without its ServiceAccount every
+   * token issued for it stops authenticating, and the bindings go too.
+   */
+  async revoke(session: Session): Promise<void> {
+    for (const alias of aliasesOf(await this.questionClusters(session))) {
+      const cluster = this.clusters.client(alias);
+      await cluster.delete({
+        apiVersion: 'v1',
+        kind: 'ServiceAccount',
+        name: this.serviceAccountOf(session),
+        namespace: this.config.provisioning.engineNamespace,
+      });
+      for (const namespace of session.namespaces) {
+        await cluster.delete({
+          apiVersion: 'rbac.authorization.k8s.io/v1',
+          kind: 'RoleBinding',
+          name: 'cka-candidate',
+          namespace,
+        });
+      }
+    }
+  }
+
+  /**
+   * A kubeconfig with one context per cluster alias of the session (named
+   * after the alias), defaulting to the session's first namespace, with fresh
+   * bound tokens that expire at the deadline plus the grace period.
+   */
+  async kubeconfig(session: Session): Promise<string> {
+    const until =
+      (session.deadline?.getTime() ?? Date.now()) +
+      this.config.provisioning.tokenGraceSeconds * 1000;
+    const seconds = Math.max(MIN_TOKEN_SECONDS, Math.ceil((until - Date.now()) / 1000));
+    const entries: KubeconfigEntry[] = [];
+    for (const alias of aliasesOf(await this.questionClusters(session))) {
+      const cluster = this.clusters.client(alias);
+      const { token } = await cluster.requestToken(
+        this.config.provisioning.engineNamespace,
+        this.serviceAccountOf(session),
+        seconds,
+      );
+      entries.push(
+        cluster.kubeconfigEntry(token, { name: alias, namespace: session.namespaces[0] }),
+      );
+    }
+    return renderKubeconfig(entries);
+  }
+
+  private questionClusters(session: Session): Promise<Pick<SessionQuestion, 'cluster'>[]> {
+    return this.questions.find({ where: { sessionId: session.id }, select: { cluster: true } });
+  }
+
+  private accessObjects(session: Session, expiresAt: Date) {
+    const engineNamespace = this.config.provisioning.engineNamespace;
+    const serviceAccount = this.serviceAccountOf(session);
+    const meta = (name: string, namespace?: string) => ({
+      name,
+      ...(namespace ? { namespace } : {}),
+      labels: { [SESSION_LABEL]: session.id, [EXAM_LABEL]: session.examId },
+      annotations: { [EXPIRES_ANNOTATION]: expiresAt.toISOString() },
+    });
+    return [
+      {
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: {
+          name: engineNamespace,
+          labels: { 'app.kubernetes.io/managed-by': FIELD_MANAGER },
+        },
+      },
+      { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta(serviceAccount, engineNamespace) },
+      ...session.namespaces.flatMap((namespace) => [
+        { apiVersion: 'v1', kind: 'Namespace', metadata: meta(namespace) },
+        {
+          apiVersion: 'rbac.authorization.k8s.io/v1',
+          kind: 'RoleBinding',
+          metadata: meta('cka-candidate', namespace),
+          // The built-in admin role: full control inside the namespace, nothing outside it.
+          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'admin' },
+          subjects: [{ kind: 'ServiceAccount', name: serviceAccount, namespace: engineNamespace }],
+        },
+        {
+          apiVersion: 'v1',
+          kind: 'ResourceQuota',
+          metadata: meta('cka-quota', namespace),
+          spec: {
+            hard: {
+              pods: '30',
+              services: '20',
+              persistentvolumeclaims: '10',
+              'requests.cpu': '8',
+              'requests.memory': '16Gi',
+            },
+          },
+        },
+        {
+          apiVersion: 'v1',
+          kind: 'LimitRange',
+          metadata: meta('cka-limits', namespace),
+          // Defaults let pods without requests pass the quota, as on a real exam cluster.
+          spec: {
+            limits: [
+              {
+                type: 'Container',
+                defaultRequest: { cpu: '50m', memory: '64Mi' },
+                default: { cpu: '1', memory: '512Mi' },
+              },
+            ],
+          },
+        },
+      ]),
+    ];
+  }
+
+  private labelled<T extends { metadata?: { labels?: Record<string, string> } }>(
+    object: T,
+    session: Session,
+  ): T {
+    return {
+      ...object,
+      metadata: {
+        ...object.metadata,
+        labels: { ...object.metadata?.labels, [SESSION_LABEL]: session.id },
+      },
+    };
+  }
+}
+
+function aliasesOf(questions: Pick<SessionQuestion, 'cluster'>[]): string[] {
+  return [...new Set(questions.map((q) => q.cluster))];
+}

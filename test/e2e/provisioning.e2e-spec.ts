@@ -1,0 +1,188 @@
+import { jest } from '@jest/globals';
+import { writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { StaffRole } from '../../src/auth/api-token.entity.js';
+import { isolatedEnv, startTestApp, type TestApp } from '../support/app.js';
+import { kubectl } from '../support/cluster.js';
+import { eventually } from '../support/eventually.js';
+
+jest.setTimeout(90_000);
+
+const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+interface Candidate {
+  id: string;
+  token: string;
+  namespace: string;
+  kubeconfig: string;
+}
+
+describe('per-candidate provisioning on the sandbox cluster', () => {
+  let t: TestApp;
+  let a: Candidate;
+  let b: Candidate;
+
+  async function start(name: string): Promise<Candidate> {
+    const res = await t.http
+      .post('/api/sessions')
+      .send({ examId: 'open-long', candidateName: name })
+      .expect(201);
+    const token: string = res.body.sessionToken;
+    await eventually(
+      `${name}'s session to be active`,
+      async () => (await t.http.get('/api/sessions/me').set(bearer(token))).body.state as string,
+      (state) => state === 'active' || state === 'provisioning_failed',
+    );
+    const download = await t.http.get('/api/sessions/me/kubeconfig').set(bearer(token)).expect(200);
+    expect(download.headers['content-type']).toMatch(/^application\/yaml/);
+    const config = parse(download.text) as {
+      'current-context': string;
+      contexts: { name: string; context: { namespace: string } }[];
+    };
+    expect(config['current-context']).toBe('main');
+    const path = join(tmpdir(), `${res.body.session.id}.kubeconfig`);
+    await writeFile(path, download.text, { mode: 0o600 });
+    return {
+      id: res.body.session.id,
+      token,
+      namespace: config.contexts[0].context.namespace,
+      kubeconfig: path,
+    };
+  }
+
+  const as = (c: Candidate, args: string[]) => kubectl(args, c.kubeconfig);
+  const forbidden = (c: Candidate, args: string[]) =>
+    expect(as(c, args)).rejects.toMatchObject({
+      stderr: expect.stringMatching(/Forbidden|forbidden/),
+    });
+
+  beforeAll(async () => {
+    t = await startTestApp(await isolatedEnv());
+    [a, b] = await Promise.all([start('A'), start('B')]);
+  });
+  afterAll(() => t.close());
+
+  it('gives each candidate their own namespace, with the question setup applied and labelled', async () => {
+    expect(a.namespace).toMatch(/^s[a-z0-9]{5}-app$/);
+    expect(b.namespace).not.toBe(a.namespace);
+    const hint = JSON.parse(
+      (await kubectl(['-n', a.namespace, 'get', 'configmap', 'hint', '-o', 'json'])).stdout,
+    );
+    expect(hint.metadata.labels['cka.engine/session']).toBe(a.id);
+    expect(hint.data.note).toMatch(/settings/);
+    const ns = JSON.parse((await kubectl(['get', 'namespace', a.namespace, '-o', 'json'])).stdout);
+    expect(ns.metadata.labels).toMatchObject({
+      'cka.engine/session': a.id,
+      'cka.engine/exam': 'open-long',
+    });
+    expect(ns.metadata.annotations['cka.engine/expires-at']).toMatch(/^\d{4}-/);
+  });
+
+  it('lets a candidate work in their own namespace, with quota and default limits', async () => {
+    expect(
+      (await as(a, ['auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}'])).stdout,
+    ).toMatch(/^system:serviceaccount:cka-engine:s[a-z0-9]{5}-candidate$/);
+    await as(a, ['create', 'configmap', 'settings', '--from-literal=LOG_LEVEL=info']);
+    await as(a, ['create', 'deployment', 'web', '--image=nginx', '--replicas=2']);
+    await as(a, ['create', 'role', 'reader', '--verb=get', '--resource=pods']);
+    expect((await as(a, ['get', 'resourcequota', 'cka-quota', '-o', 'name'])).stdout.trim()).toBe(
+      'resourcequota/cka-quota',
+    );
+    expect((await as(a, ['auth', 'can-i', 'delete', 'pods'])).stdout.trim()).toBe('yes');
+  });
+
+  it('fences a candidate off from everything else', async () => {
+    await forbidden(a, ['get', 'pods', '-n', b.namespace]);
+    await forbidden(a, ['get', 'secrets', '-n', 'kube-system']);
+    await forbidden(a, ['get', 'serviceaccounts', '-n', 'cka-engine']);
+    await forbidden(a, ['get', 'nodes']);
+    await forbidden(a, ['label', 'node', 'node01', 'x=y']);
+    await forbidden(a, ['delete', 'namespace', a.namespace]);
+    await forbidden(a, ['create', 'namespace', 'mine']);
+    await forbidden(a, [
+      'create',
+      'clusterrolebinding',
+      'escalate',
+      '--clusterrole=cluster-admin',
+      `--serviceaccount=cka-engine:${a.id}`,
+    ]);
+    // Binding a role one does not hold is refused by RBAC's escalation check.
+    await expect(
+      as(a, ['create', 'rolebinding', 'escalate', '--clusterrole=cluster-admin', '--user=me']),
+    ).rejects.toMatchObject({
+      stderr: expect.stringMatching(/forbidden|escalat/i),
+    });
+    await forbidden(a, ['delete', 'resourcequota', 'cka-quota']);
+    await expect(as(a, ['auth', 'can-i', 'list', 'pods', '-n', b.namespace])).rejects.toMatchObject(
+      { code: 1, stdout: 'no\n' },
+    );
+  });
+
+  it('revokes access the moment the exam ends, leaving the other candidate untouched', async () => {
+    await t.http.post('/api/sessions/me/submit').set(bearer(a.token)).expect(200);
+    // Grading starts by revoking; once it has, nothing A tries is allowed any more.
+    await eventually(
+      "A's session to pass the revocation",
+      async () => (await t.http.get('/api/sessions/me').set(bearer(a.token))).body.state as string,
+      (state) => state === 'grading' || state === 'graded',
+    );
+    // Bindings are gone at once (403); the deleted ServiceAccount's tokens stop
+    // authenticating (401) once the API server's 10 s token cache lets go.
+    await expect(as(a, ['get', 'configmaps'])).rejects.toMatchObject({
+      stderr: expect.stringMatching(/Forbidden|forbidden|Unauthorized|must be logged in/),
+    });
+    await expect(as(a, ['create', 'configmap', 'after-the-end'])).rejects.toMatchObject({
+      code: 1,
+    });
+    await eventually(
+      "A's token to stop authenticating",
+      () =>
+        as(a, ['get', 'configmaps']).then(
+          () => 'still works',
+          (e: { stderr: string }) => e.stderr,
+        ),
+      (result) => /Unauthorized|must be logged in/.test(result),
+      20_000,
+    );
+    await as(b, ['get', 'configmaps']);
+    const late = await t.http.get('/api/sessions/me/kubeconfig').set(bearer(a.token)).expect(409);
+    expect(late.body.code).toBe('SESSION_EXPIRED');
+    // A's work stays for grading.
+    await kubectl(['-n', a.namespace, 'get', 'configmap', 'settings']);
+  });
+
+  it('marks a session whose setup the API server rejects as provisioning_failed, naming the question', async () => {
+    const res = await t.http
+      .post('/api/sessions')
+      .send({ examId: 'broken', candidateName: 'C' })
+      .expect(201);
+    const failed = await eventually(
+      'the session to fail provisioning after its retries',
+      async () =>
+        (await t.http.get('/api/sessions/me').set(bearer(res.body.sessionToken))).body as {
+          state: string;
+          failureReason: string | null;
+          deadline: string | null;
+        },
+      (s) => s.state === 'provisioning_failed',
+      30_000,
+    );
+    expect(failed.failureReason).toMatch(
+      /^setup of question broken-setup failed: cluster main: apply Widget s[a-z0-9]{5}-broken\/w: /,
+    );
+    expect(failed.deadline).toBeNull();
+    const trainer = await t.staffToken(StaffRole.TRAINER);
+    const full = await t.http
+      .get(`/api/sessions/${res.body.session.id}`)
+      .set(bearer(trainer))
+      .expect(200);
+    expect(full.body.events.map((e: { to: string }) => e.to)).toEqual([
+      'created',
+      'provisioning',
+      'provisioning_failed',
+    ]);
+    await t.http.get('/api/sessions/me/kubeconfig').set(bearer(res.body.sessionToken)).expect(409);
+  });
+});
