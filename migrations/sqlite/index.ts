@@ -1,3 +1,4 @@
+import { AddSessionTornDownAt1795382966748 } from './1795382966748-add-session-torn-down-at.js';
 import { AddSessionNamespaces1795382466111 } from './1795382466111-add-session-namespaces.js';
 import { Initial1795379905217 } from './1795379905217-initial.js';
 import type { MigrationInterface } from 'typeorm';
@@ -6,4 +7,5 @@ import type { MigrationInterface } from 'typeorm';
 export const SQLITE_MIGRATIONS: (new () => MigrationInterface)[] = [
   Initial1795379905217,
   AddSessionNamespaces1795382466111,
+  AddSessionTornDownAt1795382966748,
 ];

@@ -50,6 +50,10 @@ export const envSchema = z.object({
     .default('cka-engine'),
   /** Candidate tokens stay valid this long after the deadline (revocation ends them sooner). */
   TOKEN_GRACE_SECONDS: int(0, 86_400).default(300),
+  /** How long a graded session's cluster objects are kept for review before teardown. */
+  TEARDOWN_AFTER_SECONDS: int(0, 30 * 86_400).default(3600),
+  /** How often labelled leftovers of unknown or long-ended sessions are swept. */
+  SWEEP_INTERVAL_MS: int(10_000, 86_400_000).default(600_000),
   /** More clusters by alias: `alias=/path/to/kubeconfig#context,…` (the context is optional). */
   CLUSTERS: z
     .string()
@@ -85,7 +89,12 @@ export interface AppConfig {
    * current kubeconfig context unless CLUSTERS names it otherwise.
    */
   clusters: ClusterTarget[];
-  provisioning: { engineNamespace: string; tokenGraceSeconds: number };
+  provisioning: {
+    engineNamespace: string;
+    tokenGraceSeconds: number;
+    teardownAfterSeconds: number;
+    sweepIntervalMs: number;
+  };
 }
 
 export interface ClusterTarget {
@@ -144,6 +153,8 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
     provisioning: {
       engineNamespace: env.ENGINE_NAMESPACE,
       tokenGraceSeconds: env.TOKEN_GRACE_SECONDS,
+      teardownAfterSeconds: env.TEARDOWN_AFTER_SECONDS,
+      sweepIntervalMs: env.SWEEP_INTERVAL_MS,
     },
   };
 }

@@ -1,4 +1,6 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG } from '../config/config.module.js';
+import type { AppConfig } from '../config/config.schema.js';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { ProvisioningService } from '../provisioning/provisioning.service.js';
@@ -28,6 +30,7 @@ export class GradingProcessor implements JobProcessor {
     private readonly lifecycle: SessionLifecycleService,
     private readonly provisioning: ProvisioningService,
     @InjectRepository(Session) private readonly sessions: Repository<Session>,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   private async grade(job: JobOf<typeof JobName.GRADE_SESSION>): Promise<void> {
@@ -51,6 +54,11 @@ export class GradingProcessor implements JobProcessor {
       {
         gradedAt: new Date(),
       },
+    );
+    await this.lifecycle.enqueueSafely(
+      JobName.TEARDOWN_SESSION,
+      { sessionId },
+      this.config.provisioning.teardownAfterSeconds * 1000,
     );
   }
 }

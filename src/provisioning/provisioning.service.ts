@@ -3,6 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import type { Logger } from 'pino';
 import { Repository } from 'typeorm';
 import {
+  type ClusterClient,
   type KubeconfigEntry,
   parseManifests,
   renderKubeconfig,
@@ -19,6 +20,19 @@ export const FIELD_MANAGER = 'cka-exam-engine';
 export const SESSION_LABEL = 'cka.engine/session';
 export const EXAM_LABEL = 'cka.engine/exam';
 const EXPIRES_ANNOTATION = 'cka.engine/expires-at';
+/**
+ * What a session can leave on a cluster, found by its label: its namespaces
+ * (and so everything in them), its ServiceAccount, and the cluster-scoped
+ * kinds that questions set up or candidates may be granted.
+ */
+const LABELLED_KINDS: [string, string][] = [
+  ['v1', 'Namespace'],
+  ['v1', 'ServiceAccount'],
+  ['v1', 'PersistentVolume'],
+  ['storage.k8s.io/v1', 'StorageClass'],
+  ['rbac.authorization.k8s.io/v1', 'ClusterRole'],
+  ['rbac.authorization.k8s.io/v1', 'ClusterRoleBinding'],
+];
 /** The API server refuses shorter bound tokens. */
 const MIN_TOKEN_SECONDS = 600;
 
@@ -103,6 +117,68 @@ export class ProvisioningService {
         });
       }
     }
+  }
+
+  /**
+   * Removes everything the session created: its namespaces (with all the
+   * candidate's work), its ServiceAccount, and cluster-scoped objects carrying
+   * its label. Idempotent: what is already gone is skipped.
+   */
+  async teardown(session: Session): Promise<void> {
+    for (const alias of aliasesOf(await this.questionClusters(session))) {
+      const cluster = this.clusters.client(alias);
+      await this.deleteLabelled(cluster, session.id);
+      for (const namespace of session.namespaces)
+        await cluster.delete({ apiVersion: 'v1', kind: 'Namespace', name: namespace });
+      await cluster.delete({
+        apiVersion: 'v1',
+        kind: 'ServiceAccount',
+        name: this.serviceAccountOf(session),
+        namespace: this.config.provisioning.engineNamespace,
+      });
+    }
+  }
+
+  /** Every object labelled for `sessionId` of the kinds a session can leave behind on one cluster. */
+  async deleteLabelled(cluster: ClusterClient, sessionId: string): Promise<number> {
+    let deleted = 0;
+    for (const [apiVersion, kind] of LABELLED_KINDS) {
+      const namespace =
+        kind === 'ServiceAccount' ? this.config.provisioning.engineNamespace : undefined;
+      const found = await cluster.list(apiVersion, kind, {
+        namespace,
+        labelSelector: `${SESSION_LABEL}=${sessionId}`,
+      });
+      for (const object of found) {
+        if (
+          await cluster.delete({
+            apiVersion,
+            kind,
+            name: object.metadata!.name!,
+            namespace: object.metadata?.namespace,
+          })
+        )
+          deleted++;
+      }
+    }
+    return deleted;
+  }
+
+  /** Session ids that have labelled objects on a cluster (for the sweeper). */
+  async labelledSessions(alias: string): Promise<Set<string>> {
+    const cluster = this.clusters.client(alias);
+    const ids = new Set<string>();
+    for (const [apiVersion, kind] of LABELLED_KINDS) {
+      const namespace =
+        kind === 'ServiceAccount' ? this.config.provisioning.engineNamespace : undefined;
+      for (const object of await cluster.list(apiVersion, kind, {
+        namespace,
+        labelSelector: SESSION_LABEL,
+      })) {
+        ids.add(object.metadata!.labels![SESSION_LABEL]);
+      }
+    }
+    return ids;
   }
 
   /**

@@ -5,6 +5,7 @@ export const QueueName = {
   PROVISIONING: 'provisioning',
   SESSIONS: 'sessions',
   GRADING: 'grading',
+  TEARDOWN: 'teardown',
 } as const;
 export type QueueName = (typeof QueueName)[keyof typeof QueueName];
 export const ALL_QUEUES = Object.values(QueueName);
@@ -13,6 +14,7 @@ export const JobName = {
   PROVISION_SESSION: 'provision-session',
   EXPIRE_SESSION: 'expire-session',
   GRADE_SESSION: 'grade-session',
+  TEARDOWN_SESSION: 'teardown-session',
 } as const;
 export type JobName = (typeof JobName)[keyof typeof JobName];
 export const ALL_JOBS = Object.values(JobName);
@@ -23,6 +25,7 @@ export interface JobPayloads {
   /** `deadline` (epoch ms) is part of the job id: a changed deadline is a new job. */
   [JobName.EXPIRE_SESSION]: { sessionId: string; deadline: number };
   [JobName.GRADE_SESSION]: { sessionId: string };
+  [JobName.TEARDOWN_SESSION]: { sessionId: string };
 }
 
 export type JobOf<N extends JobName> = Job<JobPayloads[N], void, N>;
@@ -31,6 +34,7 @@ export const QUEUE_OF: Record<JobName, QueueName> = {
   [JobName.PROVISION_SESSION]: QueueName.PROVISIONING,
   [JobName.EXPIRE_SESSION]: QueueName.SESSIONS,
   [JobName.GRADE_SESSION]: QueueName.GRADING,
+  [JobName.TEARDOWN_SESSION]: QueueName.TEARDOWN,
 };
 
 /**

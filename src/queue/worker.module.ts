@@ -1,22 +1,30 @@
 import { Module } from '@nestjs/common';
+import { ClusterModule } from '../cluster/cluster.module.js';
 import { GradingProcessor } from '../grading/grading.processor.js';
 import { ProvisioningModule } from '../provisioning/provisioning.module.js';
 import { ProvisioningProcessor } from '../provisioning/provisioning.processor.js';
+import { SessionSweeper } from '../provisioning/sweeper.service.js';
+import { TeardownProcessor } from '../provisioning/teardown.processor.js';
 import { SessionExpiryProcessor } from '../sessions/session-expiry.processor.js';
 import { SessionReconciler } from '../sessions/session-reconciler.service.js';
 import { SessionsModule } from '../sessions/sessions.module.js';
 import { JOB_PROCESSORS, type JobProcessor } from './job-processor.js';
 import { WorkerService } from './worker.service.js';
 
-const PROCESSORS = [SessionExpiryProcessor, ProvisioningProcessor, GradingProcessor];
+const PROCESSORS = [
+  SessionExpiryProcessor,
+  ProvisioningProcessor,
+  GradingProcessor,
+  TeardownProcessor,
+];
 
 /**
  * The consumer side, loaded only in processes that run workers: every
  * feature's job processors, the worker host that dispatches to them (and
- * refuses to start if a job has none), and the reconciler.
+ * refuses to start if a job has none), the reconciler and the sweeper.
  */
 @Module({
-  imports: [SessionsModule, ProvisioningModule],
+  imports: [SessionsModule, ProvisioningModule, ClusterModule],
   providers: [
     ...PROCESSORS,
     {
@@ -26,6 +34,7 @@ const PROCESSORS = [SessionExpiryProcessor, ProvisioningProcessor, GradingProces
     },
     WorkerService,
     SessionReconciler,
+    SessionSweeper,
   ],
 })
 export class WorkerModule {}

@@ -6,7 +6,7 @@ import {
 } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Logger } from 'pino';
-import { In, Repository } from 'typeorm';
+import { In, IsNull, Repository } from 'typeorm';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
 import { ROOT_LOGGER } from '../logging/logging.module.js';
@@ -78,16 +78,23 @@ export class SessionReconciler implements OnApplicationBootstrap, OnApplicationS
   private async pass(): Promise<ReconcileReport> {
     const report: ReconcileReport = { expired: 0, enqueued: 0, retried: 0 };
     const open = await this.sessions.find({
-      where: {
-        state: In([
-          SessionState.PROVISIONING,
-          SessionState.ACTIVE,
-          SessionState.SUBMITTED,
-          SessionState.EXPIRED,
-          SessionState.GRADING,
-        ]),
-      },
-      select: { id: true, state: true, deadline: true },
+      where: [
+        {
+          state: In([
+            SessionState.PROVISIONING,
+            SessionState.ACTIVE,
+            SessionState.SUBMITTED,
+            SessionState.EXPIRED,
+            SessionState.GRADING,
+          ]),
+        },
+        // Finished, but their cluster objects are still there.
+        {
+          state: In([SessionState.GRADED, SessionState.PROVISIONING_FAILED]),
+          tornDownAt: IsNull(),
+        },
+      ],
+      select: { id: true, state: true, deadline: true, createdAt: true, gradedAt: true },
     });
     const now = Date.now();
     for (const session of open) {
@@ -111,6 +118,13 @@ export class SessionReconciler implements OnApplicationBootstrap, OnApplicationS
             );
           }
           break;
+        case SessionState.GRADED:
+        case SessionState.PROVISIONING_FAILED: {
+          const since = (session.gradedAt ?? session.createdAt).getTime();
+          const due = since + this.config.provisioning.teardownAfterSeconds * 1000;
+          await this.ensure(JobName.TEARDOWN_SESSION, { sessionId }, due - now, report);
+          break;
+        }
         default: // submitted, expired, grading (a worker may have died mid-grade)
           await this.ensure(JobName.GRADE_SESSION, { sessionId }, 0, report);
       }

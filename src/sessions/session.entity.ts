@@ -74,6 +74,10 @@ export class Session {
   @InstantColumn({ nullable: true })
   gradedAt: Date | null;
 
+  /** When everything the session created in the cluster was removed. */
+  @InstantColumn({ nullable: true })
+  tornDownAt: Date | null;
+
   @VersionColumn()
   version: number;
 

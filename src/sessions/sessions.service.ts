@@ -153,6 +153,7 @@ export class SessionsService {
         deadline: null,
         endedAt: null,
         gradedAt: null,
+        tornDownAt: null,
       });
       await manager.insert(
         SessionQuestion,

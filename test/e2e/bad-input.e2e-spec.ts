@@ -22,7 +22,7 @@ describe('invalid requests get a 4xx with the wrong field, never a 500', () => {
       await t.http.post('/api/sessions').send({ examId: 'short', candidateName: 'x' }).expect(201)
     ).body.sessionToken;
   });
-  afterAll(() => t.close());
+  afterAll(() => t?.close());
 
   const cases: {
     name: string;

@@ -10,7 +10,7 @@ describe('operations endpoints', () => {
   beforeAll(async () => {
     t = await startTestApp(await isolatedEnv(), lines);
   });
-  afterAll(() => t.close());
+  afterAll(() => t?.close());
 
   it('/health reports the database, Redis and the (sandbox) cluster', async () => {
     const res = await t.http.get('/health').expect(200);

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { StaffRole } from '../../src/auth/api-token.entity.js';
+import { SessionSweeper } from '../../src/provisioning/sweeper.service.js';
 import { isolatedEnv, startTestApp, type TestApp } from '../support/app.js';
 import { kubectl } from '../support/cluster.js';
 import { eventually } from '../support/eventually.js';
@@ -62,7 +63,7 @@ describe('per-candidate provisioning on the sandbox cluster', () => {
     t = await startTestApp(await isolatedEnv());
     [a, b] = await Promise.all([start('A'), start('B')]);
   });
-  afterAll(() => t.close());
+  afterAll(() => t?.close());
 
   it('gives each candidate their own namespace, with the question setup applied and labelled', async () => {
     expect(a.namespace).toMatch(/^s[a-z0-9]{5}-app$/);
@@ -184,5 +185,66 @@ describe('per-candidate provisioning on the sandbox cluster', () => {
       'provisioning_failed',
     ]);
     await t.http.get('/api/sessions/me/kubeconfig').set(bearer(res.body.sessionToken)).expect(409);
+  });
+});
+
+describe('teardown and the sweeper', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp(await isolatedEnv({ TEARDOWN_AFTER_SECONDS: '0' }));
+  });
+  afterAll(() => t?.close());
+
+  const gone = (kind: string, name: string, namespace?: string) =>
+    eventually(
+      `${kind} ${name} to be gone or terminating`,
+      () =>
+        kubectl([
+          'get',
+          kind,
+          name,
+          ...(namespace ? ['-n', namespace] : []),
+          '-o',
+          'jsonpath={.status.phase}',
+        ]).then(
+          (r) => r.stdout,
+          (e: { stderr: string }) => e.stderr,
+        ),
+      (out) => /NotFound|Terminating/.test(out),
+      30_000,
+    );
+
+  it("removes a graded session's namespaces and ServiceAccount after the retention", async () => {
+    const res = await t.http
+      .post('/api/sessions')
+      .send({ examId: 'open-long', candidateName: 'T' })
+      .expect(201);
+    const token: string = res.body.sessionToken;
+    await eventually(
+      'active',
+      async () => (await t.http.get('/api/sessions/me').set(bearer(token))).body.state as string,
+      (s) => s === 'active',
+    );
+    const kubeconfig = parse(
+      (await t.http.get('/api/sessions/me/kubeconfig').set(bearer(token)).expect(200)).text,
+    ) as {
+      contexts: { context: { namespace: string } }[];
+    };
+    const namespace = kubeconfig.contexts[0].context.namespace;
+    await kubectl(['get', 'namespace', namespace]);
+    await t.http.post('/api/sessions/me/submit').set(bearer(token)).expect(200);
+    await gone('namespace', namespace);
+    const prefix = namespace.split('-')[0];
+    await gone('serviceaccount', `${prefix}-candidate`, 'cka-engine');
+  });
+
+  it('sweeps labelled objects whose session the database does not know', async () => {
+    const orphan = `orphan-${Date.now().toString(36)}`;
+    const unknownSession = '00000000-0000-4000-8000-00000000dead';
+    await kubectl(['create', 'namespace', orphan]);
+    await kubectl(['label', 'namespace', orphan, `cka.engine/session=${unknownSession}`]);
+    const sweeper = t.app.get(SessionSweeper);
+    expect(await sweeper.sweep()).toBeGreaterThanOrEqual(1);
+    await gone('namespace', orphan);
   });
 });

@@ -49,7 +49,7 @@ describe('a whole exam over HTTP', () => {
   beforeAll(async () => {
     t = await startTestApp(await isolatedEnv());
   });
-  afterAll(() => t.close());
+  afterAll(() => t?.close());
 
   it('invitation → provisioning → active → answers → submit → graded, with checks hidden until the end', async () => {
     const trainer = await t.staffToken(StaffRole.TRAINER);

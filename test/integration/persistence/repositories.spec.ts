@@ -73,6 +73,7 @@ function newSession(overrides: Partial<Session> = {}): Session {
     deadline: new Date(Date.now() + 3_600_000),
     endedAt: null,
     gradedAt: null,
+    tornDownAt: null,
     ...overrides,
   });
 }

@@ -39,6 +39,7 @@ function recordingProcessors(failures = 0) {
   const processors: JobProcessor[] = [
     { queue: QueueName.PROVISIONING, handlers: { [JobName.PROVISION_SESSION]: record } },
     { queue: QueueName.SESSIONS, handlers: { [JobName.EXPIRE_SESSION]: record } },
+    { queue: QueueName.TEARDOWN, handlers: { [JobName.TEARDOWN_SESSION]: record } },
     {
       queue: QueueName.GRADING,
       handlers: {
@@ -127,7 +128,7 @@ describe('queues on a real Redis', () => {
 
   it('reports queue depths', async () => {
     const counts = await queues.counts();
-    expect(Object.keys(counts).sort()).toEqual(['grading', 'provisioning', 'sessions']);
+    expect(Object.keys(counts).sort()).toEqual(['grading', 'provisioning', 'sessions', 'teardown']);
     expect(counts.sessions).toEqual(
       expect.objectContaining({ waiting: expect.any(Number), delayed: expect.any(Number) }),
     );
