@@ -1,0 +1,109 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort } from '../sandbox/http.js';
+import { startSandbox } from '../sandbox/launcher.js';
+import { startRedis } from '../support/services.js';
+
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/**
+ * The built engine (`node dist/src/main.js`, HTTP and workers in one process,
+ * a fresh SQLite file) as a separate process, with its own Redis and sandbox
+ * cluster, so a benchmark's client never shares the server's event loop.
+ */
+export async function startEngine(
+  env: Record<string, string> = {},
+): Promise<{ base: string; stop: () => Promise<void> }> {
+  const [redis, sandbox] = await Promise.all([startRedis(), startSandbox({ workers: 2 })]);
+  const dir = await mkdtemp(join(tmpdir(), 'bench-engine-'));
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const engine = spawn(process.execPath, [join(REPO_ROOT, 'dist/src/main.js')], {
+    cwd: REPO_ROOT,
+    env: {
+      ...process.env,
+      PORT: String(port),
+      SQLITE_PATH: join(dir, 'bench.sqlite'),
+      REDIS_URL: redis.url,
+      KUBECONFIG: sandbox.kubeconfigPath,
+      LOG_LEVEL: 'warn',
+      NODE_ENV: 'production',
+      ...env,
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const stop = async () => {
+    engine.kill('SIGTERM');
+    await new Promise((resolve) => engine.once('exit', resolve));
+    await Promise.all([redis.stop(), sandbox.stop()]);
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const res = await fetch(`${base}/health`).catch(() => undefined);
+      if (res?.ok) break;
+      if (Date.now() > deadline)
+        throw new Error(`the engine did not become healthy at ${base}/health within 30 s`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { base, stop };
+}
+
+export interface StartedSession {
+  token: string;
+  id: string;
+}
+
+/** Starts an open exam's session over HTTP. */
+export async function startSession(
+  base: string,
+  examId: string,
+  candidateName: string,
+): Promise<StartedSession> {
+  const res = await fetch(`${base}/api/sessions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ examId, candidateName }),
+  });
+  if (res.status !== 201)
+    throw new Error(`starting a session failed: ${res.status} ${await res.text()}`);
+  const body = (await res.json()) as { sessionToken: string; session: { id: string } };
+  return { token: body.sessionToken, id: body.session.id };
+}
+
+export interface SessionTimes {
+  state: string;
+  createdAt: string;
+  startedAt: string | null;
+  failureReason: string | null;
+}
+
+/** Polls until the session is active (or failed); bounded. */
+export async function untilActive(
+  base: string,
+  session: StartedSession,
+  timeoutMs = 60_000,
+): Promise<SessionTimes> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const me = (await (
+      await fetch(`${base}/api/sessions/me`, {
+        headers: { authorization: `Bearer ${session.token}` },
+      })
+    ).json()) as SessionTimes;
+    if (me.state === 'active') return me;
+    if (me.state === 'provisioning_failed')
+      throw new Error(`provisioning failed: ${me.failureReason}`);
+    if (Date.now() > deadline)
+      throw new Error(`session ${session.id} not active after ${timeoutMs} ms (${me.state})`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
