@@ -1,3 +1,4 @@
+import { AddSessionClusterResources1795383318237 } from './1795383318237-add-session-cluster-resources.js';
 import { AddSessionTornDownAt1795382966748 } from './1795382966748-add-session-torn-down-at.js';
 import { AddSessionNamespaces1795382466111 } from './1795382466111-add-session-namespaces.js';
 import { Initial1795379905217 } from './1795379905217-initial.js';
@@ -8,4 +9,5 @@ export const SQLITE_MIGRATIONS: (new () => MigrationInterface)[] = [
   Initial1795379905217,
   AddSessionNamespaces1795382466111,
   AddSessionTornDownAt1795382966748,
+  AddSessionClusterResources1795383318237,
 ];

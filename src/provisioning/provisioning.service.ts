@@ -12,6 +12,7 @@ import { ClusterService } from '../cluster/cluster.service.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
 import { ROOT_LOGGER } from '../logging/logging.module.js';
+import { CLUSTER_RESOURCE_GROUPS, type ClusterResource } from '../question-bank/question.schema.js';
 import { SessionQuestion } from '../sessions/session-question.entity.js';
 import type { Session } from '../sessions/session.entity.js';
 
@@ -32,7 +33,19 @@ const LABELLED_KINDS: [string, string][] = [
   ['storage.k8s.io/v1', 'StorageClass'],
   ['rbac.authorization.k8s.io/v1', 'ClusterRole'],
   ['rbac.authorization.k8s.io/v1', 'ClusterRoleBinding'],
+  ['admissionregistration.k8s.io/v1', 'ValidatingAdmissionPolicy'],
+  ['admissionregistration.k8s.io/v1', 'ValidatingAdmissionPolicyBinding'],
 ];
+
+/** apiVersion and kind of each grantable cluster-scoped resource. */
+const CLUSTER_RESOURCE_KINDS: Record<ClusterResource, [string, string]> = {
+  persistentvolumes: ['v1', 'PersistentVolume'],
+  storageclasses: ['storage.k8s.io/v1', 'StorageClass'],
+  clusterroles: ['rbac.authorization.k8s.io/v1', 'ClusterRole'],
+  clusterrolebindings: ['rbac.authorization.k8s.io/v1', 'ClusterRoleBinding'],
+  priorityclasses: ['scheduling.k8s.io/v1', 'PriorityClass'],
+  ingressclasses: ['networking.k8s.io/v1', 'IngressClass'],
+};
 /** The API server refuses shorter bound tokens. */
 const MIN_TOKEN_SECONDS = 600;
 
@@ -116,6 +129,13 @@ export class ProvisioningService {
           namespace,
         });
       }
+      if (session.clusterResources.length) {
+        await cluster.delete({
+          apiVersion: 'rbac.authorization.k8s.io/v1',
+          kind: 'ClusterRoleBinding',
+          name: `cka-${session.prefix}-cluster`,
+        });
+      }
     }
   }
 
@@ -128,6 +148,15 @@ export class ProvisioningService {
     for (const alias of aliasesOf(await this.questionClusters(session))) {
       const cluster = this.clusters.client(alias);
       await this.deleteLabelled(cluster, session.id);
+      // What the candidate made under the grant carries the prefix, not our label.
+      for (const resource of session.clusterResources as ClusterResource[]) {
+        const [apiVersion, kind] = CLUSTER_RESOURCE_KINDS[resource];
+        for (const object of await cluster.list(apiVersion, kind)) {
+          const name = object.metadata?.name ?? '';
+          if (name.startsWith(`${session.prefix}-`))
+            await cluster.delete({ apiVersion, kind, name });
+        }
+      }
       for (const namespace of session.namespaces)
         await cluster.delete({ apiVersion: 'v1', kind: 'Namespace', name: namespace });
       await cluster.delete({
@@ -220,6 +249,8 @@ export class ProvisioningService {
       annotations: { [EXPIRES_ANNOTATION]: expiresAt.toISOString() },
     });
     return [
+      // The fence first: the grant below only ever works through it.
+      ...this.clusterGrantObjects(session, meta),
       {
         apiVersion: 'v1',
         kind: 'Namespace',
@@ -269,6 +300,78 @@ export class ProvisioningService {
           },
         },
       ]),
+    ];
+  }
+
+  /**
+   * For questions that need cluster-scoped kinds: a ClusterRole on exactly
+   * those (without bind/escalate, so RBAC's escalation checks still apply),
+   * bound to the candidate, and a ValidatingAdmissionPolicy that lets the
+   * candidate create, change or delete only objects named `<prefix>-…`.
+   */
+  private clusterGrantObjects(
+    session: Session,
+    meta: (name: string) => Record<string, unknown>,
+  ): object[] {
+    const resources = session.clusterResources as ClusterResource[];
+    if (!resources.length) return [];
+    const name = `cka-${session.prefix}-cluster`;
+    const groups = [...new Set(resources.map((r) => CLUSTER_RESOURCE_GROUPS[r]))];
+    const serviceAccount = this.serviceAccountOf(session);
+    const engineNamespace = this.config.provisioning.engineNamespace;
+    const candidate = `system:serviceaccount:${engineNamespace}:${serviceAccount}`;
+    return [
+      {
+        apiVersion: 'admissionregistration.k8s.io/v1',
+        kind: 'ValidatingAdmissionPolicy',
+        metadata: meta(name),
+        spec: {
+          failurePolicy: 'Fail',
+          matchConstraints: {
+            resourceRules: [
+              {
+                apiGroups: groups,
+                apiVersions: ['*'],
+                operations: ['CREATE', 'UPDATE', 'DELETE'],
+                resources,
+              },
+            ],
+          },
+          matchConditions: [
+            { name: 'candidate', expression: `request.userInfo.username == '${candidate}'` },
+          ],
+          validations: [
+            {
+              expression: `(request.operation == 'DELETE' ? oldObject.metadata.name : object.metadata.name).startsWith('${session.prefix}-')`,
+              message: `names of cluster-wide objects must start with ${session.prefix}- (your session prefix)`,
+              reason: 'Forbidden',
+            },
+          ],
+        },
+      },
+      {
+        apiVersion: 'admissionregistration.k8s.io/v1',
+        kind: 'ValidatingAdmissionPolicyBinding',
+        metadata: meta(name),
+        spec: { policyName: name, validationActions: ['Deny'] },
+      },
+      {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'ClusterRole',
+        metadata: meta(name),
+        rules: resources.map((resource) => ({
+          apiGroups: [CLUSTER_RESOURCE_GROUPS[resource]],
+          resources: [resource],
+          verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'],
+        })),
+      },
+      {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'ClusterRoleBinding',
+        metadata: meta(name),
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name },
+        subjects: [{ kind: 'ServiceAccount', name: serviceAccount, namespace: engineNamespace }],
+      },
     ];
   }
 

@@ -26,6 +26,21 @@ export const CHECK_KINDS = [
 ] as const;
 export type CheckKind = (typeof CHECK_KINDS)[number];
 
+/** Cluster-scoped resources a question may grant, with their API groups. */
+export const CLUSTER_RESOURCE_GROUPS = {
+  persistentvolumes: '',
+  storageclasses: 'storage.k8s.io',
+  clusterroles: 'rbac.authorization.k8s.io',
+  clusterrolebindings: 'rbac.authorization.k8s.io',
+  priorityclasses: 'scheduling.k8s.io',
+  ingressclasses: 'networking.k8s.io',
+} as const;
+export type ClusterResource = keyof typeof CLUSTER_RESOURCE_GROUPS;
+export const GRANTABLE_CLUSTER_RESOURCES = Object.keys(CLUSTER_RESOURCE_GROUPS) as [
+  ClusterResource,
+  ...ClusterResource[],
+];
+
 /** Documentation a candidate may open during the real exam. */
 export const ALLOWED_DOC_HOSTS = ['kubernetes.io', 'helm.sh', 'gateway-api.sigs.k8s.io'];
 
@@ -94,6 +109,11 @@ export const questionSchema = z.strictObject({
   docs: z.array(z.string().url()).default([]),
   /** Points a freshly set-up (unsolved) task scores; bank:test checks it. */
   baseline: z.number().int().min(0).default(0),
+  /**
+   * Cluster-scoped kinds the task needs the candidate to manage; granted for
+   * objects named `<session prefix>-…` only (an admission policy checks names).
+   */
+  clusterResources: z.array(z.enum(GRANTABLE_CLUSTER_RESOURCES)).default([]),
 });
 export type QuestionSpec = z.infer<typeof questionSchema>;
 

@@ -34,6 +34,10 @@ export class Session {
   @Column({ type: 'simple-json', default: '[]' })
   namespaces: string[];
 
+  /** Cluster-scoped resources the questions grant (names fenced by the session prefix). */
+  @Column({ type: 'simple-json', default: '[]' })
+  clusterResources: string[];
+
   @Column({ type: 'varchar', length: 32 })
   state: SessionState;
 

@@ -142,6 +142,9 @@ export class SessionsService {
         invitationId: invitation?.id ?? null,
         prefix,
         namespaces,
+        clusterResources: [
+          ...new Set(rendered.flatMap((r) => r.question.spec.clusterResources)),
+        ].sort(),
         state: SessionState.CREATED,
         failureReason: null,
         tokenHash: hashToken(token),

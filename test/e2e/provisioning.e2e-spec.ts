@@ -248,3 +248,78 @@ describe('teardown and the sweeper', () => {
     await gone('namespace', orphan);
   });
 });
+
+describe('cluster-scoped grants fenced by the session prefix', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp(await isolatedEnv({ TEARDOWN_AFTER_SECONDS: '0' }));
+  });
+  afterAll(() => t?.close());
+
+  const pv = (name: string) => `apiVersion: v1
+kind: PersistentVolume
+metadata: { name: ${name} }
+spec: { capacity: { storage: 1Gi }, accessModes: [ReadWriteOnce], hostPath: { path: /srv/${name} } }
+`;
+
+  it("admits objects with the prefix, rejects others, and removes the candidate's after the exam", async () => {
+    const res = await t.http
+      .post('/api/sessions')
+      .send({ examId: 'cluster-grant', candidateName: 'P' })
+      .expect(201);
+    const token: string = res.body.sessionToken;
+    await eventually(
+      'active',
+      async () => (await t.http.get('/api/sessions/me').set(bearer(token))).body.state as string,
+      (s) => s === 'active',
+    );
+    const text = (await t.http.get('/api/sessions/me/kubeconfig').set(bearer(token)).expect(200))
+      .text;
+    const dir = tmpdir();
+    const kubeconfig = join(dir, `${res.body.session.id}.kubeconfig`);
+    await writeFile(kubeconfig, text, { mode: 0o600 });
+    const prefix = (
+      parse(text) as { contexts: { context: { namespace: string } }[] }
+    ).contexts[0].context.namespace.split('-')[0];
+    const file = async (name: string) => {
+      const path = join(dir, `${name}.yaml`);
+      await writeFile(path, pv(name));
+      return path;
+    };
+
+    // The policy is live once the API server's informer has it: retry briefly.
+    const outside = await file(`foreign-${prefix}`);
+    const rejected = await eventually(
+      'the prefix policy to reject a PersistentVolume without the prefix',
+      () =>
+        kubectl(['create', '-f', outside], kubeconfig).then(
+          () => 'created',
+          (e: { stderr: string }) => e.stderr,
+        ),
+      (out) => out !== 'created',
+    );
+    expect(rejected).toContain(
+      `names of cluster-wide objects must start with ${prefix}- (your session prefix)`,
+    );
+    await kubectl(['create', '-f', await file(`${prefix}-data`)], kubeconfig);
+    expect((await kubectl(['get', 'pv', `${prefix}-data`, '-o', 'name'])).stdout.trim()).toBe(
+      `persistentvolume/${prefix}-data`,
+    );
+
+    // Someone else's volume cannot be deleted either.
+    const other = `other-${prefix}`;
+    await kubectl(['create', '-f', await file(other)]);
+    await expect(kubectl(['delete', 'pv', other], kubeconfig)).rejects.toMatchObject({
+      stderr: expect.stringContaining('must start with'),
+    });
+    await kubectl(['delete', 'pv', other, '--wait=false']);
+
+    await t.http.post('/api/sessions/me/submit').set(bearer(token)).expect(200);
+    await eventually(
+      "the candidate's volume and the policy to be removed with the session",
+      async () => (await kubectl(['get', 'pv,validatingadmissionpolicy', '-o', 'name'])).stdout,
+      (out) => !out.includes(`${prefix}-data`) && !out.includes(`cka-${prefix}-cluster`),
+      30_000,
+    );
+  });
+});
