@@ -1,3 +1,4 @@
+import { AddQuestionSetupProgress1795383658502 } from './1795383658502-add-question-setup-progress.js';
 import { AddSessionClusterResources1795383319244 } from './1795383319244-add-session-cluster-resources.js';
 import { AddSessionTornDownAt1795382967705 } from './1795382967705-add-session-torn-down-at.js';
 import { AddSessionNamespaces1795382467054 } from './1795382467054-add-session-namespaces.js';
@@ -10,4 +11,5 @@ export const POSTGRES_MIGRATIONS: (new () => MigrationInterface)[] = [
   AddSessionNamespaces1795382467054,
   AddSessionTornDownAt1795382967705,
   AddSessionClusterResources1795383319244,
+  AddQuestionSetupProgress1795383658502,
 ];

@@ -1,3 +1,4 @@
+import { AddQuestionSetupProgress1795383657496 } from './1795383657496-add-question-setup-progress.js';
 import { AddSessionClusterResources1795383318237 } from './1795383318237-add-session-cluster-resources.js';
 import { AddSessionTornDownAt1795382966748 } from './1795382966748-add-session-torn-down-at.js';
 import { AddSessionNamespaces1795382466111 } from './1795382466111-add-session-namespaces.js';
@@ -10,4 +11,5 @@ export const SQLITE_MIGRATIONS: (new () => MigrationInterface)[] = [
   AddSessionNamespaces1795382466111,
   AddSessionTornDownAt1795382966748,
   AddSessionClusterResources1795383318237,
+  AddQuestionSetupProgress1795383657496,
 ];

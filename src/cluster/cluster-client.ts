@@ -172,6 +172,36 @@ export class ClusterClient {
     return list.items;
   }
 
+  /**
+   * Polls until the object reports status condition `condition` as True;
+   * fails after `timeoutMs` saying what it last saw.
+   */
+  async waitForCondition(ref: ObjectRef, condition: string, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let last = 'not found';
+    for (;;) {
+      const object = await this.read<
+        KubernetesObject & {
+          status?: { conditions?: { type: string; status: string; message?: string }[] };
+        }
+      >(ref);
+      const found = object?.status?.conditions?.find((c) => c.type === condition);
+      if (found?.status === 'True') return;
+      if (object)
+        last = found
+          ? `${condition}=${found.status}${found.message ? ` (${found.message})` : ''}`
+          : `no ${condition} condition yet`;
+      if (Date.now() > deadline) {
+        throw new ClusterError(
+          this.alias,
+          undefined,
+          `waiting for ${describe(ref)} to be ${condition} timed out after ${timeoutMs / 1000} s; last: ${last}`,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+
   /** Deletes the object; false if it was not there. */
   async delete(ref: ObjectRef): Promise<boolean> {
     try {

@@ -85,21 +85,35 @@ export class ProvisioningService {
     const questions = await this.questions.find({
       where: { sessionId: session.id },
       order: { position: 'ASC' },
-      select: { questionId: true, cluster: true, setup: true },
+      select: { id: true, questionId: true, cluster: true, setup: true, setupWaits: true },
     });
     for (const alias of aliasesOf(questions)) {
       const cluster = this.clusters.client(alias);
       const started = Date.now();
       await cluster.apply(this.accessObjects(session, expiresAt), FIELD_MANAGER);
-      for (const question of questions.filter((q) => q.cluster === alias && q.setup.trim())) {
+      for (const question of questions.filter((q) => q.cluster === alias)) {
         try {
-          await cluster.apply(
-            parseManifests(question.setup).map((o) => this.labelled(o, session)),
-            FIELD_MANAGER,
-          );
+          if (question.setup.trim()) {
+            await cluster.apply(
+              parseManifests(question.setup).map((o) => this.labelled(o, session)),
+              FIELD_MANAGER,
+            );
+          }
+          for (const wait of question.setupWaits) {
+            await cluster.waitForCondition(wait, wait.condition, wait.timeout * 1000);
+          }
         } catch (error) {
-          throw new SetupFailedError(question.questionId, (error as Error).message);
+          const failure = new SetupFailedError(question.questionId, (error as Error).message);
+          await this.questions.update(
+            { id: question.id },
+            { setupStatus: 'failed', setupMessage: failure.message },
+          );
+          throw failure;
         }
+        await this.questions.update(
+          { id: question.id },
+          { setupStatus: 'applied', setupMessage: null },
+        );
       }
       this.logger.info(
         { sessionId: session.id, cluster: alias, ms: Date.now() - started },

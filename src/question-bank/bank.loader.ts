@@ -309,6 +309,7 @@ function checkTemplates(spec: QuestionSpec, source: YamlSource, bank: QuestionBa
   walk(spec.setup, ['setup']);
   spec.checks.forEach((check, i) => walk(check, ['checks', i]));
   walk(spec.solution, ['solution']);
+  spec.setupWaits.forEach((wait, i) => walk(wait, ['setupWaits', i]));
   if (bank.problems.length === before && spec.setup.trim()) checkSetup(spec, vars, source, bank);
 }
 

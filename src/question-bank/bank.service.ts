@@ -10,7 +10,7 @@ import {
   loadBank,
   type QuestionBank,
 } from './bank.loader.js';
-import type { CheckSpec } from './question.schema.js';
+import type { CheckSpec, QuestionSpec } from './question.schema.js';
 import { renderDeep, renderString } from './templates.js';
 import { drawVariables } from './variables.js';
 
@@ -31,6 +31,7 @@ export interface RenderedQuestion {
   setup: string;
   checks: CheckSpec[];
   solution: { explanation: string; commands: string[] };
+  setupWaits: QuestionSpec['setupWaits'];
 }
 
 /**
@@ -87,6 +88,7 @@ export class BankService implements OnModuleInit {
       setup: spec.setup ? String(renderString(spec.setup, variables)) : '',
       checks: renderDeep(spec.checks, variables),
       solution: renderDeep(spec.solution, variables),
+      setupWaits: renderDeep(spec.setupWaits, variables),
     };
   }
 }

@@ -114,6 +114,20 @@ export const questionSchema = z.strictObject({
    * objects named `<session prefix>-…` only (an admission policy checks names).
    */
   clusterResources: z.array(z.enum(GRANTABLE_CLUSTER_RESOURCES)).default([]),
+  /** Bounded waits after the setup is applied, e.g. until a Deployment is Available. */
+  setupWaits: z
+    .array(
+      z.strictObject({
+        apiVersion: z.string().min(1),
+        kind: z.string().min(1),
+        name: z.string().min(1),
+        namespace: z.string().optional(),
+        /** A status condition type that must be True. */
+        condition: z.string().min(1),
+        timeout: z.number().int().min(1).max(600).default(60),
+      }),
+    )
+    .default([]),
 });
 export type QuestionSpec = z.infer<typeof questionSchema>;
 

@@ -13,6 +13,17 @@ export interface StoredCheck {
   description: string;
 }
 
+export type SetupStatus = 'pending' | 'applied' | 'failed';
+
+export interface SetupWait {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  namespace?: string;
+  condition: string;
+  timeout: number;
+}
+
 export interface StoredSolution {
   explanation: string;
   commands: string[];
@@ -79,6 +90,17 @@ export class SessionQuestion {
   /** Rendered reference solution: hidden until the session ends. */
   @Column({ type: 'simple-json' })
   solution: StoredSolution;
+
+  /** Bounded waits after the setup (rendered), see the question format. */
+  @Column({ type: 'simple-json', default: '[]' })
+  setupWaits: SetupWait[];
+
+  /** pending → applied | failed, with what went wrong: shown to candidate and trainers. */
+  @Column({ type: 'varchar', length: 16, default: 'pending' })
+  setupStatus: SetupStatus;
+
+  @Column({ type: 'text', nullable: true })
+  setupMessage: string | null;
 
   @Column({ type: 'text', nullable: true })
   answer: string | null;

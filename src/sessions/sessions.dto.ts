@@ -92,6 +92,13 @@ export class QuestionView {
   @ApiProperty() weight: number;
   @ApiProperty({ description: 'kubeconfig context to use for this task' }) cluster: string;
   @ApiProperty({ description: 'Markdown' }) task: string;
+  @ApiProperty({
+    enum: ['pending', 'applied', 'failed'],
+    description: "Progress of this task's setup on the cluster",
+  })
+  setupStatus: string;
+  @ApiProperty({ nullable: true, type: String, description: 'Why the setup failed' }) setupMessage:
+    string | null;
   @ApiProperty({ nullable: true, type: String }) answer: string | null;
   @ApiProperty() flagged: boolean;
   @ApiProperty({ nullable: true, type: String }) note: string | null;

@@ -323,3 +323,122 @@ spec: { capacity: { storage: 1Gi }, accessModes: [ReadWriteOnce], hostPath: { pa
     );
   });
 });
+
+describe('setup waits, progress, token lifetime and an unreachable cluster', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp(await isolatedEnv({ JOB_ATTEMPTS: '2' }));
+  });
+  afterAll(() => t?.close());
+
+  const until = (token: string, states: string[], timeoutMs = 60_000) =>
+    eventually(
+      `the session to reach ${states.join(' or ')}`,
+      async () =>
+        (await t.http.get('/api/sessions/me').set(bearer(token))).body as {
+          state: string;
+          deadline: string;
+          failureReason: string | null;
+          questions: { questionId: string; setupStatus: string; setupMessage: string | null }[];
+        },
+      (s) => states.includes(s.state),
+      timeoutMs,
+    );
+
+  it("starts the timer only once the setup is up, and shows each task's setup progress", async () => {
+    const res = await t.http
+      .post('/api/sessions')
+      .send({ examId: 'with-wait', candidateName: 'W' })
+      .expect(201);
+    expect(res.body.session.questions.map((q: { setupStatus: string }) => q.setupStatus)).toEqual([
+      'pending',
+      'pending',
+    ]);
+    const active = await until(res.body.sessionToken, ['active']);
+    expect(active.questions.map((q) => [q.questionId, q.setupStatus])).toEqual([
+      ['wait-deploy', 'applied'],
+      ['answer-text', 'applied'],
+    ]);
+    const text = (
+      await t.http.get('/api/sessions/me/kubeconfig').set(bearer(res.body.sessionToken)).expect(200)
+    ).text;
+    const config = parse(text) as {
+      users: { user: { token: string } }[];
+      contexts: { context: { namespace: string } }[];
+    };
+    const deployment = JSON.parse(
+      (
+        await kubectl([
+          '-n',
+          config.contexts[0].context.namespace,
+          'get',
+          'deployment',
+          'frontend',
+          '-o',
+          'json',
+        ])
+      ).stdout,
+    );
+    expect(deployment.status.availableReplicas).toBe(2);
+
+    // The bound token lives until the deadline plus the grace period (300 s by default).
+    const claims = JSON.parse(
+      Buffer.from(config.users[0].user.token.split('.')[1], 'base64url').toString(),
+    );
+    const expected = new Date(active.deadline).getTime() / 1000 + 300;
+    expect(Math.abs(claims.exp - expected)).toBeLessThanOrEqual(5);
+    expect(claims.sub).toMatch(/^system:serviceaccount:cka-engine:s[a-z0-9]{5}-candidate$/);
+  });
+
+  it('fails provisioning with the task and what it waited for when a setup wait times out', async () => {
+    const res = await t.http
+      .post('/api/sessions')
+      .send({ examId: 'wait-fails', candidateName: 'F' })
+      .expect(201);
+    const failed = await until(res.body.sessionToken, ['provisioning_failed']);
+    expect(failed.failureReason).toMatch(
+      /^setup of question wait-never failed: cluster main: waiting for ConfigMap s[a-z0-9]{5}-stuck\/plain to be Ready timed out after 2 s; last: no Ready condition yet$/,
+    );
+    expect(failed.questions[0]).toMatchObject({
+      setupStatus: 'failed',
+      setupMessage: failed.failureReason,
+    });
+  });
+
+  it('retries against an unreachable API server, then fails with a clear reason', async () => {
+    const dir = tmpdir();
+    const unreachable = join(dir, `unreachable-${Date.now()}.kubeconfig`);
+    await writeFile(
+      unreachable,
+      'apiVersion: v1\nkind: Config\nclusters: [{ name: x, cluster: { server: "https://127.0.0.1:9", insecure-skip-tls-verify: true } }]\nusers: [{ name: x, user: { token: t } }]\ncontexts: [{ name: x, context: { cluster: x, user: x } }]\ncurrent-context: x\n',
+    );
+    const other = await startTestApp(
+      await isolatedEnv({ KUBECONFIG: unreachable, JOB_ATTEMPTS: '3' }),
+    );
+    try {
+      const res = await other.http
+        .post('/api/sessions')
+        .send({ examId: 'open-long', candidateName: 'U' })
+        .expect(201);
+      const trainer = await other.staffToken(StaffRole.TRAINER);
+      const failed = await eventually(
+        'the session to fail provisioning',
+        async () =>
+          (await other.http.get(`/api/sessions/${res.body.session.id}`).set(bearer(trainer)))
+            .body as { state: string; failureReason: string; events: { to: string }[] },
+        (s) => s.state === 'provisioning_failed',
+        30_000,
+      );
+      expect(failed.failureReason).toMatch(
+        /^cluster main: apply (ValidatingAdmissionPolicy|Namespace) .*(ECONNREFUSED|connect|fetch failed)/,
+      );
+      expect(failed.events.map((e) => e.to)).toEqual([
+        'created',
+        'provisioning',
+        'provisioning_failed',
+      ]);
+    } finally {
+      await other.close();
+    }
+  });
+});
