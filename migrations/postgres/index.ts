@@ -1,3 +1,4 @@
+import { AddSessionNamespaceLimits1795383760437 } from './1795383760437-add-session-namespace-limits.js';
 import { AddQuestionSetupProgress1795383658502 } from './1795383658502-add-question-setup-progress.js';
 import { AddSessionClusterResources1795383319244 } from './1795383319244-add-session-cluster-resources.js';
 import { AddSessionTornDownAt1795382967705 } from './1795382967705-add-session-torn-down-at.js';
@@ -12,4 +13,5 @@ export const POSTGRES_MIGRATIONS: (new () => MigrationInterface)[] = [
   AddSessionTornDownAt1795382967705,
   AddSessionClusterResources1795383319244,
   AddQuestionSetupProgress1795383658502,
+  AddSessionNamespaceLimits1795383760437,
 ];

@@ -1,3 +1,4 @@
+import { AddSessionNamespaceLimits1795383759432 } from './1795383759432-add-session-namespace-limits.js';
 import { AddQuestionSetupProgress1795383657496 } from './1795383657496-add-question-setup-progress.js';
 import { AddSessionClusterResources1795383318237 } from './1795383318237-add-session-cluster-resources.js';
 import { AddSessionTornDownAt1795382966748 } from './1795382966748-add-session-torn-down-at.js';
@@ -12,4 +13,5 @@ export const SQLITE_MIGRATIONS: (new () => MigrationInterface)[] = [
   AddSessionTornDownAt1795382966748,
   AddSessionClusterResources1795383318237,
   AddQuestionSetupProgress1795383657496,
+  AddSessionNamespaceLimits1795383759432,
 ];

@@ -4,7 +4,8 @@ import {
   AuthorizationV1Api,
   CoreV1Api,
   dumpYaml,
-  type KubeConfig,
+  HttpMethod,
+  KubeConfig,
   KubernetesObjectApi,
   type KubernetesObject,
   PatchStrategy,
@@ -82,6 +83,39 @@ export function renderKubeconfig(entries: KubeconfigEntry[]): string {
   });
 }
 
+/**
+ * client-node serialises request bodies through its typed models, and its
+ * model of LimitRange items drops `default` (the container limits) on the way:
+ * a LimitRange applied through it silently loses its default limits. So
+ * server-side apply sends the object's own JSON, unchanged.
+ */
+class RawObjectApi extends KubernetesObjectApi {
+  static forConfig(kc: KubeConfig): RawObjectApi {
+    const api = kc.makeApiClient(RawObjectApi);
+    api.setDefaultNamespace(kc);
+    return api;
+  }
+
+  async apply<T extends KubernetesObject>(
+    object: T,
+    fieldManager: string,
+    dryRun = false,
+  ): Promise<T> {
+    const context = this.configuration.baseServer.makeRequestContext(
+      await this.specUriPath(object, 'patch'),
+      HttpMethod.PATCH,
+    );
+    context.setHeaderParam('Accept', 'application/json');
+    context.setHeaderParam('Content-Type', PatchStrategy.ServerSideApply);
+    context.setQueryParam('fieldManager', fieldManager);
+    context.setQueryParam('force', 'true');
+    if (dryRun) context.setQueryParam('dryRun', 'All');
+    // JSON is YAML, so the apply-patch+yaml content type takes it as it is.
+    context.setBody(JSON.stringify(object));
+    return this.requestPromise<T>(context);
+  }
+}
+
 /** Parses (rendered) YAML that may hold several documents; empty documents are dropped. */
 export function parseManifests(text: string): KubernetesObject[] {
   return parseAllDocuments(text)
@@ -98,13 +132,13 @@ export function parseManifests(text: string): KubernetesObject[] {
  * each bounded in time and failing with the API server's message.
  */
 export class ClusterClient {
-  private readonly objects: KubernetesObjectApi;
+  private readonly objects: RawObjectApi;
 
   constructor(
     readonly alias: string,
     private readonly kc: KubeConfig,
   ) {
-    this.objects = KubernetesObjectApi.makeApiClient(kc);
+    this.objects = RawObjectApi.forConfig(kc);
   }
 
   get server(): string {
@@ -124,19 +158,7 @@ export class ClusterClient {
     const applied: KubernetesObject[] = [];
     for (const object of objects) {
       const what = `apply ${object.kind} ${object.metadata?.namespace ? `${object.metadata.namespace}/` : ''}${object.metadata?.name}`;
-      applied.push(
-        await this.call(
-          what,
-          this.objects.patch(
-            object,
-            undefined,
-            undefined,
-            fieldManager,
-            true,
-            PatchStrategy.ServerSideApply,
-          ),
-        ),
-      );
+      applied.push(await this.call(what, this.objects.apply(object, fieldManager)));
     }
     return applied;
   }
@@ -200,6 +222,27 @@ export class ClusterClient {
       }
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
+  }
+
+  /** The same cluster, authenticated as whoever holds `token`. */
+  withToken(token: string): ClusterClient {
+    const cluster = this.kc.getCurrentCluster()!;
+    const kc = new KubeConfig();
+    kc.loadFromOptions({
+      clusters: [cluster],
+      users: [{ name: 'token', token }],
+      contexts: [{ name: 'token', cluster: cluster.name, user: 'token' }],
+      currentContext: 'token',
+    });
+    return new ClusterClient(this.alias, kc);
+  }
+
+  /** A server-side dry-run apply (a create for a new object): admission runs, nothing is stored. */
+  async dryRunCreate(object: KubernetesObject): Promise<void> {
+    await this.call(
+      `dry-run create ${object.kind} ${object.metadata?.name}`,
+      this.objects.apply(object, 'cka-exam-engine-probe', true),
+    );
   }
 
   /** Deletes the object; false if it was not there. */

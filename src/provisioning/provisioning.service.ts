@@ -3,6 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import type { Logger } from 'pino';
 import { Repository } from 'typeorm';
 import {
+  ClusterError,
   type ClusterClient,
   type KubeconfigEntry,
   parseManifests,
@@ -12,7 +13,11 @@ import { ClusterService } from '../cluster/cluster.service.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
 import { ROOT_LOGGER } from '../logging/logging.module.js';
-import { CLUSTER_RESOURCE_GROUPS, type ClusterResource } from '../question-bank/question.schema.js';
+import {
+  CLUSTER_RESOURCE_GROUPS,
+  type ClusterResource,
+  DEFAULT_NAMESPACE_LIMITS,
+} from '../question-bank/question.schema.js';
 import { SessionQuestion } from '../sessions/session-question.entity.js';
 import type { Session } from '../sessions/session.entity.js';
 
@@ -36,6 +41,26 @@ const LABELLED_KINDS: [string, string][] = [
   ['admissionregistration.k8s.io/v1', 'ValidatingAdmissionPolicy'],
   ['admissionregistration.k8s.io/v1', 'ValidatingAdmissionPolicyBinding'],
 ];
+
+/** The smallest valid object of each grantable kind, to probe the policy with. */
+const FENCE_PROBES: Record<ClusterResource, Record<string, unknown>> = {
+  persistentvolumes: {
+    spec: {
+      capacity: { storage: '1Mi' },
+      accessModes: ['ReadWriteOnce'],
+      hostPath: { path: '/probe' },
+    },
+  },
+  storageclasses: { provisioner: 'example.com/probe' },
+  clusterroles: { rules: [] },
+  clusterrolebindings: {
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' },
+    subjects: [],
+  },
+  priorityclasses: { value: 1 },
+  ingressclasses: { spec: { controller: 'example.com/probe' } },
+};
+const FENCE_WAIT_MS = 15_000;
 
 /** apiVersion and kind of each grantable cluster-scoped resource. */
 const CLUSTER_RESOURCE_KINDS: Record<ClusterResource, [string, string]> = {
@@ -91,6 +116,7 @@ export class ProvisioningService {
       const cluster = this.clusters.client(alias);
       const started = Date.now();
       await cluster.apply(this.accessObjects(session, expiresAt), FIELD_MANAGER);
+      await this.untilFenced(cluster, session);
       for (const question of questions.filter((q) => q.cluster === alias)) {
         try {
           if (question.setup.trim()) {
@@ -256,6 +282,8 @@ export class ProvisioningService {
   private accessObjects(session: Session, expiresAt: Date) {
     const engineNamespace = this.config.provisioning.engineNamespace;
     const serviceAccount = this.serviceAccountOf(session);
+    // Sessions started before limits were stored get the defaults.
+    const limits = { ...DEFAULT_NAMESPACE_LIMITS, ...session.namespaceLimits };
     const meta = (name: string, namespace?: string) => ({
       name,
       ...(namespace ? { namespace } : {}),
@@ -288,33 +316,63 @@ export class ProvisioningService {
           apiVersion: 'v1',
           kind: 'ResourceQuota',
           metadata: meta('cka-quota', namespace),
-          spec: {
-            hard: {
-              pods: '30',
-              services: '20',
-              persistentvolumeclaims: '10',
-              'requests.cpu': '8',
-              'requests.memory': '16Gi',
-            },
-          },
+          spec: { hard: limits.quota },
         },
         {
           apiVersion: 'v1',
           kind: 'LimitRange',
           metadata: meta('cka-limits', namespace),
-          // Defaults let pods without requests pass the quota, as on a real exam cluster.
           spec: {
             limits: [
               {
                 type: 'Container',
-                defaultRequest: { cpu: '50m', memory: '64Mi' },
-                default: { cpu: '1', memory: '512Mi' },
+                defaultRequest: limits.defaultRequest,
+                default: limits.defaultLimit,
               },
             ],
           },
         },
       ]),
     ];
+  }
+
+  /**
+   * The API server enforces a new admission policy only once its informer has
+   * it, a second or so later. Until then the grant would be unfenced, so
+   * provisioning waits (bounded) until a dry-run create of an unprefixed
+   * object, made with the candidate's own token, is refused.
+   */
+  private async untilFenced(cluster: ClusterClient, session: Session): Promise<void> {
+    const resource = (session.clusterResources as ClusterResource[])[0];
+    if (!resource) return;
+    const [apiVersion, kind] = CLUSTER_RESOURCE_KINDS[resource];
+    const probe = {
+      apiVersion,
+      kind,
+      metadata: { name: `fence-probe-${session.prefix}` },
+      ...FENCE_PROBES[resource],
+    };
+    const { token } = await cluster.requestToken(
+      this.config.provisioning.engineNamespace,
+      this.serviceAccountOf(session),
+      MIN_TOKEN_SECONDS,
+    );
+    const candidate = cluster.withToken(token);
+    const deadline = Date.now() + FENCE_WAIT_MS;
+    for (;;) {
+      try {
+        await candidate.dryRunCreate(probe);
+      } catch (error) {
+        if (error instanceof ClusterError && /must start with/.test(error.message)) return;
+        if (!(error instanceof ClusterError && error.status === 403)) throw error;
+        // 403 without the policy's message: RBAC has not caught up with the grant yet.
+      }
+      if (Date.now() > deadline)
+        throw new Error(
+          `the name-prefix admission policy was not enforced within ${FENCE_WAIT_MS / 1000} s`,
+        );
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
   }
 
   /**

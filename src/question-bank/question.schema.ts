@@ -26,6 +26,21 @@ export const CHECK_KINDS = [
 ] as const;
 export type CheckKind = (typeof CHECK_KINDS)[number];
 
+/** Generous enough for any CKA task, small enough that one candidate cannot starve the rest. */
+export const DEFAULT_NAMESPACE_LIMITS = {
+  quota: {
+    pods: '30',
+    services: '20',
+    persistentvolumeclaims: '10',
+    'requests.cpu': '8',
+    'requests.memory': '16Gi',
+  },
+  // Defaults let pods without requests pass the quota, as on a real exam cluster.
+  defaultRequest: { cpu: '50m', memory: '64Mi' },
+  defaultLimit: { cpu: '1', memory: '512Mi' },
+};
+export type NamespaceLimits = typeof DEFAULT_NAMESPACE_LIMITS;
+
 /** Cluster-scoped resources a question may grant, with their API groups. */
 export const CLUSTER_RESOURCE_GROUPS = {
   persistentvolumes: '',
@@ -141,6 +156,18 @@ export const examSchema = z
     passPercent: z.number().int().min(1).max(100).default(66),
     /** Open exams can be started without an invitation. */
     open: z.boolean().default(false),
+    /** ResourceQuota and LimitRange of every candidate namespace. */
+    namespaceLimits: z
+      .strictObject({
+        quota: z.record(z.string(), z.string()).default(DEFAULT_NAMESPACE_LIMITS.quota),
+        defaultRequest: z
+          .record(z.string(), z.string())
+          .default(DEFAULT_NAMESPACE_LIMITS.defaultRequest),
+        defaultLimit: z
+          .record(z.string(), z.string())
+          .default(DEFAULT_NAMESPACE_LIMITS.defaultLimit),
+      })
+      .default(DEFAULT_NAMESPACE_LIMITS),
     questions: z.array(slug).min(1).optional(),
     draw: z
       .strictObject({

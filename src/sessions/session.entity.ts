@@ -1,5 +1,6 @@
 import { Column, Entity, Index, OneToMany, PrimaryColumn, VersionColumn } from 'typeorm';
 import { InstantColumn } from '../database/columns.js';
+import type { NamespaceLimits } from '../question-bank/question.schema.js';
 import type { SessionQuestion } from './session-question.entity.js';
 import type { SessionState } from './session-state.js';
 
@@ -33,6 +34,10 @@ export class Session {
   /** The candidate's namespaces (physical names), in the order the questions use them. */
   @Column({ type: 'simple-json', default: '[]' })
   namespaces: string[];
+
+  /** The exam's ResourceQuota and LimitRange for each candidate namespace. */
+  @Column({ type: 'simple-json', default: '{}' })
+  namespaceLimits: Partial<NamespaceLimits>;
 
   /** Cluster-scoped resources the questions grant (names fenced by the session prefix). */
   @Column({ type: 'simple-json', default: '[]' })

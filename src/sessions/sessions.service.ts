@@ -142,6 +142,7 @@ export class SessionsService {
         invitationId: invitation?.id ?? null,
         prefix,
         namespaces,
+        namespaceLimits: exam.spec.namespaceLimits,
         clusterResources: [
           ...new Set(rendered.flatMap((r) => r.question.spec.clusterResources)),
         ].sort(),

@@ -390,6 +390,28 @@ describe('setup waits, progress, token lifetime and an unreachable cluster', () 
     expect(claims.sub).toMatch(/^system:serviceaccount:cka-engine:s[a-z0-9]{5}-candidate$/);
   });
 
+  it("applies the exam's namespace limits", async () => {
+    const res = await t.http
+      .post('/api/sessions')
+      .send({ examId: 'tight', candidateName: 'Q' })
+      .expect(201);
+    await until(res.body.sessionToken, ['active']);
+    const text = (
+      await t.http.get('/api/sessions/me/kubeconfig').set(bearer(res.body.sessionToken)).expect(200)
+    ).text;
+    const path = join(tmpdir(), `${res.body.session.id}.kubeconfig`);
+    await writeFile(path, text, { mode: 0o600 });
+    await kubectl(['run', 'one', '--image=nginx'], path);
+    await expect(kubectl(['run', 'two', '--image=nginx'], path)).rejects.toMatchObject({
+      stderr: expect.stringContaining('exceeded quota: cka-quota'),
+    });
+    const pod = JSON.parse((await kubectl(['get', 'pod', 'one', '-o', 'json'], path)).stdout);
+    expect(pod.spec.containers[0].resources).toEqual({
+      requests: { cpu: '10m', memory: '16Mi' },
+      limits: { cpu: '100m', memory: '64Mi' },
+    });
+  });
+
   it('fails provisioning with the task and what it waited for when a setup wait times out', async () => {
     const res = await t.http
       .post('/api/sessions')

@@ -53,6 +53,28 @@ data: { LEVEL: info }
     expect(listed.map((n) => n.metadata?.name)).toContain(ns);
   });
 
+  it('keeps fields whose JSON names differ from client-node model names (LimitRange default)', async () => {
+    const [applied] = await cluster.apply(
+      parseManifests(`
+apiVersion: v1
+kind: LimitRange
+metadata: { name: limits, namespace: ${ns} }
+spec:
+  limits: [{ type: Container, default: { cpu: 200m }, defaultRequest: { cpu: 20m } }]
+`),
+      FIELD_MANAGER,
+    );
+    expect(applied.metadata?.name).toBe('limits');
+    const stored = JSON.parse(
+      (await kubectl(['-n', ns, 'get', 'limitrange', 'limits', '-o', 'json'])).stdout,
+    );
+    expect(stored.spec.limits[0]).toEqual({
+      type: 'Container',
+      default: { cpu: '200m' },
+      defaultRequest: { cpu: '20m' },
+    });
+  });
+
   it('reports a missing object as absent and an invalid one with the API server message', async () => {
     expect(
       await cluster.read({ apiVersion: 'v1', kind: 'ConfigMap', name: 'nope', namespace: ns }),

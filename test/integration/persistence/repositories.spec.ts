@@ -62,6 +62,7 @@ function newSession(overrides: Partial<Session> = {}): Session {
     invitationId: null,
     prefix: `s${randomBytes(3).toString('hex').slice(0, 5)}`,
     namespaces: [],
+    namespaceLimits: {},
     clusterResources: [],
     state: SessionState.ACTIVE,
     failureReason: null,
