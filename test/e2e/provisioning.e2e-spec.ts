@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { StaffRole } from '../../src/auth/api-token.entity.js';
+import { ProvisioningService } from '../../src/provisioning/provisioning.service.js';
 import { SessionSweeper } from '../../src/provisioning/sweeper.service.js';
 import { isolatedEnv, startTestApp, type TestApp } from '../support/app.js';
 import { kubectl } from '../support/cluster.js';
@@ -236,6 +237,14 @@ describe('teardown and the sweeper', () => {
     await gone('namespace', namespace);
     const prefix = namespace.split('-')[0];
     await gone('serviceaccount', `${prefix}-candidate`, 'cka-engine');
+    // Nothing labelled for the session is left, of any kind the engine creates.
+    const provisioning = t.app.get(ProvisioningService);
+    await eventually(
+      'no object labelled for the session on the cluster',
+      () => provisioning.labelledSessions('main'),
+      (ids) => !ids.has(res.body.session.id),
+      30_000,
+    );
   });
 
   it('sweeps labelled objects whose session the database does not know', async () => {
