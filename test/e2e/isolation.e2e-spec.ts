@@ -2,22 +2,13 @@ import { jest } from '@jest/globals';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parse } from 'yaml';
 import { type AccessQuestion } from '../../src/cluster/cluster-client.js';
 import { ClusterService } from '../../src/cluster/cluster.service.js';
 import { isolatedEnv, startTestApp, type TestApp } from '../support/app.js';
 import { kubectl } from '../support/cluster.js';
-import { eventually } from '../support/eventually.js';
+import { type Candidate, startCandidate } from '../support/candidate.js';
 
 jest.setTimeout(120_000);
-
-const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
-
-interface Candidate {
-  namespace: string;
-  serviceAccount: string;
-  kubeconfig: string;
-}
 
 /**
  * The isolation matrix: each case asked twice, of the authorizer
@@ -274,29 +265,12 @@ describe('the isolation matrix', () => {
   let b: Candidate;
   let files: Record<string, string>;
 
-  async function start(name: string): Promise<Candidate> {
-    const res = await t.http
-      .post('/api/sessions')
-      .send({ examId: 'open-long', candidateName: name })
-      .expect(201);
-    const token: string = res.body.sessionToken;
-    await eventually(
-      'active',
-      async () => (await t.http.get('/api/sessions/me').set(bearer(token))).body.state as string,
-      (s) => s === 'active',
-    );
-    const text = (await t.http.get('/api/sessions/me/kubeconfig').set(bearer(token)).expect(200))
-      .text;
-    const namespace = (parse(text) as { contexts: { context: { namespace: string } }[] })
-      .contexts[0].context.namespace;
-    const kubeconfig = join(tmpdir(), `${res.body.session.id}.kubeconfig`);
-    await writeFile(kubeconfig, text, { mode: 0o600 });
-    return { namespace, serviceAccount: `${namespace.split('-')[0]}-candidate`, kubeconfig };
-  }
-
   beforeAll(async () => {
     t = await startTestApp(await isolatedEnv());
-    [a, b] = await Promise.all([start('A'), start('B')]);
+    [a, b] = await Promise.all([
+      startCandidate(t, 'open-long', 'A'),
+      startCandidate(t, 'open-long', 'B'),
+    ]);
     const dir = await mkdtemp(join(tmpdir(), 'isolation-'));
     files = {};
     for (const [key, text] of Object.entries(MANIFESTS)) {

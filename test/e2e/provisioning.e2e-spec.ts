@@ -8,51 +8,15 @@ import { ProvisioningService } from '../../src/provisioning/provisioning.service
 import { SessionSweeper } from '../../src/provisioning/sweeper.service.js';
 import { isolatedEnv, startTestApp, type TestApp } from '../support/app.js';
 import { kubectl } from '../support/cluster.js';
+import { bearer, type Candidate, startCandidate } from '../support/candidate.js';
 import { eventually } from '../support/eventually.js';
 
 jest.setTimeout(90_000);
-
-const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
-
-interface Candidate {
-  id: string;
-  token: string;
-  namespace: string;
-  kubeconfig: string;
-}
 
 describe('per-candidate provisioning on the sandbox cluster', () => {
   let t: TestApp;
   let a: Candidate;
   let b: Candidate;
-
-  async function start(name: string): Promise<Candidate> {
-    const res = await t.http
-      .post('/api/sessions')
-      .send({ examId: 'open-long', candidateName: name })
-      .expect(201);
-    const token: string = res.body.sessionToken;
-    await eventually(
-      `${name}'s session to be active`,
-      async () => (await t.http.get('/api/sessions/me').set(bearer(token))).body.state as string,
-      (state) => state === 'active' || state === 'provisioning_failed',
-    );
-    const download = await t.http.get('/api/sessions/me/kubeconfig').set(bearer(token)).expect(200);
-    expect(download.headers['content-type']).toMatch(/^application\/yaml/);
-    const config = parse(download.text) as {
-      'current-context': string;
-      contexts: { name: string; context: { namespace: string } }[];
-    };
-    expect(config['current-context']).toBe('main');
-    const path = join(tmpdir(), `${res.body.session.id}.kubeconfig`);
-    await writeFile(path, download.text, { mode: 0o600 });
-    return {
-      id: res.body.session.id,
-      token,
-      namespace: config.contexts[0].context.namespace,
-      kubeconfig: path,
-    };
-  }
 
   const as = (c: Candidate, args: string[]) => kubectl(args, c.kubeconfig);
   const forbidden = (c: Candidate, args: string[]) =>
@@ -62,11 +26,20 @@ describe('per-candidate provisioning on the sandbox cluster', () => {
 
   beforeAll(async () => {
     t = await startTestApp(await isolatedEnv());
-    [a, b] = await Promise.all([start('A'), start('B')]);
+    [a, b] = await Promise.all([
+      startCandidate(t, 'open-long', 'A'),
+      startCandidate(t, 'open-long', 'B'),
+    ]);
   });
   afterAll(() => t?.close());
 
   it('gives each candidate their own namespace, with the question setup applied and labelled', async () => {
+    const download = await t.http
+      .get('/api/sessions/me/kubeconfig')
+      .set(bearer(a.token))
+      .expect(200);
+    expect(download.headers['content-type']).toMatch(/^application\/yaml/);
+    expect((parse(download.text) as { 'current-context': string })['current-context']).toBe('main');
     expect(a.namespace).toMatch(/^s[a-z0-9]{5}-app$/);
     expect(b.namespace).not.toBe(a.namespace);
     const hint = JSON.parse(
@@ -216,33 +189,17 @@ describe('teardown and the sweeper', () => {
     );
 
   it("removes a graded session's namespaces and ServiceAccount after the retention", async () => {
-    const res = await t.http
-      .post('/api/sessions')
-      .send({ examId: 'open-long', candidateName: 'T' })
-      .expect(201);
-    const token: string = res.body.sessionToken;
-    await eventually(
-      'active',
-      async () => (await t.http.get('/api/sessions/me').set(bearer(token))).body.state as string,
-      (s) => s === 'active',
-    );
-    const kubeconfig = parse(
-      (await t.http.get('/api/sessions/me/kubeconfig').set(bearer(token)).expect(200)).text,
-    ) as {
-      contexts: { context: { namespace: string } }[];
-    };
-    const namespace = kubeconfig.contexts[0].context.namespace;
+    const { id, token, namespace, serviceAccount } = await startCandidate(t, 'open-long', 'T');
     await kubectl(['get', 'namespace', namespace]);
     await t.http.post('/api/sessions/me/submit').set(bearer(token)).expect(200);
     await gone('namespace', namespace);
-    const prefix = namespace.split('-')[0];
-    await gone('serviceaccount', `${prefix}-candidate`, 'cka-engine');
+    await gone('serviceaccount', serviceAccount, 'cka-engine');
     // Nothing labelled for the session is left, of any kind the engine creates.
     const provisioning = t.app.get(ProvisioningService);
     await eventually(
       'no object labelled for the session on the cluster',
       () => provisioning.labelledSessions('main'),
-      (ids) => !ids.has(res.body.session.id),
+      (ids) => !ids.has(id),
       30_000,
     );
   });
@@ -272,24 +229,8 @@ spec: { capacity: { storage: 1Gi }, accessModes: [ReadWriteOnce], hostPath: { pa
 `;
 
   it("admits objects with the prefix, rejects others, and removes the candidate's after the exam", async () => {
-    const res = await t.http
-      .post('/api/sessions')
-      .send({ examId: 'cluster-grant', candidateName: 'P' })
-      .expect(201);
-    const token: string = res.body.sessionToken;
-    await eventually(
-      'active',
-      async () => (await t.http.get('/api/sessions/me').set(bearer(token))).body.state as string,
-      (s) => s === 'active',
-    );
-    const text = (await t.http.get('/api/sessions/me/kubeconfig').set(bearer(token)).expect(200))
-      .text;
+    const { token, kubeconfig, prefix } = await startCandidate(t, 'cluster-grant', 'P');
     const dir = tmpdir();
-    const kubeconfig = join(dir, `${res.body.session.id}.kubeconfig`);
-    await writeFile(kubeconfig, text, { mode: 0o600 });
-    const prefix = (
-      parse(text) as { contexts: { context: { namespace: string } }[] }
-    ).contexts[0].context.namespace.split('-')[0];
     const file = async (name: string) => {
       const path = join(dir, `${name}.yaml`);
       await writeFile(path, pv(name));
@@ -400,16 +341,7 @@ describe('setup waits, progress, token lifetime and an unreachable cluster', () 
   });
 
   it("applies the exam's namespace limits", async () => {
-    const res = await t.http
-      .post('/api/sessions')
-      .send({ examId: 'tight', candidateName: 'Q' })
-      .expect(201);
-    await until(res.body.sessionToken, ['active']);
-    const text = (
-      await t.http.get('/api/sessions/me/kubeconfig').set(bearer(res.body.sessionToken)).expect(200)
-    ).text;
-    const path = join(tmpdir(), `${res.body.session.id}.kubeconfig`);
-    await writeFile(path, text, { mode: 0o600 });
+    const { kubeconfig: path } = await startCandidate(t, 'tight', 'Q');
     await kubectl(['run', 'one', '--image=nginx'], path);
     await expect(kubectl(['run', 'two', '--image=nginx'], path)).rejects.toMatchObject({
       stderr: expect.stringContaining('exceeded quota: cka-quota'),

@@ -1,7 +1,7 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
-export class Initial1795379906244 implements MigrationInterface {
-  name = 'Initial1795379906244';
+export class Initial1795384372310 implements MigrationInterface {
+  name = 'Initial1795384372310';
 
   async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(
@@ -35,7 +35,7 @@ export class Initial1795379906244 implements MigrationInterface {
       'CREATE INDEX "IDX_3f72ace3ac434b51078161c46f" ON "session_events"  ("sessionId", "at") ',
     );
     await queryRunner.query(
-      'CREATE TABLE "session_questions" ("id" character varying(36) NOT NULL, "sessionId" character varying(36) NOT NULL, "position" integer NOT NULL, "questionId" character varying(100) NOT NULL, "questionDigest" character varying(64) NOT NULL, "title" character varying(200) NOT NULL, "domain" character varying(40) NOT NULL, "weight" integer NOT NULL, "cluster" character varying(63) NOT NULL, "variables" text NOT NULL, "task" text NOT NULL, "setup" text NOT NULL, "checks" text NOT NULL, "solution" text NOT NULL, "answer" text, "flagged" boolean NOT NULL DEFAULT false, "note" text, "answeredAt" bigint, CONSTRAINT "PK_620bcd90fbd1cecc42ec217ac75" PRIMARY KEY ("id"))',
+      'CREATE TABLE "session_questions" ("id" character varying(36) NOT NULL, "sessionId" character varying(36) NOT NULL, "position" integer NOT NULL, "questionId" character varying(100) NOT NULL, "questionDigest" character varying(64) NOT NULL, "title" character varying(200) NOT NULL, "domain" character varying(40) NOT NULL, "weight" integer NOT NULL, "cluster" character varying(63) NOT NULL, "variables" text NOT NULL, "task" text NOT NULL, "setup" text NOT NULL, "checks" text NOT NULL, "solution" text NOT NULL, "setupWaits" text NOT NULL DEFAULT \'[]\', "setupStatus" character varying(16) NOT NULL DEFAULT \'pending\', "setupMessage" text, "answer" text, "flagged" boolean NOT NULL DEFAULT false, "note" text, "answeredAt" bigint, CONSTRAINT "PK_620bcd90fbd1cecc42ec217ac75" PRIMARY KEY ("id"))',
     );
     await queryRunner.query(
       'CREATE UNIQUE INDEX "IDX_a62ca919f01659d8c162f84e9b" ON "session_questions"  ("sessionId", "questionId") ',
@@ -44,7 +44,7 @@ export class Initial1795379906244 implements MigrationInterface {
       'CREATE UNIQUE INDEX "IDX_f2310853d2d54821623dfe95bf" ON "session_questions"  ("sessionId", "position") ',
     );
     await queryRunner.query(
-      'CREATE TABLE "sessions" ("id" character varying(36) NOT NULL, "examId" character varying(100) NOT NULL, "examTitle" character varying(200) NOT NULL, "candidateName" character varying(200) NOT NULL, "invitationId" character varying(36), "prefix" character varying(12) NOT NULL, "state" character varying(32) NOT NULL, "failureReason" text, "tokenHash" character varying(64) NOT NULL, "seed" character varying(64) NOT NULL, "durationSeconds" integer NOT NULL, "passPercent" integer NOT NULL, "createdAt" bigint NOT NULL, "startedAt" bigint, "deadline" bigint, "endedAt" bigint, "gradedAt" bigint, "version" integer NOT NULL, CONSTRAINT "PK_3238ef96f18b355b671619111bc" PRIMARY KEY ("id"))',
+      'CREATE TABLE "sessions" ("id" character varying(36) NOT NULL, "examId" character varying(100) NOT NULL, "examTitle" character varying(200) NOT NULL, "candidateName" character varying(200) NOT NULL, "invitationId" character varying(36), "prefix" character varying(12) NOT NULL, "namespaces" text NOT NULL DEFAULT \'[]\', "namespaceLimits" text NOT NULL DEFAULT \'{}\', "clusterResources" text NOT NULL DEFAULT \'[]\', "state" character varying(32) NOT NULL, "failureReason" text, "tokenHash" character varying(64) NOT NULL, "seed" character varying(64) NOT NULL, "durationSeconds" integer NOT NULL, "passPercent" integer NOT NULL, "createdAt" bigint NOT NULL, "startedAt" bigint, "deadline" bigint, "endedAt" bigint, "gradedAt" bigint, "tornDownAt" bigint, "version" integer NOT NULL, CONSTRAINT "PK_3238ef96f18b355b671619111bc" PRIMARY KEY ("id"))',
     );
     await queryRunner.query(
       'CREATE UNIQUE INDEX "IDX_27638e000ae0a31056b5d3b5c7" ON "sessions"  ("prefix") ',

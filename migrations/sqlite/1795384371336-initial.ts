@@ -1,7 +1,7 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
-export class Initial1795379905217 implements MigrationInterface {
-  name = 'Initial1795379905217';
+export class Initial1795384371336 implements MigrationInterface {
+  name = 'Initial1795384371336';
 
   async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(
@@ -35,7 +35,7 @@ export class Initial1795379905217 implements MigrationInterface {
       'CREATE INDEX "IDX_3f72ace3ac434b51078161c46f" ON "session_events" ("sessionId", "at") ',
     );
     await queryRunner.query(
-      'CREATE TABLE "session_questions" ("id" varchar(36) PRIMARY KEY NOT NULL, "sessionId" varchar(36) NOT NULL, "position" integer NOT NULL, "questionId" varchar(100) NOT NULL, "questionDigest" varchar(64) NOT NULL, "title" varchar(200) NOT NULL, "domain" varchar(40) NOT NULL, "weight" integer NOT NULL, "cluster" varchar(63) NOT NULL, "variables" text NOT NULL, "task" text NOT NULL, "setup" text NOT NULL, "checks" text NOT NULL, "solution" text NOT NULL, "answer" text, "flagged" boolean NOT NULL DEFAULT (0), "note" text, "answeredAt" bigint)',
+      'CREATE TABLE "session_questions" ("id" varchar(36) PRIMARY KEY NOT NULL, "sessionId" varchar(36) NOT NULL, "position" integer NOT NULL, "questionId" varchar(100) NOT NULL, "questionDigest" varchar(64) NOT NULL, "title" varchar(200) NOT NULL, "domain" varchar(40) NOT NULL, "weight" integer NOT NULL, "cluster" varchar(63) NOT NULL, "variables" text NOT NULL, "task" text NOT NULL, "setup" text NOT NULL, "checks" text NOT NULL, "solution" text NOT NULL, "setupWaits" text NOT NULL DEFAULT (\'[]\'), "setupStatus" varchar(16) NOT NULL DEFAULT (\'pending\'), "setupMessage" text, "answer" text, "flagged" boolean NOT NULL DEFAULT (0), "note" text, "answeredAt" bigint)',
     );
     await queryRunner.query(
       'CREATE UNIQUE INDEX "IDX_a62ca919f01659d8c162f84e9b" ON "session_questions" ("sessionId", "questionId") ',
@@ -44,7 +44,7 @@ export class Initial1795379905217 implements MigrationInterface {
       'CREATE UNIQUE INDEX "IDX_f2310853d2d54821623dfe95bf" ON "session_questions" ("sessionId", "position") ',
     );
     await queryRunner.query(
-      'CREATE TABLE "sessions" ("id" varchar(36) PRIMARY KEY NOT NULL, "examId" varchar(100) NOT NULL, "examTitle" varchar(200) NOT NULL, "candidateName" varchar(200) NOT NULL, "invitationId" varchar(36), "prefix" varchar(12) NOT NULL, "state" varchar(32) NOT NULL, "failureReason" text, "tokenHash" varchar(64) NOT NULL, "seed" varchar(64) NOT NULL, "durationSeconds" integer NOT NULL, "passPercent" integer NOT NULL, "createdAt" bigint NOT NULL, "startedAt" bigint, "deadline" bigint, "endedAt" bigint, "gradedAt" bigint, "version" integer NOT NULL)',
+      'CREATE TABLE "sessions" ("id" varchar(36) PRIMARY KEY NOT NULL, "examId" varchar(100) NOT NULL, "examTitle" varchar(200) NOT NULL, "candidateName" varchar(200) NOT NULL, "invitationId" varchar(36), "prefix" varchar(12) NOT NULL, "namespaces" text NOT NULL DEFAULT (\'[]\'), "namespaceLimits" text NOT NULL DEFAULT (\'{}\'), "clusterResources" text NOT NULL DEFAULT (\'[]\'), "state" varchar(32) NOT NULL, "failureReason" text, "tokenHash" varchar(64) NOT NULL, "seed" varchar(64) NOT NULL, "durationSeconds" integer NOT NULL, "passPercent" integer NOT NULL, "createdAt" bigint NOT NULL, "startedAt" bigint, "deadline" bigint, "endedAt" bigint, "gradedAt" bigint, "tornDownAt" bigint, "version" integer NOT NULL)',
     );
     await queryRunner.query(
       'CREATE UNIQUE INDEX "IDX_27638e000ae0a31056b5d3b5c7" ON "sessions" ("prefix") ',
@@ -58,10 +58,10 @@ export class Initial1795379905217 implements MigrationInterface {
     await queryRunner.query('DROP INDEX "IDX_a62ca919f01659d8c162f84e9b"');
     await queryRunner.query('DROP INDEX "IDX_f2310853d2d54821623dfe95bf"');
     await queryRunner.query(
-      'CREATE TABLE "temporary_session_questions" ("id" varchar(36) PRIMARY KEY NOT NULL, "sessionId" varchar(36) NOT NULL, "position" integer NOT NULL, "questionId" varchar(100) NOT NULL, "questionDigest" varchar(64) NOT NULL, "title" varchar(200) NOT NULL, "domain" varchar(40) NOT NULL, "weight" integer NOT NULL, "cluster" varchar(63) NOT NULL, "variables" text NOT NULL, "task" text NOT NULL, "setup" text NOT NULL, "checks" text NOT NULL, "solution" text NOT NULL, "answer" text, "flagged" boolean NOT NULL DEFAULT (0), "note" text, "answeredAt" bigint, CONSTRAINT "FK_8e0db7473d7a4e28d9aa5f2902d" FOREIGN KEY ("sessionId") REFERENCES "sessions" ("id") ON DELETE CASCADE ON UPDATE NO ACTION)',
+      'CREATE TABLE "temporary_session_questions" ("id" varchar(36) PRIMARY KEY NOT NULL, "sessionId" varchar(36) NOT NULL, "position" integer NOT NULL, "questionId" varchar(100) NOT NULL, "questionDigest" varchar(64) NOT NULL, "title" varchar(200) NOT NULL, "domain" varchar(40) NOT NULL, "weight" integer NOT NULL, "cluster" varchar(63) NOT NULL, "variables" text NOT NULL, "task" text NOT NULL, "setup" text NOT NULL, "checks" text NOT NULL, "solution" text NOT NULL, "setupWaits" text NOT NULL DEFAULT (\'[]\'), "setupStatus" varchar(16) NOT NULL DEFAULT (\'pending\'), "setupMessage" text, "answer" text, "flagged" boolean NOT NULL DEFAULT (0), "note" text, "answeredAt" bigint, CONSTRAINT "FK_8e0db7473d7a4e28d9aa5f2902d" FOREIGN KEY ("sessionId") REFERENCES "sessions" ("id") ON DELETE CASCADE ON UPDATE NO ACTION)',
     );
     await queryRunner.query(
-      'INSERT INTO "temporary_session_questions"("id", "sessionId", "position", "questionId", "questionDigest", "title", "domain", "weight", "cluster", "variables", "task", "setup", "checks", "solution", "answer", "flagged", "note", "answeredAt") SELECT "id", "sessionId", "position", "questionId", "questionDigest", "title", "domain", "weight", "cluster", "variables", "task", "setup", "checks", "solution", "answer", "flagged", "note", "answeredAt" FROM "session_questions"',
+      'INSERT INTO "temporary_session_questions"("id", "sessionId", "position", "questionId", "questionDigest", "title", "domain", "weight", "cluster", "variables", "task", "setup", "checks", "solution", "setupWaits", "setupStatus", "setupMessage", "answer", "flagged", "note", "answeredAt") SELECT "id", "sessionId", "position", "questionId", "questionDigest", "title", "domain", "weight", "cluster", "variables", "task", "setup", "checks", "solution", "setupWaits", "setupStatus", "setupMessage", "answer", "flagged", "note", "answeredAt" FROM "session_questions"',
     );
     await queryRunner.query('DROP TABLE "session_questions"');
     await queryRunner.query(
@@ -82,10 +82,10 @@ export class Initial1795379905217 implements MigrationInterface {
       'ALTER TABLE "session_questions" RENAME TO "temporary_session_questions"',
     );
     await queryRunner.query(
-      'CREATE TABLE "session_questions" ("id" varchar(36) PRIMARY KEY NOT NULL, "sessionId" varchar(36) NOT NULL, "position" integer NOT NULL, "questionId" varchar(100) NOT NULL, "questionDigest" varchar(64) NOT NULL, "title" varchar(200) NOT NULL, "domain" varchar(40) NOT NULL, "weight" integer NOT NULL, "cluster" varchar(63) NOT NULL, "variables" text NOT NULL, "task" text NOT NULL, "setup" text NOT NULL, "checks" text NOT NULL, "solution" text NOT NULL, "answer" text, "flagged" boolean NOT NULL DEFAULT (0), "note" text, "answeredAt" bigint)',
+      'CREATE TABLE "session_questions" ("id" varchar(36) PRIMARY KEY NOT NULL, "sessionId" varchar(36) NOT NULL, "position" integer NOT NULL, "questionId" varchar(100) NOT NULL, "questionDigest" varchar(64) NOT NULL, "title" varchar(200) NOT NULL, "domain" varchar(40) NOT NULL, "weight" integer NOT NULL, "cluster" varchar(63) NOT NULL, "variables" text NOT NULL, "task" text NOT NULL, "setup" text NOT NULL, "checks" text NOT NULL, "solution" text NOT NULL, "setupWaits" text NOT NULL DEFAULT (\'[]\'), "setupStatus" varchar(16) NOT NULL DEFAULT (\'pending\'), "setupMessage" text, "answer" text, "flagged" boolean NOT NULL DEFAULT (0), "note" text, "answeredAt" bigint)',
     );
     await queryRunner.query(
-      'INSERT INTO "session_questions"("id", "sessionId", "position", "questionId", "questionDigest", "title", "domain", "weight", "cluster", "variables", "task", "setup", "checks", "solution", "answer", "flagged", "note", "answeredAt") SELECT "id", "sessionId", "position", "questionId", "questionDigest", "title", "domain", "weight", "cluster", "variables", "task", "setup", "checks", "solution", "answer", "flagged", "note", "answeredAt" FROM "temporary_session_questions"',
+      'INSERT INTO "session_questions"("id", "sessionId", "position", "questionId", "questionDigest", "title", "domain", "weight", "cluster", "variables", "task", "setup", "checks", "solution", "setupWaits", "setupStatus", "setupMessage", "answer", "flagged", "note", "answeredAt") SELECT "id", "sessionId", "position", "questionId", "questionDigest", "title", "domain", "weight", "cluster", "variables", "task", "setup", "checks", "solution", "setupWaits", "setupStatus", "setupMessage", "answer", "flagged", "note", "answeredAt" FROM "temporary_session_questions"',
     );
     await queryRunner.query('DROP TABLE "temporary_session_questions"');
     await queryRunner.query(
