@@ -314,7 +314,7 @@ export class SessionsService {
         },
       )
       .execute();
-    if (result.affected !== 1) await this.explainRejectedWrite(sessionId, questionId, now);
+    if (result.affected !== 1) await this.refuseUnlessOpen(sessionId, questionId, now);
     const saved = await this.questions.findOneByOrFail({ sessionId, questionId });
     return questionView(saved, { reveal: false, staff: false });
   }
@@ -325,7 +325,7 @@ export class SessionsService {
     const session = await this.sessions.findOneBy({ id: sessionId });
     if (!session) throw notFound(sessionId);
     if (session.state === SessionState.ACTIVE && session.deadline && session.deadline <= now) {
-      await this.explainRejectedWrite(sessionId, undefined, now);
+      await this.refuseUnlessOpen(sessionId, undefined, now);
     }
     await this.lifecycle.transition(
       sessionId,
@@ -346,7 +346,7 @@ export class SessionsService {
       !session.deadline ||
       session.deadline.getTime() <= Date.now()
     ) {
-      await this.explainRejectedWrite(sessionId, undefined, new Date());
+      await this.refuseUnlessOpen(sessionId, undefined, new Date());
     }
     return this.provisioning.kubeconfig(session);
   }
@@ -374,8 +374,11 @@ export class SessionsService {
     };
   }
 
-  /** Why a conditional write matched nothing; expires the session if that is why. */
-  private async explainRejectedWrite(
+  /**
+   * Throws why the session takes no more writes (or kubeconfigs): not started,
+   * ended, or past its deadline, in which case it is expired here and now.
+   */
+  private async refuseUnlessOpen(
     sessionId: string,
     questionId: string | undefined,
     now: Date,
