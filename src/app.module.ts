@@ -10,6 +10,7 @@ import { ConfigModule } from './config/config.module.js';
 import type { AppConfig } from './config/config.schema.js';
 import { DatabaseModule } from './database/database.module.js';
 import { ExamsModule } from './exams/exams.module.js';
+import { GradingModule } from './grading/grading.module.js';
 import { HealthModule } from './health/health.module.js';
 import { InvitationsModule } from './invitations/invitations.module.js';
 import { LoggingModule } from './logging/logging.module.js';
@@ -46,6 +47,7 @@ export class AppModule implements NestModule {
         ExamsModule,
         InvitationsModule,
         SessionsModule,
+        GradingModule,
         HealthModule,
         ...(roles.worker ? [WorkerModule] : []),
       ],

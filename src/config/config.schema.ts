@@ -38,6 +38,11 @@ export const envSchema = z.object({
   JOB_BACKOFF_MS: int(10, 600_000).default(1000),
   RECONCILE_INTERVAL_MS: int(1000, 3_600_000).default(30_000),
 
+  /** Sessions one worker grades at the same time (the grading queue's concurrency). */
+  GRADING_CONCURRENCY: int(1, 64).default(4),
+  /** Checks one grading run evaluates at the same time. */
+  GRADING_CHECK_CONCURRENCY: int(1, 256).default(16),
+
   QUESTIONS_DIR: z.string().min(1).default('questions'),
   GRADERS_DIR: z.string().min(1).default('graders'),
 
@@ -82,6 +87,7 @@ export interface AppConfig {
     backoffMs: number;
     reconcileIntervalMs: number;
   };
+  grading: { concurrency: number; checkConcurrency: number };
   bank: { questionsDir: string; gradersDir: string };
   cluster: { kubeconfig?: string; context?: string };
   /**
@@ -146,6 +152,10 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
       attempts: env.JOB_ATTEMPTS,
       backoffMs: env.JOB_BACKOFF_MS,
       reconcileIntervalMs: env.RECONCILE_INTERVAL_MS,
+    },
+    grading: {
+      concurrency: env.GRADING_CONCURRENCY,
+      checkConcurrency: env.GRADING_CHECK_CONCURRENCY,
     },
     bank: { questionsDir: resolve(env.QUESTIONS_DIR), gradersDir: resolve(env.GRADERS_DIR) },
     cluster: { kubeconfig: env.KUBECONFIG, context: env.KUBE_CONTEXT },

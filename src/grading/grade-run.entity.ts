@@ -34,6 +34,17 @@ export class GradeRun {
   @Column({ type: 'boolean', nullable: true })
   passed: boolean | null;
 
+  /** submit, expiry, regrade, reconcile (after a lost job) or test (bank:test). */
+  @Column({ type: 'varchar', length: 16, default: 'submit' })
+  trigger: string;
+
+  @Column({ type: 'integer', nullable: true })
+  durationMs: number | null;
+
+  /** Distinct API requests the run made (each object or list read once). */
+  @Column({ type: 'integer', nullable: true })
+  requests: number | null;
+
   /** Why the run is incomplete, if it is. */
   @Column({ type: 'text', nullable: true })
   note: string | null;

@@ -1,23 +1,23 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import type { Repository } from 'typeorm';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
-import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
 import { ProvisioningService } from '../provisioning/provisioning.service.js';
 import type { JobProcessor } from '../queue/job-processor.js';
 import { JobName, type JobOf, QueueName } from '../queue/jobs.js';
 import { SessionLifecycleService } from '../sessions/session-lifecycle.service.js';
 import { SessionState } from '../sessions/session-state.js';
 import { Session } from '../sessions/session.entity.js';
+import { GradingService } from './grading.service.js';
 
 /**
  * Grades an ended session against the live cluster.
  *
  * The candidate's access is revoked first, so grading sees a frozen cluster.
- *
- * Status: check evaluation and reports arrive with the grading issue; until
- * then a session passes straight through grading to "graded" with no score
- * (the README's status section says so).
+ * Undecidable checks make the job fail and BullMQ retry it with backoff; the
+ * last attempt stores what it has as an incomplete run. A stalled job (worker
+ * killed) is picked up again: nothing was stored, so it grades afresh.
  */
 @Injectable()
 export class GradingProcessor implements JobProcessor {
@@ -29,12 +29,13 @@ export class GradingProcessor implements JobProcessor {
   constructor(
     private readonly lifecycle: SessionLifecycleService,
     private readonly provisioning: ProvisioningService,
+    private readonly grading: GradingService,
     @InjectRepository(Session) private readonly sessions: Repository<Session>,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   private async grade(job: JobOf<typeof JobName.GRADE_SESSION>): Promise<void> {
-    const { sessionId } = job.data;
+    const { sessionId, trigger = 'reconcile' } = job.data;
     const session = await this.sessions.findOneBy({ id: sessionId });
     const ended: string[] = [SessionState.SUBMITTED, SessionState.EXPIRED, SessionState.GRADING];
     if (!session || !ended.includes(session.state)) return; // graded already, or not ended
@@ -47,18 +48,14 @@ export class GradingProcessor implements JobProcessor {
         'access revoked; grading started',
       );
     }
-    await this.lifecycle.transition(
-      sessionId,
-      SessionState.GRADED,
-      'graded (pass-through: no checks evaluated yet)',
-      {
-        gradedAt: new Date(),
-      },
-    );
-    await this.lifecycle.enqueueSafely(
-      JobName.TEARDOWN_SESSION,
-      { sessionId },
-      this.config.provisioning.teardownAfterSeconds * 1000,
-    );
+    const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    const run = await this.grading.gradeSession(sessionId, { trigger, lastAttempt });
+    if (run.status === 'complete') {
+      await this.lifecycle.enqueueSafely(
+        JobName.TEARDOWN_SESSION,
+        { sessionId },
+        this.config.provisioning.teardownAfterSeconds * 1000,
+      );
+    }
   }
 }

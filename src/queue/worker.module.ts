@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ClusterModule } from '../cluster/cluster.module.js';
+import { GradingModule } from '../grading/grading.module.js';
 import { GradingProcessor } from '../grading/grading.processor.js';
 import { ProvisioningModule } from '../provisioning/provisioning.module.js';
 import { ProvisioningProcessor } from '../provisioning/provisioning.processor.js';
@@ -24,7 +25,7 @@ const PROCESSORS = [
  * refuses to start if a job has none), the reconciler and the sweeper.
  */
 @Module({
-  imports: [SessionsModule, ProvisioningModule, ClusterModule],
+  imports: [SessionsModule, ProvisioningModule, ClusterModule, GradingModule],
   providers: [
     ...PROCESSORS,
     {

@@ -11,7 +11,7 @@ import type { AppConfig } from '../config/config.schema.js';
 import { ROOT_LOGGER } from '../logging/logging.module.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { JOB_PROCESSORS, type JobProcessor, MissingJobHandlerError } from './job-processor.js';
-import { ALL_JOBS, ALL_QUEUES, type JobName, QUEUE_OF, type QueueName } from './jobs.js';
+import { ALL_JOBS, ALL_QUEUES, type JobName, QUEUE_OF, QueueName } from './jobs.js';
 import { redisConnection } from './redis-connection.js';
 
 /**
@@ -58,7 +58,11 @@ export class WorkerService implements OnApplicationBootstrap, OnApplicationShutd
     const worker = new Worker(queue, (job: Job) => this.run(queue, job), {
       connection: redisConnection(this.config.redis.url, 'worker'),
       prefix: this.config.redis.prefix,
-      concurrency: this.config.worker.concurrency,
+      // Grading is the heavy queue: its concurrency is set on its own.
+      concurrency:
+        queue === QueueName.GRADING
+          ? this.config.grading.concurrency
+          : this.config.worker.concurrency,
     });
     worker.on('error', (error) => this.logger.error({ queue, err: error }, 'worker error'));
     return worker;

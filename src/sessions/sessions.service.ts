@@ -333,7 +333,7 @@ export class SessionsService {
       'submitted by the candidate',
       { endedAt: now },
     );
-    await this.lifecycle.enqueueSafely(JobName.GRADE_SESSION, { sessionId });
+    await this.lifecycle.enqueueSafely(JobName.GRADE_SESSION, { sessionId, trigger: 'submit' });
     return this.view(sessionId, { kind: 'candidate', sessionId });
   }
 

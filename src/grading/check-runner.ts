@@ -1,0 +1,225 @@
+import type { CheckStatus } from './check-result.entity.js';
+import { type Check, parseCheck } from './check.schema.js';
+import type { ClusterReads } from './cluster-reads.js';
+import type { Grader } from './grader-api.js';
+import { evaluateAbsent } from './kinds/absent.js';
+import { evaluateAnswer } from './kinds/answer.js';
+import { evaluateCanI } from './kinds/can-i.js';
+import { evaluateCount } from './kinds/count.js';
+import { evaluateCustom } from './kinds/custom.js';
+import { evaluateEndpoints } from './kinds/endpoints.js';
+import { evaluateExpr } from './kinds/expr.js';
+import { evaluatePodReady } from './kinds/pod-ready.js';
+import { evaluatePvcBound } from './kinds/pvc-bound.js';
+import { evaluateResource } from './kinds/resource.js';
+import { evaluateRollout } from './kinds/rollout.js';
+import type { CheckEnv, Verdict } from './kinds/verdict.js';
+
+/** One task as the grader needs it: its rendered checks, variables and answer. */
+export interface TaskToGrade {
+  /** The session question's id (results key on it). */
+  id: string;
+  questionId: string;
+  cluster: string;
+  variables: Record<string, string | number | boolean>;
+  answer: string | null;
+  /** Rendered checks, as stored on the session (validated here by kind). */
+  checks: ({ id: string; kind: string; points?: number } & Record<string, unknown>)[];
+}
+
+export interface CheckOutcome {
+  checkId: string;
+  kind: string;
+  status: CheckStatus;
+  pointsAwarded: number;
+  pointsPossible: number;
+  /** Empty when passed; otherwise expected vs found, or why skipped / undecided. */
+  message: string;
+  durationMs: number;
+}
+
+export interface RunOptions {
+  /** The reads of this run for a cluster alias (shared by all checks on it). */
+  readsFor(alias: string): ClusterReads;
+  loadGrader(name: string): Promise<Grader>;
+  /** Checks evaluated at the same time, at most. */
+  concurrency: number;
+  /**
+   * Runtime state gets `timeout` seconds from this instant (the end of the
+   * session) to settle: a failing check with a timeout is looked at again
+   * until then. Grading long after the end polls nothing.
+   */
+  settleFrom: number;
+  pollIntervalMs?: number;
+}
+
+type Evaluate = (check: never, env: CheckEnv) => Promise<Verdict>;
+const EVALUATORS: Record<Check['kind'], Evaluate> = {
+  resource: evaluateResource,
+  absent: evaluateAbsent,
+  count: evaluateCount,
+  expr: evaluateExpr,
+  canI: evaluateCanI,
+  rollout: evaluateRollout,
+  podReady: evaluatePodReady,
+  endpoints: evaluateEndpoints,
+  pvcBound: evaluatePvcBound,
+  answer: evaluateAnswer,
+  custom: evaluateCustom,
+};
+
+/** Runtime-state kinds look again for a little while by default; the rest decide at once. */
+const DEFAULT_TIMEOUT_SECONDS: Partial<Record<Check['kind'], number>> = {
+  rollout: 15,
+  podReady: 15,
+  endpoints: 15,
+  pvcBound: 15,
+};
+
+/**
+ * Evaluates every check of every task. Checks run concurrently (bounded);
+ * a check waits for the checks it `requires` and is skipped, with the reason,
+ * if one of them did not pass. A check that cannot be decided (cluster
+ * unreachable or forbidding, bad expression, broken grader) is `error`,
+ * never `failed`.
+ */
+export async function runChecks(
+  tasks: TaskToGrade[],
+  options: RunOptions,
+): Promise<Map<string, CheckOutcome[]>> {
+  const slots = new Semaphore(Math.max(1, options.concurrency));
+  const results = new Map<string, CheckOutcome[]>();
+  await Promise.all(
+    tasks.map(async (task) => {
+      const outcomes = new Map<string, Promise<CheckOutcome>>();
+      const byId = new Map(task.checks.map((c) => [c.id, c]));
+      const outcomeOf = (id: string): Promise<CheckOutcome> => {
+        let outcome = outcomes.get(id);
+        if (!outcome) {
+          outcome = gradeOne(byId.get(id)!, task, options, slots, outcomeOf, byId);
+          outcomes.set(id, outcome);
+        }
+        return outcome;
+      };
+      results.set(task.id, await Promise.all(task.checks.map((c) => outcomeOf(c.id))));
+    }),
+  );
+  return results;
+}
+
+async function gradeOne(
+  raw: TaskToGrade['checks'][number],
+  task: TaskToGrade,
+  options: RunOptions,
+  slots: Semaphore,
+  outcomeOf: (id: string) => Promise<CheckOutcome>,
+  byId: Map<string, TaskToGrade['checks'][number]>,
+): Promise<CheckOutcome> {
+  const possible = typeof raw.points === 'number' ? raw.points : 1;
+  const result = (
+    status: CheckStatus,
+    message: string,
+    points = 0,
+    durationMs = 0,
+  ): CheckOutcome => ({
+    checkId: raw.id,
+    kind: raw.kind,
+    status,
+    pointsAwarded: points,
+    pointsPossible: possible,
+    message,
+    durationMs,
+  });
+
+  const requires = (Array.isArray(raw.requires) ? raw.requires : []) as string[];
+  for (const id of requires) {
+    if (!byId.has(id))
+      return result('error', `requires "${id}", which is not a check of this task`);
+    const prerequisite = await outcomeOf(id);
+    if (prerequisite.status !== 'passed') {
+      const why = { failed: 'failed', skipped: 'was skipped', error: 'could not be decided' }[
+        prerequisite.status
+      ];
+      return result('skipped', `skipped: requires "${id}", which ${why}`);
+    }
+  }
+
+  const parsed = parseCheck(raw);
+  if (!parsed.ok) {
+    const issue = parsed.error.issues[0];
+    return result(
+      'error',
+      `check "${raw.id}" is invalid: ${issue.path.join('.') || raw.kind}: ${issue.message}`,
+    );
+  }
+  const check = parsed.check;
+  const timeoutMs = (check.timeout ?? DEFAULT_TIMEOUT_SECONDS[check.kind] ?? 0) * 1000;
+  const settleUntil = options.settleFrom + timeoutMs;
+  const interval = options.pollIntervalMs ?? 500;
+  const started = performance.now();
+  let reads = options.readsFor(task.cluster);
+
+  for (;;) {
+    const env: CheckEnv = {
+      reads,
+      vars: task.variables,
+      answer: task.answer,
+      loadGrader: options.loadGrader,
+    };
+    let verdict: Verdict;
+    await slots.acquire();
+    try {
+      verdict = await (EVALUATORS[check.kind] as (c: Check, e: CheckEnv) => Promise<Verdict>)(
+        check,
+        env,
+      );
+    } catch (error) {
+      return result('error', `could not decide: ${(error as Error).message}`, 0, elapsed(started));
+    } finally {
+      slots.release();
+    }
+    if (verdict.passed) {
+      return result(
+        'passed',
+        verdict.message ?? '',
+        verdict.points ?? check.points,
+        elapsed(started),
+      );
+    }
+    if (Date.now() + interval <= settleUntil) {
+      await new Promise((resolve) => setTimeout(resolve, interval));
+      reads = reads.fresh();
+      continue;
+    }
+    const message = check.feedback ?? verdict.message ?? 'failed';
+    return result('failed', message, verdict.points ?? 0, elapsed(started));
+  }
+}
+
+function elapsed(started: number): number {
+  return Math.round(performance.now() - started);
+}
+
+/** A counting semaphore: at most `size` evaluations in flight. */
+class Semaphore {
+  private waiting: (() => void)[] = [];
+  private free: number;
+
+  constructor(size: number) {
+    this.free = size;
+  }
+
+  async acquire(): Promise<void> {
+    if (this.free > 0) {
+      this.free--;
+      return;
+    }
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+
+  release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.free++;
+  }
+}

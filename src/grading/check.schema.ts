@@ -1,0 +1,265 @@
+import { z } from 'zod';
+
+/**
+ * The kind-specific fields of every check kind. The question schema checks
+ * the fields all checks share (id, kind, points, description, requires…) and
+ * lets the rest through; the linter and the grader parse each check again
+ * with the schema of its kind, so a typo'd field is a lint error with its
+ * position, never a surprise during an exam.
+ *
+ * `resourceKind` names the Kubernetes kind because `kind` is the check kind.
+ */
+
+const nonEmpty = z.string().min(1);
+
+/** One named object (what `kubectl get <kind> <name> [-n ns]` addresses). */
+export const objectRefSchema = z.strictObject({
+  apiVersion: nonEmpty,
+  resourceKind: nonEmpty,
+  name: nonEmpty,
+  namespace: nonEmpty.optional(),
+});
+export type CheckObjectRef = z.infer<typeof objectRefSchema>;
+
+/** Objects of one kind selected by labels and fields (`kubectl get <kind> -l … --field-selector …`). */
+const selectionFields = {
+  apiVersion: nonEmpty,
+  resourceKind: nonEmpty,
+  namespace: nonEmpty.optional(),
+  /** A label selector in kubectl syntax: `app=web,tier!=db,env in (a,b),!legacy`. */
+  labelSelector: nonEmpty.optional(),
+  /** Field equalities on the live objects: `status.phase=Running,spec.nodeName!=node01`. */
+  fieldSelector: nonEmpty.optional(),
+};
+export const selectionSchema = z.strictObject(selectionFields);
+export type CheckSelection = z.infer<typeof selectionSchema>;
+
+/** Fields every check has; repeated here so each kind's schema is strict. */
+const common = {
+  id: z.string(),
+  points: z.number().int().min(0).default(1),
+  description: z.string(),
+  feedback: z.string().optional(),
+  hint: z.string().optional(),
+  requires: z.array(z.string()).optional(),
+  /** Seconds to keep polling runtime state before deciding; 0 means look once. */
+  timeout: z.number().int().min(0).max(600).optional(),
+};
+
+const listsMode = z.enum(['subset', 'exact']).default('subset');
+
+const resourceCheck = z.strictObject({
+  ...common,
+  kind: z.literal('resource'),
+  ...objectRefSchema.shape,
+  /** A partial object: maps partial, lists any-order subset unless `lists: exact`. */
+  match: z.record(z.string(), z.unknown()).optional(),
+  lists: listsMode,
+});
+
+const absentCheck = z
+  .strictObject({
+    ...common,
+    kind: z.literal('absent'),
+    ...selectionFields,
+    name: nonEmpty.optional(),
+  })
+  .refine((c) => Boolean(c.name) !== Boolean(c.labelSelector || c.fieldSelector), {
+    message:
+      'an absent check names one object (name) or selects some (labelSelector/fieldSelector)',
+  });
+
+const countCheck = z
+  .strictObject({
+    ...common,
+    kind: z.literal('count'),
+    ...selectionFields,
+    /** Each counted object must also match this partial object. */
+    match: z.record(z.string(), z.unknown()).optional(),
+    equals: z.number().int().min(0).optional(),
+    min: z.number().int().min(0).optional(),
+    max: z.number().int().min(0).optional(),
+  })
+  .refine((c) => c.equals !== undefined || c.min !== undefined || c.max !== undefined, {
+    message: 'a count check needs equals, min or max',
+  });
+
+/** An object (by name) or a list (by selector) bound to a CEL variable. */
+const celBinding = z.union([objectRefSchema, selectionSchema.extend({ list: z.literal(true) })]);
+
+const celVariables = z
+  .array(
+    z.strictObject({ name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), expression: nonEmpty }),
+  )
+  .default([]);
+
+/** Identifiers an expression may not shadow. */
+export const RESERVED_CEL_NAMES = ['vars', 'variables', 'answer'];
+
+const exprCheck = z.strictObject({
+  ...common,
+  kind: z.literal('expr'),
+  /** name → object or list; a missing object binds null. */
+  objects: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), celBinding).default({}),
+  variables: celVariables,
+  expression: nonEmpty,
+  message: z.string().optional(),
+  messageExpression: z.string().optional(),
+});
+
+const subjectSchema = z
+  .strictObject({
+    user: nonEmpty.optional(),
+    groups: z.array(nonEmpty).optional(),
+    /** `namespace/name`; its groups (system:serviceaccounts[:ns]) are added. */
+    serviceAccount: z
+      .string()
+      .regex(/^[a-z0-9-]+\/[a-z0-9.-]+$/, 'must be namespace/name')
+      .optional(),
+  })
+  .refine((s) => Boolean(s.user) !== Boolean(s.serviceAccount), {
+    message: 'as needs exactly one of user or serviceAccount (groups optional)',
+  });
+
+const canICheck = z.strictObject({
+  ...common,
+  kind: z.literal('canI'),
+  as: subjectSchema,
+  verb: nonEmpty,
+  /** `pods`, `deployments.apps`, or with `group`. */
+  resource: nonEmpty,
+  group: z.string().optional(),
+  subresource: nonEmpty.optional(),
+  namespace: nonEmpty.optional(),
+  name: nonEmpty.optional(),
+  expect: z.enum(['allowed', 'denied']),
+});
+
+const rolloutCheck = z.strictObject({
+  ...common,
+  kind: z.literal('rollout'),
+  ...objectRefSchema.shape,
+});
+
+const podReadyCheck = z
+  .strictObject({
+    ...common,
+    kind: z.literal('podReady'),
+    namespace: nonEmpty,
+    name: nonEmpty.optional(),
+    labelSelector: nonEmpty.optional(),
+    /** At least this many selected pods must be Running and Ready (default: all, and at least 1). */
+    min: z.number().int().min(1).optional(),
+    maxRestarts: z.number().int().min(0).optional(),
+  })
+  .refine((c) => Boolean(c.name) !== Boolean(c.labelSelector), {
+    message: 'a podReady check names one pod (name) or selects pods (labelSelector)',
+  });
+
+const endpointsCheck = z.strictObject({
+  ...common,
+  kind: z.literal('endpoints'),
+  /** The Service's name. */
+  name: nonEmpty,
+  namespace: nonEmpty,
+  min: z.number().int().min(1).default(1),
+  /** When given, some ready endpoint must serve this port number. */
+  port: z.number().int().min(1).max(65535).optional(),
+});
+
+const pvcBoundCheck = z.strictObject({
+  ...common,
+  kind: z.literal('pvcBound'),
+  name: nonEmpty,
+  namespace: nonEmpty,
+  volumeName: nonEmpty.optional(),
+  storageClassName: z.string().optional(),
+});
+
+const answerCheck = z
+  .strictObject({
+    ...common,
+    kind: z.literal('answer'),
+    equals: z.union([z.string(), z.number()]).optional(),
+    pattern: nonEmpty.optional(),
+    /** CEL computing the expected value from `objects` and `vars`. */
+    expression: nonEmpty.optional(),
+    objects: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), celBinding).default({}),
+    variables: celVariables,
+    /** Case-insensitive unless true; whitespace is always trimmed and collapsed. */
+    caseSensitive: z.boolean().default(false),
+  })
+  .refine((c) => [c.equals !== undefined, c.pattern, c.expression].filter(Boolean).length === 1, {
+    message: 'an answer check needs exactly one of equals, pattern or expression',
+  });
+
+const customCheck = z.strictObject({
+  ...common,
+  kind: z.literal('custom'),
+  grader: z.string(),
+  /** Handed to the grader as `context.params` (rendered like every string). */
+  params: z.record(z.string(), z.unknown()).default({}),
+});
+
+export const CHECK_SCHEMAS = {
+  resource: resourceCheck,
+  absent: absentCheck,
+  count: countCheck,
+  expr: exprCheck,
+  canI: canICheck,
+  rollout: rolloutCheck,
+  podReady: podReadyCheck,
+  endpoints: endpointsCheck,
+  pvcBound: pvcBoundCheck,
+  answer: answerCheck,
+  custom: customCheck,
+} as const;
+
+export type ResourceCheck = z.infer<typeof resourceCheck>;
+export type AbsentCheck = z.infer<typeof absentCheck>;
+export type CountCheck = z.infer<typeof countCheck>;
+export type ExprCheck = z.infer<typeof exprCheck>;
+export type CanICheck = z.infer<typeof canICheck>;
+export type RolloutCheck = z.infer<typeof rolloutCheck>;
+export type PodReadyCheck = z.infer<typeof podReadyCheck>;
+export type EndpointsCheck = z.infer<typeof endpointsCheck>;
+export type PvcBoundCheck = z.infer<typeof pvcBoundCheck>;
+export type AnswerCheck = z.infer<typeof answerCheck>;
+export type CustomCheck = z.infer<typeof customCheck>;
+export type Check =
+  | ResourceCheck
+  | AbsentCheck
+  | CountCheck
+  | ExprCheck
+  | CanICheck
+  | RolloutCheck
+  | PodReadyCheck
+  | EndpointsCheck
+  | PvcBoundCheck
+  | AnswerCheck
+  | CustomCheck;
+export type CheckKindName = keyof typeof CHECK_SCHEMAS;
+
+export type ParsedCheck = { ok: true; check: Check } | { ok: false; error: z.ZodError };
+
+/** Parses a (rendered or raw) check with its kind's schema. */
+export function parseCheck(raw: { kind: string } & Record<string, unknown>): ParsedCheck {
+  const schema = CHECK_SCHEMAS[raw.kind as CheckKindName];
+  if (!schema) {
+    return {
+      ok: false,
+      error: new z.ZodError([
+        {
+          code: 'custom',
+          path: ['kind'],
+          message: `unknown check kind "${raw.kind}"`,
+          input: raw.kind,
+        },
+      ]),
+    };
+  }
+  const result = schema.safeParse(raw);
+  return result.success
+    ? { ok: true, check: result.data as Check }
+    : { ok: false, error: result.error };
+}

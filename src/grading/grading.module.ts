@@ -1,0 +1,16 @@
+import { Module } from '@nestjs/common';
+import { ClusterModule } from '../cluster/cluster.module.js';
+import { SessionsModule } from '../sessions/sessions.module.js';
+import { GradingController } from './grading.controller.js';
+import { GradingService } from './grading.service.js';
+import { RegradeService } from './regrade.service.js';
+import { ReportService } from './report.service.js';
+
+/** Grading runs, score reports, regrades and exports. The job processor is in WorkerModule. */
+@Module({
+  imports: [SessionsModule, ClusterModule],
+  controllers: [GradingController],
+  providers: [GradingService, ReportService, RegradeService],
+  exports: [GradingService, ReportService],
+})
+export class GradingModule {}

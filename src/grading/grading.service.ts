@@ -1,0 +1,184 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { Logger } from 'pino';
+import type { DataSource } from 'typeorm';
+import { ClusterService } from '../cluster/cluster.service.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import type { AppConfig } from '../config/config.schema.js';
+import { ROOT_LOGGER } from '../logging/logging.module.js';
+import type { GradeTrigger } from '../queue/jobs.js';
+import { SessionLifecycleService } from '../sessions/session-lifecycle.service.js';
+import { SessionQuestion } from '../sessions/session-question.entity.js';
+import { SessionState } from '../sessions/session-state.js';
+import { Session } from '../sessions/session.entity.js';
+import { CheckResult } from './check-result.entity.js';
+import { type CheckOutcome, runChecks, type TaskToGrade } from './check-runner.js';
+import { ClusterReads } from './cluster-reads.js';
+import { GradeRun } from './grade-run.entity.js';
+import { GraderLoader } from './grader-loader.js';
+
+/** Some check could not be decided; the job is retried before the run is stored as incomplete. */
+export class GradingIncompleteError extends Error {
+  constructor(readonly undecided: { questionId: string; checkId: string; message: string }[]) {
+    super(
+      `${undecided.length} check${undecided.length === 1 ? '' : 's'} could not be decided: ` +
+        undecided.map((u) => `${u.questionId}/${u.checkId}: ${u.message}`).join('; '),
+    );
+    this.name = 'GradingIncompleteError';
+  }
+}
+
+export interface Evaluation {
+  outcomes: Map<string, CheckOutcome[]>;
+  /** Distinct API requests made. */
+  requests: number;
+  durationMs: number;
+}
+
+/**
+ * Scores sessions against the live cluster: every check of every task with
+ * the session's variables, and the result stored as one grade run, together
+ * with the session's move to graded, in one transaction (a worker dying
+ * mid-run stores nothing, and the retried job stores one consistent run).
+ */
+@Injectable()
+export class GradingService {
+  private readonly graders: GraderLoader;
+  private readonly logger: Logger;
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly clusters: ClusterService,
+    private readonly lifecycle: SessionLifecycleService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(ROOT_LOGGER) logger: Logger,
+  ) {
+    this.graders = new GraderLoader(config.bank.gradersDir);
+    this.logger = logger.child({ context: 'Grading' });
+  }
+
+  /** Evaluates tasks with one shared read cache per cluster; stores nothing. */
+  async evaluate(tasks: TaskToGrade[], settleFrom: number): Promise<Evaluation> {
+    const started = performance.now();
+    const reads = new Map<string, ClusterReads>();
+    const outcomes = await runChecks(tasks, {
+      readsFor: (alias) => {
+        let forAlias = reads.get(alias);
+        if (!forAlias) {
+          forAlias = new ClusterReads(this.clusters.client(alias));
+          reads.set(alias, forAlias);
+        }
+        return forAlias;
+      },
+      loadGrader: (name) => this.graders.load(name),
+      concurrency: this.config.grading.checkConcurrency,
+      settleFrom,
+    });
+    return {
+      outcomes,
+      requests: [...reads.values()].reduce((sum, r) => sum + r.requests, 0),
+      durationMs: Math.round(performance.now() - started),
+    };
+  }
+
+  /**
+   * Grades a session that is in `grading`. When a check cannot be decided and
+   * `lastAttempt` is false, throws {@link GradingIncompleteError} so the job
+   * is retried; on the last attempt the run is stored as incomplete and the
+   * session goes to grading_failed (trainers see why and can regrade).
+   */
+  async gradeSession(
+    sessionId: string,
+    options: { trigger: GradeTrigger; lastAttempt: boolean },
+  ): Promise<GradeRun> {
+    const session = await this.dataSource.getRepository(Session).findOneByOrFail({ id: sessionId });
+    const questions = await this.dataSource
+      .getRepository(SessionQuestion)
+      .find({ where: { sessionId }, order: { position: 'ASC' } });
+    const startedAt = new Date();
+    const evaluation = await this.evaluate(
+      questions.map(taskOf),
+      (session.endedAt ?? startedAt).getTime(),
+    );
+    const undecided = questions.flatMap((q) =>
+      (evaluation.outcomes.get(q.id) ?? [])
+        .filter((o) => o.status === 'error')
+        .map((o) => ({ questionId: q.questionId, checkId: o.checkId, message: o.message })),
+    );
+    if (undecided.length && !options.lastAttempt) throw new GradingIncompleteError(undecided);
+
+    const all = [...evaluation.outcomes.values()].flat();
+    const pointsAwarded = all.reduce((sum, o) => sum + o.pointsAwarded, 0);
+    const pointsPossible = questions.reduce((sum, q) => sum + q.weight, 0);
+    const complete = undecided.length === 0;
+    const run: GradeRun = Object.assign(new GradeRun(), {
+      id: randomUUID(),
+      sessionId,
+      status: complete ? 'complete' : 'incomplete',
+      trigger: options.trigger,
+      startedAt,
+      finishedAt: new Date(),
+      pointsAwarded,
+      pointsPossible,
+      passed: complete ? pointsAwarded * 100 >= session.passPercent * pointsPossible : null,
+      durationMs: evaluation.durationMs,
+      requests: evaluation.requests,
+      note: complete ? null : new GradingIncompleteError(undecided).message,
+    });
+    const results = questions.flatMap((q) =>
+      (evaluation.outcomes.get(q.id) ?? []).map((o) =>
+        Object.assign(new CheckResult(), {
+          id: randomUUID(),
+          gradeRunId: run.id,
+          sessionQuestionId: q.id,
+          checkId: o.checkId,
+          status: o.status,
+          pointsAwarded: o.pointsAwarded,
+          pointsPossible: o.pointsPossible,
+          message: o.message,
+          durationMs: o.durationMs,
+        }),
+      ),
+    );
+    await this.dataSource.transaction(async (manager) => {
+      await manager.insert(GradeRun, run);
+      // Chunked: PostgreSQL and SQLite both cap the parameters of one statement.
+      for (let i = 0; i < results.length; i += 100)
+        await manager.insert(CheckResult, results.slice(i, i + 100));
+      await this.lifecycle.transitionIn(
+        manager,
+        sessionId,
+        complete ? SessionState.GRADED : SessionState.GRADING_FAILED,
+        complete
+          ? `graded: ${pointsAwarded}/${pointsPossible} (${options.trigger})`
+          : `grading incomplete: ${run.note}`,
+        { gradedAt: run.finishedAt },
+      );
+    });
+    this.logger.info(
+      {
+        sessionId,
+        runId: run.id,
+        status: run.status,
+        points: `${pointsAwarded}/${pointsPossible}`,
+        ms: evaluation.durationMs,
+        requests: evaluation.requests,
+      },
+      'session graded',
+    );
+    return run;
+  }
+}
+
+/** A stored session question as the check runner takes it. */
+export function taskOf(question: SessionQuestion): TaskToGrade {
+  return {
+    id: question.id,
+    questionId: question.questionId,
+    cluster: question.cluster,
+    variables: question.variables,
+    answer: question.answer,
+    checks: question.checks as unknown as TaskToGrade['checks'],
+  };
+}

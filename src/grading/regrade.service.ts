@@ -1,0 +1,34 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import type { Repository } from 'typeorm';
+import { DomainError, ErrorCode } from '../errors/domain-error.js';
+import { JobName } from '../queue/jobs.js';
+import { SessionLifecycleService } from '../sessions/session-lifecycle.service.js';
+import { SessionState } from '../sessions/session-state.js';
+import { Session } from '../sessions/session.entity.js';
+
+/** A trainer's regrade: a new run over the same (frozen) cluster state. */
+@Injectable()
+export class RegradeService {
+  constructor(
+    private readonly lifecycle: SessionLifecycleService,
+    @InjectRepository(Session) private readonly sessions: Repository<Session>,
+  ) {}
+
+  async regrade(sessionId: string): Promise<{ sessionId: string; state: string }> {
+    const session = await this.sessions.findOneBy({ id: sessionId });
+    if (!session) throw new DomainError(ErrorCode.SESSION_NOT_FOUND, `No session ${sessionId}`);
+    // Grading reads the live cluster: once torn down, a regrade would score an empty cluster.
+    if (session.tornDownAt) {
+      throw new DomainError(
+        ErrorCode.REGRADE_UNAVAILABLE,
+        `Session ${sessionId} was torn down at ${session.tornDownAt.toISOString()}; its cluster state is gone`,
+      );
+    }
+    if (session.state !== SessionState.GRADING) {
+      await this.lifecycle.transition(sessionId, SessionState.GRADING, 'regrade requested');
+    }
+    await this.lifecycle.enqueueSafely(JobName.GRADE_SESSION, { sessionId, trigger: 'regrade' });
+    return { sessionId, state: SessionState.GRADING };
+  }
+}
