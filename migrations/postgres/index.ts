@@ -1,5 +1,9 @@
+import { GradeRunTrigger1795388607839 } from './1795388607839-grade-run-trigger.js';
 import { Initial1795384372310 } from './1795384372310-initial.js';
 import type { MigrationInterface } from 'typeorm';
 
 /** Applied in this order; `npm run migration:generate` appends here. */
-export const POSTGRES_MIGRATIONS: (new () => MigrationInterface)[] = [Initial1795384372310];
+export const POSTGRES_MIGRATIONS: (new () => MigrationInterface)[] = [
+  Initial1795384372310,
+  GradeRunTrigger1795388607839,
+];

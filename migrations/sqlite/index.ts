@@ -1,5 +1,9 @@
+import { GradeRunTrigger1795388606778 } from './1795388606778-grade-run-trigger.js';
 import { Initial1795384371336 } from './1795384371336-initial.js';
 import type { MigrationInterface } from 'typeorm';
 
 /** Applied in this order; `npm run migration:generate` appends here. */
-export const SQLITE_MIGRATIONS: (new () => MigrationInterface)[] = [Initial1795384371336];
+export const SQLITE_MIGRATIONS: (new () => MigrationInterface)[] = [
+  Initial1795384371336,
+  GradeRunTrigger1795388606778,
+];

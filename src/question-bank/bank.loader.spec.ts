@@ -23,6 +23,12 @@ describe('loadBank', () => {
 
   it('reports every problem at once, each with file, line, column and rule', async () => {
     expect(await lint('invalid')).toEqual([
+      'check-fields.yaml:16:5 check checks[0] (typo): unknown field "mtach" (kind resource)',
+      'check-fields.yaml:23:12 match checks[1] (operator): spec.replicas: unknown operator $between (known: $regex, $gte, $lte, $in, $absent, $exists)',
+      'check-fields.yaml:32:17 kind checks[3] (kind): Deployment is served as apps/v1, not v1',
+      'check-fields.yaml:40:17 cel checks[4] (cel): expression: unexpected token: EOF at column 24',
+      'check-fields.yaml:46:17 cel checks[5] (cel-name): expression: unknown variable: deplyo (known: deploy, vars, variables, answer)',
+      'check-fields.yaml:52:20 selector checks[6] (fields): field selector term "status.phase" is not path=value or path!=value',
       'cycle.yaml:7:3 requires requires form a cycle: a -> b -> a',
       'exams/both.yaml:1:1 schema an exam has either a questions list or a draw, not both and not neither',
       'exams/draw-too-many.yaml:5:10 draw draws 50 questions, but the weighted domains hold only 0',

@@ -13,7 +13,8 @@ import {
   type QuestionSpec,
   questionSchema,
 } from './question.schema.js';
-import { renderString, TemplateError } from './templates.js';
+import { lintCheck } from '../grading/check-lint.js';
+import { renderDeep, renderString, TemplateError } from './templates.js';
 import { drawVariables } from './variables.js';
 import { type PathKey, YamlSource } from './yaml-source.js';
 
@@ -22,7 +23,7 @@ export interface BankProblem {
   file: string;
   line: number;
   column: number;
-  /** Stable rule name: yaml, schema, unique-id, file-name, points, check-id, requires, grader, docs, template, setup, vars, reference, draw. */
+  /** Stable rule name: yaml, schema, unique-id, file-name, points, check-id, requires, grader, docs, template, setup, vars, reference, draw; for checks also check, match, cel, kind, selector. */
   rule: string;
   message: string;
 }
@@ -60,7 +61,10 @@ export interface LoadBankOptions {
 export const EXAMS_SUBDIR = 'exams';
 /** Variables used to check that templates compile (a namespace gets a sample prefix). */
 const LINT_SEED = 'bank-lint';
-const sampleNamespace = (logical: string) => `s0lint-${logical}`;
+const LINT_PREFIX = 's0lint';
+const sampleNamespace = (logical: string) => `${LINT_PREFIX}-${logical}`;
+/** Variables every template has without declaring them: `prefix` is the session prefix. */
+export const BUILTIN_VARIABLES = ['prefix'];
 
 /**
  * Loads every question (questions/**.yaml except exams/) and exam definition
@@ -166,6 +170,12 @@ async function loadQuestion(file: string, bank: QuestionBank, gradersDir: string
   }
 
   for (const [name, variable] of Object.entries(spec.vars)) {
+    if (BUILTIN_VARIABLES.includes(name))
+      problem(
+        ['vars', name],
+        'vars',
+        `"${name}" is built in (the session prefix); choose another name`,
+      );
     if ('int' in variable && variable.int.min > variable.int.max) {
       problem(
         ['vars', name, 'int'],
@@ -285,7 +295,10 @@ function requiresCycle(spec: QuestionSpec): string[] | undefined {
  * checks that the rendered setup is a list of Kubernetes objects.
  */
 function checkTemplates(spec: QuestionSpec, source: YamlSource, bank: QuestionBank): void {
-  const vars = drawVariables(spec.vars, LINT_SEED, spec.id, sampleNamespace);
+  const vars = {
+    prefix: LINT_PREFIX,
+    ...drawVariables(spec.vars, LINT_SEED, spec.id, sampleNamespace),
+  };
   const walk = (value: unknown, path: PathKey[]): void => {
     if (typeof value === 'string') {
       try {
@@ -310,7 +323,18 @@ function checkTemplates(spec: QuestionSpec, source: YamlSource, bank: QuestionBa
   spec.checks.forEach((check, i) => walk(check, ['checks', i]));
   walk(spec.solution, ['solution']);
   spec.setupWaits.forEach((wait, i) => walk(wait, ['setupWaits', i]));
-  if (bank.problems.length === before && spec.setup.trim()) checkSetup(spec, vars, source, bank);
+  if (bank.problems.length !== before) return;
+  spec.checks.forEach((check, i) => {
+    for (const problem of lintCheck(renderDeep(check, vars))) {
+      bank.problems.push({
+        file: source.file,
+        ...source.position(['checks', i, ...problem.path], problem.key),
+        rule: problem.rule,
+        message: `checks[${i}] (${check.id}): ${problem.message}`,
+      });
+    }
+  });
+  if (spec.setup.trim()) checkSetup(spec, vars, source, bank);
 }
 
 function checkSetup(

@@ -80,7 +80,11 @@ export class BankService implements OnModuleInit {
   /** Draws the candidate's variables and renders everything from them. */
   render(question: LoadedQuestion, seed: string, prefix: string): RenderedQuestion {
     const { spec } = question;
-    const variables = drawVariables(spec.vars, seed, spec.id, (logical) => `${prefix}-${logical}`);
+    const variables = {
+      // Built in: cluster-scoped names a candidate creates must start with it.
+      prefix,
+      ...drawVariables(spec.vars, seed, spec.id, (logical) => `${prefix}-${logical}`),
+    };
     return {
       question,
       variables,

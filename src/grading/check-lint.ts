@@ -1,0 +1,149 @@
+import { checkCelSyntax } from './cel.js';
+import { type Check, parseCheck, RESERVED_CEL_NAMES } from './check.schema.js';
+import { validateMatchSpec } from './match.js';
+import { parseFieldSelector, SelectorError } from './selectors.js';
+
+/** One problem with a check, located by its path inside the check. */
+export interface CheckProblem {
+  path: (string | number)[];
+  /** An unknown key is located at the key itself. */
+  key?: string;
+  rule: 'check' | 'match' | 'cel' | 'kind' | 'selector';
+  message: string;
+}
+
+/**
+ * Where the kinds everyone uses live; a check naming one of them under
+ * another apiVersion would read nothing and fail every candidate.
+ */
+const WELL_KNOWN_KINDS: Record<string, string> = {
+  Pod: 'v1',
+  Service: 'v1',
+  ConfigMap: 'v1',
+  Secret: 'v1',
+  ServiceAccount: 'v1',
+  Namespace: 'v1',
+  Node: 'v1',
+  PersistentVolume: 'v1',
+  PersistentVolumeClaim: 'v1',
+  ResourceQuota: 'v1',
+  LimitRange: 'v1',
+  Deployment: 'apps/v1',
+  StatefulSet: 'apps/v1',
+  DaemonSet: 'apps/v1',
+  ReplicaSet: 'apps/v1',
+  Job: 'batch/v1',
+  CronJob: 'batch/v1',
+  Role: 'rbac.authorization.k8s.io/v1',
+  RoleBinding: 'rbac.authorization.k8s.io/v1',
+  ClusterRole: 'rbac.authorization.k8s.io/v1',
+  ClusterRoleBinding: 'rbac.authorization.k8s.io/v1',
+  NetworkPolicy: 'networking.k8s.io/v1',
+  Ingress: 'networking.k8s.io/v1',
+  IngressClass: 'networking.k8s.io/v1',
+  StorageClass: 'storage.k8s.io/v1',
+  EndpointSlice: 'discovery.k8s.io/v1',
+  HorizontalPodAutoscaler: 'autoscaling/v2',
+  PodDisruptionBudget: 'policy/v1',
+  PriorityClass: 'scheduling.k8s.io/v1',
+};
+
+/**
+ * Lints one rendered check: its kind's fields, match operators, CEL that
+ * must compile over the names it can see, field selectors, and well-known
+ * kinds under the right apiVersion.
+ */
+export function lintCheck(rendered: { kind: string } & Record<string, unknown>): CheckProblem[] {
+  const parsed = parseCheck(rendered);
+  if (!parsed.ok) {
+    return parsed.error.issues.map((issue) =>
+      issue.code === 'unrecognized_keys'
+        ? {
+            path: issue.path as (string | number)[],
+            key: issue.keys[0],
+            rule: 'check' as const,
+            message: `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')} (kind ${rendered.kind})`,
+          }
+        : {
+            path: issue.path as (string | number)[],
+            rule: 'check' as const,
+            message: `${issue.path.length ? `${issue.path.join('.')}: ` : ''}${
+              // zod says "expected string, received undefined" for a missing field.
+              /received undefined$/.test(issue.message)
+                ? `required for kind ${rendered.kind}`
+                : issue.message
+            }`,
+          },
+    );
+  }
+  const check = parsed.check;
+  const problems: CheckProblem[] = [];
+  if ('match' in check && check.match) {
+    for (const line of validateMatchSpec(check.match))
+      problems.push({ path: ['match'], rule: 'match', message: line });
+  }
+  if ('fieldSelector' in check && check.fieldSelector) {
+    try {
+      parseFieldSelector(check.fieldSelector);
+    } catch (error) {
+      if (!(error instanceof SelectorError)) throw error;
+      problems.push({ path: ['fieldSelector'], rule: 'selector', message: error.message });
+    }
+  }
+  problems.push(...kindProblems(check), ...celProblems(check));
+  return problems;
+}
+
+function kindProblems(check: Check): CheckProblem[] {
+  const refs: { path: (string | number)[]; apiVersion: string; resourceKind: string }[] = [];
+  if ('resourceKind' in check) refs.push({ path: ['apiVersion'], ...check });
+  if ('objects' in check) {
+    for (const [name, ref] of Object.entries(check.objects))
+      refs.push({ path: ['objects', name, 'apiVersion'], ...ref });
+  }
+  return refs
+    .filter(
+      (ref) =>
+        WELL_KNOWN_KINDS[ref.resourceKind] && WELL_KNOWN_KINDS[ref.resourceKind] !== ref.apiVersion,
+    )
+    .map((ref) => ({
+      path: ref.path,
+      rule: 'kind' as const,
+      message: `${ref.resourceKind} is served as ${WELL_KNOWN_KINDS[ref.resourceKind]}, not ${ref.apiVersion}`,
+    }));
+}
+
+function celProblems(check: Check): CheckProblem[] {
+  if (check.kind !== 'expr' && check.kind !== 'answer') return [];
+  const problems: CheckProblem[] = [];
+  for (const name of Object.keys(check.objects)) {
+    if (RESERVED_CEL_NAMES.includes(name))
+      problems.push({
+        path: ['objects', name],
+        rule: 'cel',
+        message: `"${name}" is a reserved name in expressions`,
+      });
+  }
+  const known = [...Object.keys(check.objects), ...RESERVED_CEL_NAMES];
+  const sources: [(string | number)[], string | undefined][] = [
+    [['expression'], check.expression],
+    ...(check.kind === 'expr'
+      ? [
+          [['messageExpression'], check.messageExpression] as [
+            (string | number)[],
+            string | undefined,
+          ],
+        ]
+      : []),
+    ...check.variables.map((v, i): [(string | number)[], string] => [
+      ['variables', i, 'expression'],
+      v.expression,
+    ]),
+  ];
+  for (const [path, source] of sources) {
+    if (source === undefined) continue;
+    const problem = checkCelSyntax(source, known);
+    if (problem) problems.push({ path, rule: 'cel', message: `${path.join('.')}: ${problem}` });
+  }
+  return problems;
+}
