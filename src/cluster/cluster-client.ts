@@ -114,7 +114,39 @@ class RawObjectApi extends KubernetesObjectApi {
     context.setBody(JSON.stringify(object));
     return this.requestPromise<T>(context);
   }
+
+  /**
+   * GET of one object or a list, as the API server's JSON. The typed models
+   * turn timestamps into Dates, drop fields they do not know and make class
+   * instances; a grader must see exactly what `kubectl get -o json` shows.
+   */
+  async getJson(
+    spec: KubernetesObject,
+    action: 'read' | 'list',
+    query: Record<string, string | undefined> = {},
+  ): Promise<unknown> {
+    const context = this.configuration.baseServer.makeRequestContext(
+      await this.specUriPath(spec, action),
+      HttpMethod.GET,
+    );
+    context.setHeaderParam('Accept', 'application/json');
+    for (const [key, value] of Object.entries(query))
+      if (value !== undefined) context.setQueryParam(key, value);
+    return this.requestPromise(context, RAW_JSON);
+  }
+
+  override async processResponse(
+    response: Parameters<KubernetesObjectApi['processResponse']>[0],
+    type?: string,
+  ): Promise<never> {
+    if (type !== RAW_JSON || response.httpStatusCode < 200 || response.httpStatusCode > 299)
+      return super.processResponse(response, type) as Promise<never>;
+    return JSON.parse(await response.body.text()) as never;
+  }
 }
+
+/** Asks {@link RawObjectApi.processResponse} for the parsed JSON, untouched. */
+const RAW_JSON = 'RawJSON';
 
 /** Parses (rendered) YAML that may hold several documents; empty documents are dropped. */
 export function parseManifests(text: string): KubernetesObject[] {
@@ -171,6 +203,36 @@ export class ClusterClient {
       if (error instanceof ClusterError && error.status === 404) return undefined;
       throw error;
     }
+  }
+
+  /** The object exactly as the API server returns it (JSON), or undefined if it does not exist. */
+  async readJson<T>(ref: ObjectRef): Promise<T | undefined> {
+    try {
+      return (await this.call(
+        `read ${describe(ref)}`,
+        this.objects.getJson(header(ref), 'read'),
+      )) as T;
+    } catch (error) {
+      if (error instanceof ClusterError && error.status === 404) return undefined;
+      throw error;
+    }
+  }
+
+  /** The items of a list exactly as the API server returns them (JSON). */
+  async listJson<T>(
+    apiVersion: string,
+    kind: string,
+    options: { namespace?: string; labelSelector?: string } = {},
+  ): Promise<T[]> {
+    const list = (await this.call(
+      `list ${kind}${options.namespace ? ` in ${options.namespace}` : ''}`,
+      this.objects.getJson(
+        { apiVersion, kind, metadata: { namespace: options.namespace } },
+        'list',
+        { labelSelector: options.labelSelector },
+      ),
+    )) as { items?: T[] };
+    return list.items ?? [];
   }
 
   async list<T extends KubernetesObject>(

@@ -29,14 +29,14 @@ export class ClusterReads {
 
   get(ref: ObjectRef): Promise<LiveObject | undefined> {
     const key = `get\0${ref.apiVersion}\0${ref.kind}\0${ref.namespace ?? ''}\0${ref.name}`;
-    return this.once(key, async () => freeze(await this.cluster.read<LiveObject>(ref)));
+    return this.once(key, async () => freeze(await this.cluster.readJson<LiveObject>(ref)));
   }
 
   list(query: ListQuery): Promise<readonly LiveObject[]> {
     const key = `list\0${query.apiVersion}\0${query.kind}\0${query.namespace ?? ''}\0${query.labelSelector ?? ''}`;
     return this.once(key, async () =>
       freeze(
-        await this.cluster.list<LiveObject>(query.apiVersion, query.kind, {
+        await this.cluster.listJson<LiveObject>(query.apiVersion, query.kind, {
           namespace: query.namespace,
           labelSelector: query.labelSelector,
         }),

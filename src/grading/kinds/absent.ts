@@ -18,7 +18,5 @@ export async function evaluateAbsent(check: AbsentCheck, env: CheckEnv): Promise
   }
   const left = await selectObjects(check, env);
   if (!left.length) return pass();
-  return fail(
-    `${left.length} ${describeSelection(check)} still exist${left.length === 1 ? 's' : ''}: ${namesOf(left)}`,
-  );
+  return fail(`${describeSelection(check)} still exist: ${namesOf(left)}`);
 }
