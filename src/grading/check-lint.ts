@@ -69,7 +69,7 @@ export function lintCheck(rendered: { kind: string } & Record<string, unknown>):
             rule: 'check' as const,
             message: `${issue.path.length ? `${issue.path.join('.')}: ` : ''}${
               // zod says "expected string, received undefined" for a missing field.
-              /received undefined$/.test(issue.message)
+              issue.message.endsWith('received undefined')
                 ? `required for kind ${rendered.kind}`
                 : issue.message
             }`,

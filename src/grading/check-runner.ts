@@ -164,7 +164,7 @@ async function gradeOne(
       reads,
       vars: task.variables,
       answer: task.answer,
-      loadGrader: options.loadGrader,
+      loadGrader: (name) => options.loadGrader(name),
     };
     let verdict: Verdict;
     await slots.acquire();

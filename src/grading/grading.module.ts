@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ClusterModule } from '../cluster/cluster.module.js';
 import { SessionsModule } from '../sessions/sessions.module.js';
+import { CheckEvaluator } from './check-evaluator.js';
 import { GradingController } from './grading.controller.js';
 import { GradingService } from './grading.service.js';
 import { RegradeService } from './regrade.service.js';
@@ -10,7 +11,7 @@ import { ReportService } from './report.service.js';
 @Module({
   imports: [SessionsModule, ClusterModule],
   controllers: [GradingController],
-  providers: [GradingService, ReportService, RegradeService],
-  exports: [GradingService, ReportService],
+  providers: [CheckEvaluator, GradingService, ReportService, RegradeService],
+  exports: [CheckEvaluator, GradingService, ReportService],
 })
 export class GradingModule {}

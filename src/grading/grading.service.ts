@@ -3,9 +3,6 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
-import { ClusterService } from '../cluster/cluster.service.js';
-import { APP_CONFIG } from '../config/config.module.js';
-import type { AppConfig } from '../config/config.schema.js';
 import { ROOT_LOGGER } from '../logging/logging.module.js';
 import type { GradeTrigger } from '../queue/jobs.js';
 import { SessionLifecycleService } from '../sessions/session-lifecycle.service.js';
@@ -13,10 +10,9 @@ import { SessionQuestion } from '../sessions/session-question.entity.js';
 import { SessionState } from '../sessions/session-state.js';
 import { Session } from '../sessions/session.entity.js';
 import { CheckResult } from './check-result.entity.js';
-import { type CheckOutcome, runChecks, type TaskToGrade } from './check-runner.js';
-import { ClusterReads } from './cluster-reads.js';
+import type { TaskToGrade } from './check-runner.js';
+import { CheckEvaluator } from './check-evaluator.js';
 import { GradeRun } from './grade-run.entity.js';
-import { GraderLoader } from './grader-loader.js';
 
 /** Some check could not be decided; the job is retried before the run is stored as incomplete. */
 export class GradingIncompleteError extends Error {
@@ -29,13 +25,6 @@ export class GradingIncompleteError extends Error {
   }
 }
 
-export interface Evaluation {
-  outcomes: Map<string, CheckOutcome[]>;
-  /** Distinct API requests made. */
-  requests: number;
-  durationMs: number;
-}
-
 /**
  * Scores sessions against the live cluster: every check of every task with
  * the session's variables, and the result stored as one grade run, together
@@ -44,42 +33,15 @@ export interface Evaluation {
  */
 @Injectable()
 export class GradingService {
-  private readonly graders: GraderLoader;
   private readonly logger: Logger;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly clusters: ClusterService,
+    private readonly evaluator: CheckEvaluator,
     private readonly lifecycle: SessionLifecycleService,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(ROOT_LOGGER) logger: Logger,
   ) {
-    this.graders = new GraderLoader(config.bank.gradersDir);
     this.logger = logger.child({ context: 'Grading' });
-  }
-
-  /** Evaluates tasks with one shared read cache per cluster; stores nothing. */
-  async evaluate(tasks: TaskToGrade[], settleFrom: number): Promise<Evaluation> {
-    const started = performance.now();
-    const reads = new Map<string, ClusterReads>();
-    const outcomes = await runChecks(tasks, {
-      readsFor: (alias) => {
-        let forAlias = reads.get(alias);
-        if (!forAlias) {
-          forAlias = new ClusterReads(this.clusters.client(alias));
-          reads.set(alias, forAlias);
-        }
-        return forAlias;
-      },
-      loadGrader: (name) => this.graders.load(name),
-      concurrency: this.config.grading.checkConcurrency,
-      settleFrom,
-    });
-    return {
-      outcomes,
-      requests: [...reads.values()].reduce((sum, r) => sum + r.requests, 0),
-      durationMs: Math.round(performance.now() - started),
-    };
   }
 
   /**
@@ -97,7 +59,7 @@ export class GradingService {
       .getRepository(SessionQuestion)
       .find({ where: { sessionId }, order: { position: 'ASC' } });
     const startedAt = new Date();
-    const evaluation = await this.evaluate(
+    const evaluation = await this.evaluator.evaluate(
       questions.map(taskOf),
       (session.endedAt ?? startedAt).getTime(),
     );

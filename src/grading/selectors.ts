@@ -37,7 +37,10 @@ function valueAt(object: unknown, path: string[]): string {
     if (current === null || typeof current !== 'object') return '';
     current = (current as Record<string, unknown>)[key];
   }
-  return current === undefined || current === null ? '' : String(current);
+  if (current === undefined || current === null) return '';
+  return typeof current === 'object'
+    ? JSON.stringify(current)
+    : String(current as string | number | boolean);
 }
 
 export function matchesFields(object: unknown, terms: FieldTerm[]): boolean {

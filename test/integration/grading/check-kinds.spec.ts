@@ -657,7 +657,7 @@ subjects: [{ kind: ServiceAccount, name: reader, namespace: ${ns} }]
     expect(reads.requests).toBe(2); // the Deployment once, the pod list once
     const second = await grade(checks);
     const strip = (r: Record<string, CheckOutcome>) =>
-      Object.values(r).map(({ durationMs: _, ...rest }) => rest);
+      Object.values(r).map((o) => ({ ...o, durationMs: 0 }));
     expect(strip(second)).toEqual(strip(first));
   });
 

@@ -1,0 +1,239 @@
+import { spawn } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import type { Logger } from 'pino';
+import { DataSource } from 'typeorm';
+import { ClusterService } from '../../src/cluster/cluster.service.js';
+import { type AppConfig, loadConfig } from '../../src/config/config.schema.js';
+import { dataSourceOptions } from '../../src/database/database.options.js';
+import { serializeSqliteAccess } from '../../src/database/sqlite-serializer.js';
+import { CheckEvaluator, type Evaluation } from '../../src/grading/check-evaluator.js';
+import { taskOf } from '../../src/grading/grading.service.js';
+import { createRootLogger } from '../../src/logging/logger.js';
+import { ProvisioningService } from '../../src/provisioning/provisioning.service.js';
+import type { LoadedQuestion } from '../../src/question-bank/bank.loader.js';
+import { BankService } from '../../src/question-bank/bank.service.js';
+import { DEFAULT_NAMESPACE_LIMITS } from '../../src/question-bank/question.schema.js';
+import { SessionQuestion } from '../../src/sessions/session-question.entity.js';
+import { SessionState } from '../../src/sessions/session-state.js';
+import { Session } from '../../src/sessions/session.entity.js';
+
+/**
+ * The engine's own parts, wired by hand (no HTTP, no queue) over a scratch
+ * SQLite database: provisioning a throwaway candidate exactly as a real
+ * session is provisioned, running reference solutions with the candidate's
+ * kubeconfig, and evaluating checks. Used by bank:test and bench:grading.
+ */
+export interface Harness {
+  config: AppConfig;
+  bank: BankService;
+  evaluator: CheckEvaluator;
+  provisioning: ProvisioningService;
+  provision(questions: LoadedQuestion[], name?: string): Promise<Candidate>;
+  close(): Promise<void>;
+}
+
+export interface Candidate {
+  session: Session;
+  questions: SessionQuestion[];
+  kubeconfigPath: string;
+  /** Runs a question's reference solution as the candidate; `answer:` lines become the answer. */
+  solve(questionId: string): Promise<SolutionRun>;
+  /** Evaluates every task (answers as saved by solve). */
+  grade(settleFrom: number): Promise<Evaluation>;
+  teardown(): Promise<void>;
+}
+
+export interface SolutionRun {
+  ok: boolean;
+  /** The failing command and its output, when not ok. */
+  failure?: string;
+  durationMs: number;
+}
+
+export interface HarnessOptions {
+  kubeconfig: string;
+  /** Directory holding the kubectl the solutions run (the sandbox's, or the PATH one). */
+  kubectlDir?: string;
+  questionsDir?: string;
+  logger?: Logger;
+}
+
+const PREFIX_ALPHABET = 'abcdefghijkmnpqrstuvwxyz23456789';
+
+export async function createHarness(options: HarnessOptions): Promise<Harness> {
+  const scratch = await mkdtemp(join(tmpdir(), 'cka-bank-test-'));
+  const env = { ...process.env };
+  delete env.DATABASE_URL;
+  delete env.CLUSTERS;
+  delete env.KUBE_CONTEXT;
+  const config = loadConfig({
+    ...env,
+    SQLITE_PATH: join(scratch, 'engine.sqlite'),
+    KUBECONFIG: options.kubeconfig,
+    ...(options.questionsDir ? { QUESTIONS_DIR: options.questionsDir } : {}),
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+  });
+  const logger = options.logger ?? createRootLogger(config.log.level);
+  const dataSource = await new DataSource({
+    ...dataSourceOptions(config.database),
+    migrationsRun: true,
+  }).initialize();
+  serializeSqliteAccess(dataSource);
+  const clusters = new ClusterService(config);
+  const bank = new BankService(config, logger);
+  await bank.onModuleInit();
+  const evaluator = new CheckEvaluator(clusters, config);
+  const provisioning = new ProvisioningService(
+    config,
+    clusters,
+    dataSource.getRepository(SessionQuestion),
+    logger,
+  );
+  const path = options.kubectlDir
+    ? `${options.kubectlDir}:${process.env.PATH ?? ''}`
+    : (process.env.PATH ?? '');
+
+  async function provision(questions: LoadedQuestion[], name = 'bank-test'): Promise<Candidate> {
+    const seed = randomBytes(16).toString('hex');
+    const prefix = `b${[...randomBytes(5)].map((b) => PREFIX_ALPHABET[b % PREFIX_ALPHABET.length]).join('')}`;
+    const rendered = questions.map((q) => bank.render(q, seed, prefix));
+    const now = new Date();
+    const deadline = new Date(now.getTime() + 3600_000);
+    const session = Object.assign(new Session(), {
+      id: randomUUID(),
+      examId: 'bank-test',
+      examTitle: 'bank:test',
+      candidateName: name,
+      invitationId: null,
+      prefix,
+      namespaces: [
+        ...new Set(
+          rendered.flatMap((r) =>
+            Object.entries(r.question.spec.vars)
+              .filter(([, spec]) => 'namespace' in spec)
+              .map(([variable]) => String(r.variables[variable])),
+          ),
+        ),
+      ],
+      namespaceLimits: DEFAULT_NAMESPACE_LIMITS,
+      clusterResources: [...new Set(rendered.flatMap((r) => r.question.spec.clusterResources))],
+      state: SessionState.ACTIVE,
+      failureReason: null,
+      tokenHash: randomBytes(32).toString('hex'),
+      seed,
+      durationSeconds: 3600,
+      passPercent: 66,
+      createdAt: now,
+      startedAt: now,
+      deadline,
+      endedAt: null,
+      gradedAt: null,
+      tornDownAt: null,
+    });
+    const sessionQuestions = rendered.map(
+      (r, position) =>
+        Object.assign(new SessionQuestion(), {
+          id: randomUUID(),
+          sessionId: session.id,
+          position,
+          questionId: r.question.spec.id,
+          questionDigest: r.question.digest,
+          title: r.question.spec.title,
+          domain: r.question.spec.domain,
+          weight: r.question.spec.weight,
+          cluster: r.question.spec.cluster,
+          variables: r.variables,
+          task: r.task,
+          setup: r.setup,
+          checks: r.checks,
+          solution: r.solution,
+          setupWaits: r.setupWaits,
+          setupStatus: 'pending' as const,
+          setupMessage: null,
+          answer: null,
+          flagged: false,
+          note: null,
+          answeredAt: null,
+        }) as SessionQuestion,
+    );
+    await dataSource.getRepository(Session).insert(session);
+    await dataSource.getRepository(SessionQuestion).insert(sessionQuestions);
+    await provisioning.provision(session, deadline);
+    const kubeconfigPath = join(scratch, `${prefix}.kubeconfig`);
+    await writeFile(kubeconfigPath, await provisioning.kubeconfig(session), { mode: 0o600 });
+
+    return {
+      session,
+      questions: sessionQuestions,
+      kubeconfigPath,
+      async solve(questionId) {
+        const question = sessionQuestions.find((q) => q.questionId === questionId)!;
+        const started = performance.now();
+        for (const [i, command] of question.solution.commands.entries()) {
+          const answer = /^answer:\s?([\s\S]*)$/.exec(command);
+          if (answer) {
+            question.answer = answer[1].trim();
+            continue;
+          }
+          const result = await shell(command, {
+            ...process.env,
+            KUBECONFIG: kubeconfigPath,
+            PATH: path,
+          });
+          if (result.code !== 0) {
+            return {
+              ok: false,
+              failure: `command ${i + 1} exited ${result.code}: ${command.split('\n')[0]}\n${result.output.trim()}`,
+              durationMs: Math.round(performance.now() - started),
+            };
+          }
+        }
+        return { ok: true, durationMs: Math.round(performance.now() - started) };
+      },
+      grade: (settleFrom) => evaluator.evaluate(sessionQuestions.map(taskOf), settleFrom),
+      teardown: () => provisioning.teardown(session),
+    };
+  }
+
+  return {
+    config,
+    bank,
+    evaluator,
+    provisioning,
+    provision,
+    async close() {
+      await dataSource.destroy();
+      await rm(scratch, { recursive: true, force: true });
+    },
+  };
+}
+
+/** bash -c, bounded; stdout and stderr together, as a terminal would show them. */
+export function shell(
+  command: string,
+  env: NodeJS.ProcessEnv,
+  timeoutMs = 120_000,
+): Promise<{ code: number; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn('bash', ['-euo', 'pipefail', '-c', command], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const timer = setTimeout(() => {
+      output += `\n(killed after ${timeoutMs / 1000} s)`;
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? 1, output });
+    });
+  });
+}
+
+export const kubectlDirOf = (kubectl: string) => dirname(kubectl);
