@@ -233,10 +233,13 @@ export class ProvisioningService {
     return deleted;
   }
 
-  /** Session ids that have labelled objects on a cluster (for the sweeper). */
-  async labelledSessions(alias: string): Promise<Set<string>> {
+  /**
+   * Session ids that have labelled objects on a cluster (for the sweeper),
+   * each with the latest expiry its objects announce (epoch ms), if any.
+   */
+  async labelledSessions(alias: string): Promise<Map<string, number | undefined>> {
     const cluster = this.clusters.client(alias);
-    const ids = new Set<string>();
+    const ids = new Map<string, number | undefined>();
     for (const [apiVersion, kind] of LABELLED_KINDS) {
       const namespace =
         kind === 'ServiceAccount' ? this.config.provisioning.engineNamespace : undefined;
@@ -244,7 +247,10 @@ export class ProvisioningService {
         namespace,
         labelSelector: SESSION_LABEL,
       })) {
-        ids.add(object.metadata!.labels![SESSION_LABEL]);
+        const id = object.metadata!.labels![SESSION_LABEL];
+        const expires = Date.parse(object.metadata?.annotations?.[EXPIRES_ANNOTATION] ?? '');
+        const latest = ids.get(id);
+        ids.set(id, Number.isNaN(expires) ? latest : Math.max(latest ?? expires, expires));
       }
     }
     return ids;

@@ -16,8 +16,9 @@ import { ProvisioningService } from './provisioning.service.js';
 
 /**
  * Removes labelled leftovers whose session no longer exists in the database
- * (a restored database, another installation's crash) or was already torn
- * down (something created after the teardown). Runs on a timer where workers run.
+ * (a restored database, another installation's crash) once they have
+ * expired, or whose session was already torn down (something created after
+ * the teardown). Runs on a timer where workers run.
  */
 @Injectable()
 export class SessionSweeper implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -51,7 +52,7 @@ export class SessionSweeper implements OnApplicationBootstrap, OnApplicationShut
   async sweep(): Promise<number> {
     let deleted = 0;
     for (const alias of this.clusters.aliases()) {
-      let labelled: Set<string>;
+      let labelled: Map<string, number | undefined>;
       try {
         labelled = await this.provisioning.labelledSessions(alias);
       } catch (error) {
@@ -63,12 +64,17 @@ export class SessionSweeper implements OnApplicationBootstrap, OnApplicationShut
       }
       if (!labelled.size) continue;
       const known = await this.sessions.find({
-        where: { id: In([...labelled]) },
+        where: { id: In([...labelled.keys()]) },
         select: { id: true, tornDownAt: true },
       });
       const keep = new Set(known.filter((s) => !s.tornDownAt).map((s) => s.id));
-      for (const sessionId of labelled) {
+      const knownIds = new Set(known.map((s) => s.id));
+      for (const [sessionId, expiresAt] of labelled) {
         if (keep.has(sessionId)) continue;
+        // Unknown here but not yet expired: another installation's exam in
+        // progress on the same cluster (or a restore racing a live session).
+        // Its own teardown or a later sweep removes it once it has expired.
+        if (!knownIds.has(sessionId) && expiresAt !== undefined && expiresAt > Date.now()) continue;
         const count = await this.provisioning.deleteLabelled(
           this.clusters.client(alias),
           sessionId,

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -19,6 +18,7 @@ import { DEFAULT_NAMESPACE_LIMITS } from '../../src/question-bank/question.schem
 import { SessionQuestion } from '../../src/sessions/session-question.entity.js';
 import { SessionState } from '../../src/sessions/session-state.js';
 import { Session } from '../../src/sessions/session.entity.js';
+import { shell } from '../support/processes.js';
 
 /**
  * The engine's own parts, wired by hand (no HTTP, no queue) over a scratch
@@ -209,31 +209,6 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
       await rm(scratch, { recursive: true, force: true });
     },
   };
-}
-
-/** bash -c, bounded; stdout and stderr together, as a terminal would show them. */
-export function shell(
-  command: string,
-  env: NodeJS.ProcessEnv,
-  timeoutMs = 120_000,
-): Promise<{ code: number; output: string }> {
-  return new Promise((resolve) => {
-    const child = spawn('bash', ['-euo', 'pipefail', '-c', command], {
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const timer = setTimeout(() => {
-      output += `\n(killed after ${timeoutMs / 1000} s)`;
-      child.kill('SIGKILL');
-    }, timeoutMs);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? 1, output });
-    });
-  });
 }
 
 export const kubectlDirOf = (kubectl: string) => dirname(kubectl);

@@ -204,14 +204,24 @@ describe('teardown and the sweeper', () => {
     );
   });
 
-  it('sweeps labelled objects whose session the database does not know', async () => {
+  it('sweeps expired labelled objects whose session the database does not know, never a live exam of another installation', async () => {
     const orphan = `orphan-${Date.now().toString(36)}`;
     const unknownSession = '00000000-0000-4000-8000-00000000dead';
     await kubectl(['create', 'namespace', orphan]);
     await kubectl(['label', 'namespace', orphan, `cka.engine/session=${unknownSession}`]);
+    // Another installation's exam still in progress on the same cluster.
+    const live = `live-${Date.now().toString(36)}`;
+    const otherSession = '00000000-0000-4000-8000-0000000011fe';
+    await kubectl(['create', 'namespace', live]);
+    await kubectl(['label', 'namespace', live, `cka.engine/session=${otherSession}`]);
+    const later = new Date(Date.now() + 3600_000).toISOString();
+    await kubectl(['annotate', 'namespace', live, `cka.engine/expires-at=${later}`]);
     const sweeper = t.app.get(SessionSweeper);
     expect(await sweeper.sweep()).toBeGreaterThanOrEqual(1);
     await gone('namespace', orphan);
+    const kept = JSON.parse((await kubectl(['get', 'namespace', live, '-o', 'json'])).stdout);
+    expect(kept.metadata.deletionTimestamp).toBeUndefined();
+    await kubectl(['delete', 'namespace', live, '--wait=false']);
   });
 });
 

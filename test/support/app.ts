@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { INestApplication } from '@nestjs/common';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import request from 'supertest';
-import type { DataSource } from 'typeorm';
+import { type DataSource, DataSource as PgDataSource } from 'typeorm';
 import { createHttpApp } from '../../src/app.factory.js';
 import { ApiToken, type StaffRole } from '../../src/auth/api-token.entity.js';
 import { generateToken, hashToken, TokenPrefix } from '../../src/auth/tokens.js';
@@ -37,6 +37,21 @@ export async function isolatedEnv(
     KUBECONFIG: process.env.SANDBOX_KUBECONFIG ?? '',
     ...overrides,
   };
+}
+
+/** A fresh database on the test PostgreSQL (dropped with the cluster after the run). */
+export async function scratchPostgresUrl(): Promise<string> {
+  const base = process.env.TEST_POSTGRES_URL;
+  if (!base)
+    throw new Error('TEST_POSTGRES_URL is not set: run through the e2e/integration Jest projects');
+  const name = `e2e_${randomBytes(5).toString('hex')}`;
+  const admin = new PgDataSource({ type: 'postgres', url: base });
+  await admin.initialize();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.destroy();
+  const url = new URL(base);
+  url.pathname = `/${name}`;
+  return url.toString();
 }
 
 export interface TestApp {
