@@ -22,5 +22,8 @@ npm run --silent format:check
 npm run --silent build
 npm run --silent bank:lint
 
+step "question bank self-test: every setup and reference solution graded on a sandbox (bank:test)"
+npm run --silent bank:test
+
 step "tests: unit, integration (sandbox cluster, Redis, SQLite, PostgreSQL), e2e (HTTP)"
 npm run --silent test:all

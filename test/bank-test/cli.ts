@@ -7,7 +7,8 @@
  * and kubectl, grade again (full marks required). Prints a table; exits 1 on
  * any mismatch, with every failing check's message.
  *
- *   npm run bank:test -- [--kubeconfig path] [--questions dir] [--concurrency N] [ids...]
+ *   npm run bank:test -- [--kubeconfig path [--kubectl path]] [--questions dir]
+ *                        [--concurrency N] [ids...]
  */
 import { parseArgs } from 'node:util';
 import type { CheckOutcome } from '../../src/grading/check-runner.js';
@@ -19,6 +20,8 @@ const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
     kubeconfig: { type: 'string' },
+    /** The kubectl the solutions run with a --kubeconfig cluster (default: the one on PATH). */
+    kubectl: { type: 'string' },
     questions: { type: 'string' },
     concurrency: { type: 'string', default: '4' },
   },
@@ -110,7 +113,7 @@ function printTable(rows: Row[]): void {
 async function main(): Promise<number> {
   let sandbox: Sandbox | undefined;
   let kubeconfig = values.kubeconfig;
-  let kubectlDir: string | undefined;
+  let kubectlDir = values.kubectl ? kubectlDirOf(values.kubectl) : undefined;
   if (!kubeconfig) {
     log('starting a sandbox cluster');
     sandbox = await startSandbox({ log });

@@ -14,9 +14,14 @@ export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
  * a fresh SQLite file) as a separate process, with its own Redis and sandbox
  * cluster, so a benchmark's client never shares the server's event loop.
  */
-export async function startEngine(
-  env: Record<string, string> = {},
-): Promise<{ base: string; stop: () => Promise<void> }> {
+export async function startEngine(env: Record<string, string> = {}): Promise<{
+  base: string;
+  /** Admin kubeconfig of the engine's sandbox, and the sandbox's kubectl. */
+  kubeconfig: string;
+  kubectl: string;
+  sqlitePath: string;
+  stop: () => Promise<void>;
+}> {
   const [redis, sandbox] = await Promise.all([startRedis(), startSandbox({ workers: 2 })]);
   const dir = await mkdtemp(join(tmpdir(), 'bench-engine-'));
   const port = await freePort();
@@ -27,6 +32,8 @@ export async function startEngine(
       ...process.env,
       PORT: String(port),
       SQLITE_PATH: join(dir, 'bench.sqlite'),
+      // The bank is loaded from the repository (the process runs from dist/).
+      GRADERS_DIR: join(REPO_ROOT, 'graders'),
       REDIS_URL: redis.url,
       KUBECONFIG: sandbox.kubeconfigPath,
       LOG_LEVEL: 'warn',
@@ -54,7 +61,13 @@ export async function startEngine(
     await stop();
     throw error;
   }
-  return { base, stop };
+  return {
+    base,
+    kubeconfig: sandbox.kubeconfigPath,
+    kubectl: sandbox.binaries.kubectl,
+    sqlitePath: join(dir, 'bench.sqlite'),
+    stop,
+  };
 }
 
 export interface StartedSession {
