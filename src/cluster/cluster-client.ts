@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import {
   ApiException,
-  AuthorizationV1Api,
   CoreV1Api,
   dumpYaml,
   HttpMethod,
@@ -13,6 +12,7 @@ import {
 } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { withTimeout } from '../common/with-timeout.js';
+import { KeepAliveHttp, type RawResponse } from './keep-alive-http.js';
 
 /** A failed call to a cluster, with the API server's own message. */
 export class ClusterError extends Error {
@@ -115,38 +115,11 @@ class RawObjectApi extends KubernetesObjectApi {
     return this.requestPromise<T>(context);
   }
 
-  /**
-   * GET of one object or a list, as the API server's JSON. The typed models
-   * turn timestamps into Dates, drop fields they do not know and make class
-   * instances; a grader must see exactly what `kubectl get -o json` shows.
-   */
-  async getJson(
-    spec: KubernetesObject,
-    action: 'read' | 'list',
-    query: Record<string, string | undefined> = {},
-  ): Promise<unknown> {
-    const context = this.configuration.baseServer.makeRequestContext(
-      await this.specUriPath(spec, action),
-      HttpMethod.GET,
-    );
-    context.setHeaderParam('Accept', 'application/json');
-    for (const [key, value] of Object.entries(query))
-      if (value !== undefined) context.setQueryParam(key, value);
-    return this.requestPromise(context, RAW_JSON);
-  }
-
-  override async processResponse(
-    response: Parameters<KubernetesObjectApi['processResponse']>[0],
-    type?: string,
-  ): Promise<never> {
-    if (type !== RAW_JSON || response.httpStatusCode < 200 || response.httpStatusCode > 299)
-      return super.processResponse(response, type) as Promise<never>;
-    return JSON.parse(await response.body.text()) as never;
+  /** The REST path of an object or list (discovery is cached per client). */
+  uriPath(spec: KubernetesObject, action: 'read' | 'list'): Promise<string> {
+    return this.specUriPath(spec, action);
   }
 }
-
-/** Asks {@link RawObjectApi.processResponse} for the parsed JSON, untouched. */
-const RAW_JSON = 'RawJSON';
 
 /** Parses (rendered) YAML that may hold several documents; empty documents are dropped. */
 export function parseManifests(text: string): KubernetesObject[] {
@@ -165,12 +138,14 @@ export function parseManifests(text: string): KubernetesObject[] {
  */
 export class ClusterClient {
   private readonly objects: RawObjectApi;
+  private readonly http: KeepAliveHttp;
 
   constructor(
     readonly alias: string,
     private readonly kc: KubeConfig,
   ) {
     this.objects = RawObjectApi.forConfig(kc);
+    this.http = new KeepAliveHttp(kc);
   }
 
   get server(): string {
@@ -205,13 +180,17 @@ export class ClusterClient {
     }
   }
 
-  /** The object exactly as the API server returns it (JSON), or undefined if it does not exist. */
+  /**
+   * The object exactly as the API server returns it (JSON), or undefined if
+   * it does not exist. The typed models behind {@link read} turn timestamps
+   * into Dates, drop fields they do not know and make class instances; a
+   * grader must see what `kubectl get -o json` shows.
+   */
   async readJson<T>(ref: ObjectRef): Promise<T | undefined> {
     try {
-      return (await this.call(
-        `read ${describe(ref)}`,
-        this.objects.getJson(header(ref), 'read'),
-      )) as T;
+      return await this.json<T>(`read ${describe(ref)}`, 'GET', async () =>
+        this.objects.uriPath(header(ref), 'read'),
+      );
     } catch (error) {
       if (error instanceof ClusterError && error.status === 404) return undefined;
       throw error;
@@ -224,14 +203,19 @@ export class ClusterClient {
     kind: string,
     options: { namespace?: string; labelSelector?: string } = {},
   ): Promise<T[]> {
-    const list = (await this.call(
+    const list = await this.json<{ items?: T[] }>(
       `list ${kind}${options.namespace ? ` in ${options.namespace}` : ''}`,
-      this.objects.getJson(
-        { apiVersion, kind, metadata: { namespace: options.namespace } },
-        'list',
-        { labelSelector: options.labelSelector },
-      ),
-    )) as { items?: T[] };
+      'GET',
+      async () => {
+        const path = await this.objects.uriPath(
+          { apiVersion, kind, metadata: { namespace: options.namespace } },
+          'list',
+        );
+        return options.labelSelector
+          ? `${path}?labelSelector=${encodeURIComponent(options.labelSelector)}`
+          : path;
+      },
+    );
     return list.items ?? [];
   }
 
@@ -348,11 +332,15 @@ export class ClusterClient {
   /** SubjectAccessReview: would this user (with these groups) be allowed? */
   async review(question: AccessQuestion): Promise<{ allowed: boolean; reason: string }> {
     const { user, groups, ...attributes } = question;
-    const result = await this.call(
+    const result = await this.json<{ status?: { allowed?: boolean; reason?: string } }>(
       `SubjectAccessReview for ${user}`,
-      this.kc.makeApiClient(AuthorizationV1Api).createSubjectAccessReview({
-        body: { spec: { user, groups, resourceAttributes: attributes } },
-      }),
+      'POST',
+      async () => '/apis/authorization.k8s.io/v1/subjectaccessreviews',
+      {
+        apiVersion: 'authorization.k8s.io/v1',
+        kind: 'SubjectAccessReview',
+        spec: { user, groups, resourceAttributes: attributes },
+      },
     );
     return { allowed: result.status?.allowed ?? false, reason: result.status?.reason ?? '' };
   }
@@ -377,10 +365,33 @@ export class ClusterClient {
     };
   }
 
+  /** A JSON request over the kept-alive pool; a non-2xx answer is a ClusterError with its status. */
+  private json<T>(
+    what: string,
+    method: 'GET' | 'POST',
+    path: () => Promise<string>,
+    body?: unknown,
+  ): Promise<T> {
+    return this.call(
+      what,
+      (async () => {
+        const response = await this.http.send(method, await path(), body);
+        if (response.status < 200 || response.status > 299)
+          throw new ClusterError(
+            this.alias,
+            response.status,
+            `${what}: ${rawStatusMessage(response)}`,
+          );
+        return JSON.parse(response.body) as T;
+      })(),
+    );
+  }
+
   private async call<T>(what: string, request: Promise<T>): Promise<T> {
     try {
       return await withTimeout(request, CALL_TIMEOUT_MS, what);
     } catch (error) {
+      if (error instanceof ClusterError) throw error;
       if (error instanceof ApiException) {
         throw new ClusterError(this.alias, error.code, `${what}: ${statusMessage(error)}`);
       }
@@ -403,6 +414,14 @@ function header(ref: ObjectRef): KubernetesObject & { metadata: { name: string }
 
 function describe(ref: ObjectRef): string {
   return `${ref.kind} ${ref.namespace ? `${ref.namespace}/` : ''}${ref.name}`;
+}
+
+function rawStatusMessage(response: RawResponse): string {
+  try {
+    return (JSON.parse(response.body) as { message?: string }).message ?? `HTTP ${response.status}`;
+  } catch {
+    return response.body.slice(0, 200) || `HTTP ${response.status}`;
+  }
 }
 
 /** The Status message the API server sent, e.g. `namespaces "x" not found`. */

@@ -88,9 +88,9 @@ export async function runChecks(
   options: RunOptions,
 ): Promise<Map<string, CheckOutcome[]>> {
   const slots = new Semaphore(Math.max(1, options.concurrency));
-  const results = new Map<string, CheckOutcome[]>();
-  await Promise.all(
-    tasks.map(async (task) => {
+  // In task order, whatever order the tasks finish in: results are deterministic.
+  const results = await Promise.all(
+    tasks.map(async (task): Promise<[string, CheckOutcome[]]> => {
       const outcomes = new Map<string, Promise<CheckOutcome>>();
       const byId = new Map(task.checks.map((c) => [c.id, c]));
       const outcomeOf = (id: string): Promise<CheckOutcome> => {
@@ -101,10 +101,10 @@ export async function runChecks(
         }
         return outcome;
       };
-      results.set(task.id, await Promise.all(task.checks.map((c) => outcomeOf(c.id))));
+      return [task.id, await Promise.all(task.checks.map((c) => outcomeOf(c.id)))];
     }),
   );
-  return results;
+  return new Map(results);
 }
 
 async function gradeOne(

@@ -96,8 +96,14 @@ async function wholeExam(kubeconfig: string, kubectl: string): Promise<void> {
       baselineTimes.push(performance.now() - b0);
       const statuses = (m: Map<string, { status: string }[]>) =>
         JSON.stringify([...m.values()].map((os) => os.map((o) => o.status)));
-      if (statuses(baseline) !== statuses(run.outcomes))
-        throw new Error('the baseline and the engine disagree on some check');
+      if (statuses(baseline) !== statuses(run.outcomes)) {
+        const differ = [...baseline.entries()].flatMap(([task, outcomes]) =>
+          outcomes
+            .filter((o, j) => o.status !== run.outcomes.get(task)![j].status)
+            .map((o) => `${o.checkId}: baseline ${o.status} (${o.message})`),
+        );
+        throw new Error(`the baseline and the engine disagree: ${differ.join('; ')}`);
+      }
     }
     const e = median(engineTimes);
     const b = median(baselineTimes);
