@@ -74,7 +74,7 @@ export class KeepAliveHttp {
       auth?: string;
     } = {};
     await this.kc.applyToHTTPSOptions(options);
-    const headers = { ...(options.headers ?? {}) };
+    const headers = { ...options.headers };
     if (options.auth)
       headers.Authorization = `Basic ${Buffer.from(options.auth).toString('base64')}`;
     if (!this.agent) {

@@ -266,3 +266,41 @@ describe('the deadline on a live cluster (SQLite)', () => {
     });
   });
 });
+
+describe('a check that cannot be decided (SQLite)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp(await isolatedEnv({ JOB_ATTEMPTS: '3' }));
+  });
+  afterAll(() => t?.close());
+
+  it('is retried, then reported as incomplete grading with the check id: never a silent zero', async () => {
+    const c = await startCandidate(t, 'incomplete', 'Err');
+    await t.http.post('/api/sessions/me/submit').set(bearer(c.token)).expect(200);
+    await untilGraded(t, c.token);
+    const me = await t.http.get('/api/sessions/me').set(bearer(c.token)).expect(200);
+    expect(me.body.state).toBe('grading_failed');
+    const r = await report(t, c.token);
+    expect(r.complete).toBe(false);
+    expect(r.passed).toBe(false);
+    expect(r.run.status).toBe('incomplete');
+    expect(r.incompleteNote).toContain('cel-runtime-error/arithmetic');
+    const [task] = r.tasks;
+    expect(task.outcome).toBe('incomplete');
+    expect(task.checks.find((x) => x.id === 'exists')).toMatchObject({
+      status: 'passed',
+      pointsAwarded: 1,
+    });
+    const broken = task.checks.find((x) => x.id === 'arithmetic')!;
+    expect(broken.status).toBe('error');
+    expect(broken.message).toMatch(/^could not decide: CEL evaluate error: /);
+    const page = await t.http.get('/api/sessions/me/report.html').set(bearer(c.token)).expect(200);
+    expect(page.text).toContain('Grading is incomplete');
+    // The audit trail shows the retries ended in grading_failed, with the reason.
+    const trainer = await t.staffToken(StaffRole.TRAINER);
+    const staff = await t.http.get(`/api/sessions/${c.id}`).set(bearer(trainer)).expect(200);
+    const last = staff.body.events.at(-1);
+    expect(last).toMatchObject({ from: 'grading', to: 'grading_failed' });
+    expect(last.reason).toContain('arithmetic');
+  });
+});
