@@ -1,4 +1,5 @@
 import { createParamDecorator, type ExecutionContext, SetMetadata } from '@nestjs/common';
+import { DomainError, ErrorCode } from '../errors/domain-error.js';
 import type { StaffRole } from './api-token.entity.js';
 
 export type Principal =
@@ -21,3 +22,10 @@ export const CurrentPrincipal = createParamDecorator(
   (_: unknown, context: ExecutionContext): Principal | undefined =>
     context.switchToHttp().getRequest<AuthenticatedRequest>().principal,
 );
+
+/** The caller's own session id; only a candidate has one. */
+export function ownSessionOf(principal: Principal): string {
+  if (principal.kind !== 'candidate')
+    throw new DomainError(ErrorCode.FORBIDDEN, 'Only a candidate has an own session');
+  return principal.sessionId;
+}

@@ -1,29 +1,14 @@
-import {
-  Controller,
-  Get,
-  Header,
-  HttpCode,
-  Param,
-  ParseUUIDPipe,
-  Post,
-  Query,
-} from '@nestjs/common';
+import { Controller, Get, Header, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { StaffRole } from '../auth/api-token.entity.js';
-import { Allow, CurrentPrincipal, type Principal } from '../auth/principal.js';
+import { Allow, CurrentPrincipal, ownSessionOf, type Principal } from '../auth/principal.js';
+import { uuidParam } from '../common/uuid-param.js';
 import { DomainError, ErrorCode } from '../errors/domain-error.js';
 import { RegradeService } from './regrade.service.js';
 import { renderCohortCsv } from './report-csv.js';
 import { renderReportHtml } from './report-html.js';
 import { ReportService } from './report.service.js';
 import type { SessionReport } from './report.types.js';
-
-const uuid = new ParseUUIDPipe({
-  exceptionFactory: () =>
-    new DomainError(ErrorCode.VALIDATION_FAILED, 'id must be a UUID', {
-      problems: [{ path: 'id', message: 'must be a UUID' }],
-    }),
-});
 
 /**
  * Score reports (JSON and HTML), regrading and cohort export. A candidate
@@ -42,7 +27,7 @@ export class GradingController {
   @Allow('candidate')
   @ApiOperation({ summary: 'My score report (once graded)' })
   myReport(@CurrentPrincipal() principal: Principal): Promise<SessionReport> {
-    return this.reports.report(ownSession(principal));
+    return this.reports.report(ownSessionOf(principal));
   }
 
   @Get('sessions/me/report.html')
@@ -50,7 +35,7 @@ export class GradingController {
   @Header('Content-Type', 'text/html; charset=utf-8')
   @ApiOperation({ summary: 'My score report as an HTML page' })
   async myReportHtml(@CurrentPrincipal() principal: Principal): Promise<string> {
-    return renderReportHtml(await this.reports.report(ownSession(principal)), {
+    return renderReportHtml(await this.reports.report(ownSessionOf(principal)), {
       showSolutions: true,
     });
   }
@@ -59,7 +44,7 @@ export class GradingController {
   @Allow(StaffRole.ADMIN, StaffRole.TRAINER, 'candidate')
   @ApiOperation({ summary: "A session's score report: staff see any, a candidate their own" })
   report(
-    @Param('id', uuid) id: string,
+    @Param('id', uuidParam) id: string,
     @CurrentPrincipal() principal: Principal,
   ): Promise<SessionReport> {
     return this.reports.report(readable(id, principal));
@@ -70,7 +55,7 @@ export class GradingController {
   @Header('Content-Type', 'text/html; charset=utf-8')
   @ApiOperation({ summary: "A session's score report as an HTML page" })
   async reportHtml(
-    @Param('id', uuid) id: string,
+    @Param('id', uuidParam) id: string,
     @CurrentPrincipal() principal: Principal,
   ): Promise<string> {
     return renderReportHtml(await this.reports.report(readable(id, principal)), {
@@ -84,7 +69,7 @@ export class GradingController {
   @ApiOperation({
     summary: 'Grade an ended session again (a new run; its cluster objects must still exist)',
   })
-  regrade(@Param('id', uuid) id: string): Promise<{ sessionId: string; state: string }> {
+  regrade(@Param('id', uuidParam) id: string): Promise<{ sessionId: string; state: string }> {
     return this.regrades.regrade(id);
   }
 
@@ -104,12 +89,6 @@ export class GradingController {
     }
     return renderCohortCsv(await this.reports.cohort({ examId }));
   }
-}
-
-function ownSession(principal: Principal): string {
-  if (principal.kind !== 'candidate')
-    throw new DomainError(ErrorCode.FORBIDDEN, 'Only a candidate has an own session');
-  return principal.sessionId;
 }
 
 /** Staff read any session; a candidate asking for another's gets "not found" (no probing). */

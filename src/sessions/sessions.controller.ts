@@ -1,19 +1,14 @@
-import {
-  Body,
-  Controller,
-  Get,
-  Header,
-  HttpCode,
-  Param,
-  ParseUUIDPipe,
-  Post,
-  Put,
-  Query,
-} from '@nestjs/common';
+import { Body, Controller, Get, Header, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { StaffRole } from '../auth/api-token.entity.js';
-import { Allow, CurrentPrincipal, type Principal, Public } from '../auth/principal.js';
-import { DomainError, ErrorCode } from '../errors/domain-error.js';
+import {
+  Allow,
+  CurrentPrincipal,
+  ownSessionOf,
+  type Principal,
+  Public,
+} from '../auth/principal.js';
+import { uuidParam } from '../common/uuid-param.js';
 import {
   ListSessionsQuery,
   QuestionView,
@@ -24,13 +19,6 @@ import {
   StartedSessionView,
 } from './sessions.dto.js';
 import { SessionsService } from './sessions.service.js';
-
-const uuid = new ParseUUIDPipe({
-  exceptionFactory: () =>
-    new DomainError(ErrorCode.VALIDATION_FAILED, 'id must be a UUID', {
-      problems: [{ path: 'id', message: 'must be a UUID' }],
-    }),
-});
 
 @ApiTags('sessions')
 @ApiBearerAuth()
@@ -60,7 +48,7 @@ export class SessionsController {
   })
   @ApiResponse({ status: 200, type: SessionView })
   me(@CurrentPrincipal() principal: Principal): Promise<SessionView> {
-    return this.sessions.view(candidateSession(principal), principal);
+    return this.sessions.view(ownSessionOf(principal), principal);
   }
 
   @Get(':id')
@@ -68,7 +56,7 @@ export class SessionsController {
   @ApiOperation({ summary: 'One session: staff see any, a candidate only their own' })
   @ApiResponse({ status: 200, type: SessionView })
   get(
-    @Param('id', uuid) id: string,
+    @Param('id', uuidParam) id: string,
     @CurrentPrincipal() principal: Principal,
   ): Promise<SessionView> {
     return this.sessions.view(id, principal);
@@ -83,7 +71,7 @@ export class SessionsController {
       'My kubeconfig: one context per cluster alias, tokens valid until the deadline (while active only)',
   })
   kubeconfig(@CurrentPrincipal() principal: Principal): Promise<string> {
-    return this.sessions.kubeconfig(candidateSession(principal));
+    return this.sessions.kubeconfig(ownSessionOf(principal));
   }
 
   @Put('me/answers/:questionId')
@@ -95,7 +83,7 @@ export class SessionsController {
     @Body() dto: SaveAnswerDto,
     @CurrentPrincipal() principal: Principal,
   ): Promise<QuestionView> {
-    return this.sessions.saveAnswer(candidateSession(principal), questionId, dto);
+    return this.sessions.saveAnswer(ownSessionOf(principal), questionId, dto);
   }
 
   @Post('me/submit')
@@ -104,12 +92,6 @@ export class SessionsController {
   @ApiOperation({ summary: 'End the exam now and queue grading' })
   @ApiResponse({ status: 200, type: SessionView })
   submit(@CurrentPrincipal() principal: Principal): Promise<SessionView> {
-    return this.sessions.submit(candidateSession(principal));
+    return this.sessions.submit(ownSessionOf(principal));
   }
-}
-
-function candidateSession(principal: Principal): string {
-  if (principal.kind !== 'candidate')
-    throw new DomainError(ErrorCode.FORBIDDEN, 'Only a candidate has an own session');
-  return principal.sessionId;
 }

@@ -11,6 +11,12 @@ import { ProvisioningService } from '../provisioning/provisioning.service.js';
 import { BankService } from '../question-bank/bank.service.js';
 import { JobName } from '../queue/jobs.js';
 import { rawSelect } from '../database/raw-select.js';
+import {
+  clusterResourcesOf,
+  namespacesOf,
+  newSessionPrefix,
+  sessionQuestionRows,
+} from './issued-questions.js';
 import { SessionEvent } from './session-event.entity.js';
 import { SessionLifecycleService } from './session-lifecycle.service.js';
 import { SessionQuestion } from './session-question.entity.js';
@@ -25,8 +31,6 @@ import type {
   StartSessionDto,
   StartedSessionView,
 } from './sessions.dto.js';
-
-const PREFIX_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
 
 /** Candidate sessions: start, read, answer, submit; and the staff's view of them. */
 @Injectable()
@@ -108,19 +112,11 @@ export class SessionsService {
     const exam = this.exams.get(examId);
     const id = randomUUID();
     const seed = randomBytes(16).toString('hex');
-    const prefix = `s${[...randomBytes(5)].map((b) => PREFIX_ALPHABET[b % PREFIX_ALPHABET.length]).join('')}`;
+    const prefix = newSessionPrefix();
     const rendered = this.exams
       .selectQuestions(exam, seed)
       .map((q) => this.bank.render(q, seed, prefix));
-    const namespaces = [
-      ...new Set(
-        rendered.flatMap((r) =>
-          Object.entries(r.question.spec.vars)
-            .filter(([, spec]) => 'namespace' in spec)
-            .map(([name]) => String(r.variables[name])),
-        ),
-      ),
-    ];
+    const namespaces = namespacesOf(rendered);
     const now = new Date();
 
     await this.dataSource.transaction(async (manager) => {
@@ -143,9 +139,7 @@ export class SessionsService {
         prefix,
         namespaces,
         namespaceLimits: exam.spec.namespaceLimits,
-        clusterResources: [
-          ...new Set(rendered.flatMap((r) => r.question.spec.clusterResources)),
-        ].sort(),
+        clusterResources: clusterResourcesOf(rendered),
         state: SessionState.CREATED,
         failureReason: null,
         tokenHash: hashToken(token),
@@ -159,32 +153,7 @@ export class SessionsService {
         gradedAt: null,
         tornDownAt: null,
       });
-      await manager.insert(
-        SessionQuestion,
-        rendered.map((r, position) => ({
-          id: randomUUID(),
-          sessionId: id,
-          position,
-          questionId: r.question.spec.id,
-          questionDigest: r.question.digest,
-          title: r.question.spec.title,
-          domain: r.question.spec.domain,
-          weight: r.question.spec.weight,
-          cluster: r.question.spec.cluster,
-          variables: r.variables,
-          task: r.task,
-          setup: r.setup,
-          checks: r.checks,
-          solution: r.solution,
-          setupWaits: r.setupWaits,
-          setupStatus: 'pending' as const,
-          setupMessage: null,
-          answer: null,
-          flagged: false,
-          note: null,
-          answeredAt: null,
-        })),
-      );
+      await manager.insert(SessionQuestion, sessionQuestionRows(id, rendered));
       const how = invitation ? `from invitation ${invitation.id}` : 'open exam';
       await manager.insert(SessionEvent, {
         sessionId: id,

@@ -15,6 +15,12 @@ import { ProvisioningService } from '../../src/provisioning/provisioning.service
 import type { LoadedQuestion } from '../../src/question-bank/bank.loader.js';
 import { BankService } from '../../src/question-bank/bank.service.js';
 import { DEFAULT_NAMESPACE_LIMITS } from '../../src/question-bank/question.schema.js';
+import {
+  clusterResourcesOf,
+  namespacesOf,
+  newSessionPrefix,
+  sessionQuestionRows,
+} from '../../src/sessions/issued-questions.js';
 import { SessionQuestion } from '../../src/sessions/session-question.entity.js';
 import { SessionState } from '../../src/sessions/session-state.js';
 import { Session } from '../../src/sessions/session.entity.js';
@@ -61,8 +67,6 @@ export interface HarnessOptions {
   logger?: Logger;
 }
 
-const PREFIX_ALPHABET = 'abcdefghijkmnpqrstuvwxyz23456789';
-
 export async function createHarness(options: HarnessOptions): Promise<Harness> {
   const scratch = await mkdtemp(join(tmpdir(), 'cka-bank-test-'));
   const env = { ...process.env };
@@ -98,7 +102,7 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
 
   async function provision(questions: LoadedQuestion[], name = 'bank-test'): Promise<Candidate> {
     const seed = randomBytes(16).toString('hex');
-    const prefix = `b${[...randomBytes(5)].map((b) => PREFIX_ALPHABET[b % PREFIX_ALPHABET.length]).join('')}`;
+    const prefix = newSessionPrefix('b');
     const rendered = questions.map((q) => bank.render(q, seed, prefix));
     const now = new Date();
     const deadline = new Date(now.getTime() + 3600_000);
@@ -109,17 +113,9 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
       candidateName: name,
       invitationId: null,
       prefix,
-      namespaces: [
-        ...new Set(
-          rendered.flatMap((r) =>
-            Object.entries(r.question.spec.vars)
-              .filter(([, spec]) => 'namespace' in spec)
-              .map(([variable]) => String(r.variables[variable])),
-          ),
-        ),
-      ],
+      namespaces: namespacesOf(rendered),
       namespaceLimits: DEFAULT_NAMESPACE_LIMITS,
-      clusterResources: [...new Set(rendered.flatMap((r) => r.question.spec.clusterResources))],
+      clusterResources: clusterResourcesOf(rendered),
       state: SessionState.ACTIVE,
       failureReason: null,
       tokenHash: randomBytes(32).toString('hex'),
@@ -133,32 +129,7 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
       gradedAt: null,
       tornDownAt: null,
     });
-    const sessionQuestions = rendered.map(
-      (r, position) =>
-        Object.assign(new SessionQuestion(), {
-          id: randomUUID(),
-          sessionId: session.id,
-          position,
-          questionId: r.question.spec.id,
-          questionDigest: r.question.digest,
-          title: r.question.spec.title,
-          domain: r.question.spec.domain,
-          weight: r.question.spec.weight,
-          cluster: r.question.spec.cluster,
-          variables: r.variables,
-          task: r.task,
-          setup: r.setup,
-          checks: r.checks,
-          solution: r.solution,
-          setupWaits: r.setupWaits,
-          setupStatus: 'pending' as const,
-          setupMessage: null,
-          answer: null,
-          flagged: false,
-          note: null,
-          answeredAt: null,
-        }) as SessionQuestion,
-    );
+    const sessionQuestions = sessionQuestionRows(session.id, rendered);
     await dataSource.getRepository(Session).insert(session);
     await dataSource.getRepository(SessionQuestion).insert(sessionQuestions);
     await provisioning.provision(session, deadline);

@@ -1,0 +1,61 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { RenderedQuestion } from '../question-bank/bank.service.js';
+import type { SessionQuestion } from './session-question.entity.js';
+
+const PREFIX_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
+
+/**
+ * A fresh session prefix: `<lead>` and five random letters or digits. It names
+ * the candidate's namespaces and must start their cluster-scoped objects.
+ */
+export function newSessionPrefix(lead = 's'): string {
+  return `${lead}${[...randomBytes(5)].map((b) => PREFIX_ALPHABET[b % PREFIX_ALPHABET.length]).join('')}`;
+}
+
+/** The physical namespaces the questions' namespace variables became, each once. */
+export function namespacesOf(rendered: RenderedQuestion[]): string[] {
+  return [
+    ...new Set(
+      rendered.flatMap((r) =>
+        Object.entries(r.question.spec.vars)
+          .filter(([, spec]) => 'namespace' in spec)
+          .map(([name]) => String(r.variables[name])),
+      ),
+    ),
+  ];
+}
+
+/** Cluster-scoped kinds any of the questions grants, sorted. */
+export function clusterResourcesOf(rendered: RenderedQuestion[]): string[] {
+  return [...new Set(rendered.flatMap((r) => r.question.spec.clusterResources))].sort();
+}
+
+/** The rows that freeze rendered questions on a session, in order, unanswered. */
+export function sessionQuestionRows(
+  sessionId: string,
+  rendered: RenderedQuestion[],
+): SessionQuestion[] {
+  return rendered.map((r, position): SessionQuestion => ({
+    id: randomUUID(),
+    sessionId,
+    position,
+    questionId: r.question.spec.id,
+    questionDigest: r.question.digest,
+    title: r.question.spec.title,
+    domain: r.question.spec.domain,
+    weight: r.question.spec.weight,
+    cluster: r.question.spec.cluster,
+    variables: r.variables,
+    task: r.task,
+    setup: r.setup,
+    checks: r.checks,
+    solution: r.solution,
+    setupWaits: r.setupWaits,
+    setupStatus: 'pending',
+    setupMessage: null,
+    answer: null,
+    flagged: false,
+    note: null,
+    answeredAt: null,
+  }));
+}
