@@ -1,3 +1,4 @@
+import { GradeRunScore1795390313708 } from './1795390313708-grade-run-score.js';
 import { GradeRunTrigger1795388607839 } from './1795388607839-grade-run-trigger.js';
 import { Initial1795384372310 } from './1795384372310-initial.js';
 import type { MigrationInterface } from 'typeorm';
@@ -6,4 +7,5 @@ import type { MigrationInterface } from 'typeorm';
 export const POSTGRES_MIGRATIONS: (new () => MigrationInterface)[] = [
   Initial1795384372310,
   GradeRunTrigger1795388607839,
+  GradeRunScore1795390313708,
 ];

@@ -1,3 +1,4 @@
+import { GradeRunScore1795390312495 } from './1795390312495-grade-run-score.js';
 import { GradeRunTrigger1795388606778 } from './1795388606778-grade-run-trigger.js';
 import { Initial1795384371336 } from './1795384371336-initial.js';
 import type { MigrationInterface } from 'typeorm';
@@ -6,4 +7,5 @@ import type { MigrationInterface } from 'typeorm';
 export const SQLITE_MIGRATIONS: (new () => MigrationInterface)[] = [
   Initial1795384371336,
   GradeRunTrigger1795388606778,
+  GradeRunScore1795390312495,
 ];

@@ -1,5 +1,6 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import { InstantColumn } from '../database/columns.js';
+import type { RunScore } from './score.js';
 
 export type GradeRunStatus = 'running' | 'complete' | 'incomplete';
 
@@ -44,6 +45,10 @@ export class GradeRun {
   /** Distinct API requests the run made (each object or list read once). */
   @Column({ type: 'integer', nullable: true })
   requests: number | null;
+
+  /** Per task and per domain, percent, pass mark and time used, as scored by this run. */
+  @Column({ type: 'simple-json', nullable: true })
+  score: RunScore | null;
 
   /** Why the run is incomplete, if it is. */
   @Column({ type: 'text', nullable: true })

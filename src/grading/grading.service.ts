@@ -13,6 +13,7 @@ import { CheckResult } from './check-result.entity.js';
 import type { TaskToGrade } from './check-runner.js';
 import { CheckEvaluator } from './check-evaluator.js';
 import { GradeRun } from './grade-run.entity.js';
+import { scoreRun, timeUsedSeconds } from './score.js';
 
 /** Some check could not be decided; the job is retried before the run is stored as incomplete. */
 export class GradingIncompleteError extends Error {
@@ -70,10 +71,21 @@ export class GradingService {
     );
     if (undecided.length && !options.lastAttempt) throw new GradingIncompleteError(undecided);
 
-    const all = [...evaluation.outcomes.values()].flat();
-    const pointsAwarded = all.reduce((sum, o) => sum + o.pointsAwarded, 0);
-    const pointsPossible = questions.reduce((sum, q) => sum + q.weight, 0);
     const complete = undecided.length === 0;
+    const score = scoreRun(
+      questions.map((q) => ({
+        sessionQuestionId: q.id,
+        questionId: q.questionId,
+        domain: q.domain,
+        pointsAwarded: (evaluation.outcomes.get(q.id) ?? []).reduce(
+          (sum, o) => sum + o.pointsAwarded,
+          0,
+        ),
+        pointsPossible: q.weight,
+      })),
+      { complete, passPercent: session.passPercent, timeUsedSeconds: timeUsedSeconds(session) },
+    );
+    const { pointsAwarded, pointsPossible } = score;
     const run: GradeRun = Object.assign(new GradeRun(), {
       id: randomUUID(),
       sessionId,
@@ -83,7 +95,8 @@ export class GradingService {
       finishedAt: new Date(),
       pointsAwarded,
       pointsPossible,
-      passed: complete ? pointsAwarded * 100 >= session.passPercent * pointsPossible : null,
+      passed: score.passed,
+      score,
       durationMs: evaluation.durationMs,
       requests: evaluation.requests,
       note: complete ? null : new GradingIncompleteError(undecided).message,

@@ -6,17 +6,14 @@ import { SessionQuestion } from '../sessions/session-question.entity.js';
 import { Session } from '../sessions/session.entity.js';
 import { CheckResult } from './check-result.entity.js';
 import { GradeRun } from './grade-run.entity.js';
+import { percentOf, scoreRun, timeUsedSeconds } from './score.js';
 import type {
   CheckReport,
-  DomainReport,
   RunSummary,
   SessionReport,
   TaskOutcome,
   TaskReport,
 } from './report.types.js';
-
-const percentOf = (awarded: number, possible: number) =>
-  possible ? Math.round((awarded * 1000) / possible) / 10 : 0;
 
 /**
  * Builds score reports from stored grade runs: the newest finished run is
@@ -75,23 +72,11 @@ export function buildReport(
   runs: GradeRun[],
 ): SessionReport {
   const tasks = questions.map((question) => taskReport(question, results));
-  const domains = new Map<string, DomainReport>();
-  for (const task of tasks) {
-    const domain = domains.get(task.domain) ?? {
-      domain: task.domain,
-      pointsAwarded: 0,
-      pointsPossible: 0,
-      percent: 0,
-    };
-    domain.pointsAwarded += task.pointsAwarded;
-    domain.pointsPossible += task.pointsPossible;
-    domain.percent = percentOf(domain.pointsAwarded, domain.pointsPossible);
-    domains.set(task.domain, domain);
-  }
-  const pointsAwarded = tasks.reduce((sum, t) => sum + t.pointsAwarded, 0);
-  const pointsPossible = tasks.reduce((sum, t) => sum + t.pointsPossible, 0);
-  const percent = percentOf(pointsAwarded, pointsPossible);
   const complete = run.status === 'complete';
+  const score = scoreRun(
+    tasks.map((task, i) => ({ ...task, sessionQuestionId: questions[i].id })),
+    { complete, passPercent: session.passPercent, timeUsedSeconds: timeUsedSeconds(session) },
+  );
   return {
     sessionId: session.id,
     examId: session.examId,
@@ -100,20 +85,17 @@ export function buildReport(
     state: session.state,
     startedAt: session.startedAt?.toISOString() ?? null,
     endedAt: session.endedAt?.toISOString() ?? null,
-    timeUsedSeconds:
-      session.startedAt && session.endedAt
-        ? Math.max(0, Math.round((session.endedAt.getTime() - session.startedAt.getTime()) / 1000))
-        : null,
+    timeUsedSeconds: score.timeUsedSeconds,
     durationSeconds: session.durationSeconds,
     run: runSummary(run),
     complete,
     incompleteNote: complete ? null : run.note,
-    pointsAwarded,
-    pointsPossible,
-    percent,
+    pointsAwarded: score.pointsAwarded,
+    pointsPossible: score.pointsPossible,
+    percent: score.percent,
     passPercent: session.passPercent,
-    passed: complete && pointsAwarded * 100 >= session.passPercent * pointsPossible,
-    domains: [...domains.values()],
+    passed: score.passed === true,
+    domains: score.domains,
     tasks,
     history: runs.map(runSummary),
   };

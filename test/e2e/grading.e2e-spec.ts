@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { dirname, join } from 'node:path';
 import { StaffRole } from '../../src/auth/api-token.entity.js';
+import { GradeRun } from '../../src/grading/grade-run.entity.js';
 import type { SessionReport, TaskReport } from '../../src/grading/report.types.js';
 import {
   isolatedEnv,
@@ -102,7 +103,7 @@ describe('grading a whole exam over HTTP (PostgreSQL)', () => {
   });
   afterAll(() => t?.close());
 
-  it('scores exactly the solved tasks at full marks', () => {
+  it('scores exactly the solved tasks at full marks', async () => {
     expect(graded.complete).toBe(true);
     expect(graded.tasks).toHaveLength(questions.length);
     const full = graded.tasks
@@ -131,6 +132,17 @@ describe('grading a whole exam over HTTP (PostgreSQL)', () => {
     expect(graded.percent).toBeCloseTo((awarded * 100) / possible, 1);
     expect(graded.passed).toBe(awarded * 100 >= 66 * possible);
     expect(graded.timeUsedSeconds).toBeGreaterThanOrEqual(0);
+    // The run stores its own score: per task, per domain, the pass mark and the time used.
+    const stored = await t.dataSource
+      .getRepository(GradeRun)
+      .findOneByOrFail({ id: graded.run.runId });
+    expect(stored.score).toMatchObject({
+      domains: graded.domains,
+      pointsAwarded: awarded,
+      passPercent: 66,
+      timeUsedSeconds: graded.timeUsedSeconds,
+    });
+    expect(stored.score!.tasks).toHaveLength(questions.length);
     expect(graded.domains.map((d) => d.domain).sort()).toEqual([
       'cluster-architecture',
       'services-networking',
