@@ -4,6 +4,7 @@ import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
 import { type CheckOutcome, runChecks, type TaskToGrade } from './check-runner.js';
 import { ClusterReads } from './cluster-reads.js';
+import type { Grader } from './grader-api.js';
 import { GraderLoader } from './grader-loader.js';
 
 export interface Evaluation {
@@ -30,6 +31,11 @@ export class CheckEvaluator {
     this.graders = new GraderLoader(config.bank.gradersDir);
   }
 
+  /** A custom grader from the configured graders folder (loaded once). */
+  loadGrader(name: string): Promise<Grader> {
+    return this.graders.load(name);
+  }
+
   /** `settleFrom`: when the candidate stopped (runtime state gets each check's timeout from then). */
   async evaluate(tasks: TaskToGrade[], settleFrom: number): Promise<Evaluation> {
     const started = performance.now();
@@ -43,7 +49,7 @@ export class CheckEvaluator {
         }
         return forAlias;
       },
-      loadGrader: (name) => this.graders.load(name),
+      loadGrader: (name) => this.loadGrader(name),
       concurrency: this.config.grading.checkConcurrency,
       settleFrom,
     });

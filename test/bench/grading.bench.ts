@@ -108,7 +108,7 @@ async function wholeExam(kubeconfig: string, kubectl: string, questionsDir: stri
       baselineReads.requests = 0;
       const baseline = await runChecks(tasks, {
         readsFor: () => baselineReads,
-        loadGrader: (name) => harness.evaluator['graders'].load(name),
+        loadGrader: (name) => harness.evaluator.loadGrader(name),
         concurrency: 1,
         settleFrom: 0,
       });
