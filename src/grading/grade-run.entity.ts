@@ -35,7 +35,7 @@ export class GradeRun {
   @Column({ type: 'boolean', nullable: true })
   passed: boolean | null;
 
-  /** submit, expiry, regrade, reconcile (after a lost job) or test (bank:test). */
+  /** submit, expiry or regrade. */
   @Column({ type: 'varchar', length: 16, default: 'submit' })
   trigger: string;
 

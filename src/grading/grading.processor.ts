@@ -7,9 +7,10 @@ import { ProvisioningService } from '../provisioning/provisioning.service.js';
 import type { JobProcessor } from '../queue/job-processor.js';
 import { JobName, type JobOf, QueueName } from '../queue/jobs.js';
 import { SessionLifecycleService } from '../sessions/session-lifecycle.service.js';
+import { SessionEvent } from '../sessions/session-event.entity.js';
 import { SessionState } from '../sessions/session-state.js';
 import { Session } from '../sessions/session.entity.js';
-import { GradingService } from './grading.service.js';
+import { type GradeTrigger, GradingService } from './grading.service.js';
 
 /**
  * Grades an ended session against the live cluster.
@@ -31,14 +32,16 @@ export class GradingProcessor implements JobProcessor {
     private readonly provisioning: ProvisioningService,
     private readonly grading: GradingService,
     @InjectRepository(Session) private readonly sessions: Repository<Session>,
+    @InjectRepository(SessionEvent) private readonly events: Repository<SessionEvent>,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   private async grade(job: JobOf<typeof JobName.GRADE_SESSION>): Promise<void> {
-    const { sessionId, trigger = 'reconcile' } = job.data;
+    const { sessionId } = job.data;
     const session = await this.sessions.findOneBy({ id: sessionId });
     const ended: string[] = [SessionState.SUBMITTED, SessionState.EXPIRED, SessionState.GRADING];
     if (!session || !ended.includes(session.state)) return; // graded already, or not ended
+    const trigger = await this.triggerOf(session);
     // Again after a crash mid-grade: revoking is idempotent.
     await this.provisioning.revoke(session);
     if (session.state !== SessionState.GRADING) {
@@ -57,5 +60,20 @@ export class GradingProcessor implements JobProcessor {
         this.config.provisioning.teardownAfterSeconds * 1000,
       );
     }
+  }
+
+  /** How the session came to be graded, from its state or the move into grading. */
+  private async triggerOf(session: Session): Promise<GradeTrigger> {
+    let from: string | null = session.state;
+    if (session.state === SessionState.GRADING) {
+      const into = await this.events.findOne({
+        where: { sessionId: session.id, toState: SessionState.GRADING },
+        order: { id: 'DESC' },
+      });
+      from = into?.fromState ?? null;
+    }
+    if (from === SessionState.SUBMITTED) return 'submit';
+    if (from === SessionState.EXPIRED) return 'expiry';
+    return 'regrade';
   }
 }

@@ -4,7 +4,6 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
 import { ROOT_LOGGER } from '../logging/logging.module.js';
-import type { GradeTrigger } from '../queue/jobs.js';
 import { SessionLifecycleService } from '../sessions/session-lifecycle.service.js';
 import { SessionQuestion } from '../sessions/session-question.entity.js';
 import { SessionState } from '../sessions/session-state.js';
@@ -14,6 +13,13 @@ import type { TaskToGrade } from './check-runner.js';
 import { CheckEvaluator } from './check-evaluator.js';
 import { GradeRun } from './grade-run.entity.js';
 import { scoreRun, timeUsedSeconds } from './score.js';
+
+/**
+ * Why a session is graded: its end (submit or expiry) or a trainer's regrade.
+ * Read from the session, not from the job, which the reconciler may have
+ * enqueued on the trigger's behalf.
+ */
+export type GradeTrigger = 'submit' | 'expiry' | 'regrade';
 
 /** Some check could not be decided; the job is retried before the run is stored as incomplete. */
 export class GradingIncompleteError extends Error {

@@ -28,7 +28,7 @@ export class RegradeService {
     if (session.state !== SessionState.GRADING) {
       await this.lifecycle.transition(sessionId, SessionState.GRADING, 'regrade requested');
     }
-    await this.lifecycle.enqueueSafely(JobName.GRADE_SESSION, { sessionId, trigger: 'regrade' });
+    await this.lifecycle.enqueueSafely(JobName.GRADE_SESSION, { sessionId });
     return { sessionId, state: SessionState.GRADING };
   }
 }

@@ -24,13 +24,9 @@ export interface JobPayloads {
   [JobName.PROVISION_SESSION]: { sessionId: string };
   /** `deadline` (epoch ms) is part of the job id: a changed deadline is a new job. */
   [JobName.EXPIRE_SESSION]: { sessionId: string; deadline: number };
-  /** `trigger` is recorded on the grade run; it is not part of the job id. */
-  [JobName.GRADE_SESSION]: { sessionId: string; trigger?: GradeTrigger };
+  [JobName.GRADE_SESSION]: { sessionId: string };
   [JobName.TEARDOWN_SESSION]: { sessionId: string };
 }
-
-/** What started a grade run. */
-export type GradeTrigger = 'submit' | 'expiry' | 'regrade' | 'reconcile' | 'test';
 
 export type JobOf<N extends JobName> = Job<JobPayloads[N], void, N>;
 

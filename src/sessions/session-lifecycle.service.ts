@@ -104,7 +104,7 @@ export class SessionLifecycleService {
       }
       throw error;
     }
-    await this.enqueueSafely(JobName.GRADE_SESSION, { sessionId, trigger: 'expiry' });
+    await this.enqueueSafely(JobName.GRADE_SESSION, { sessionId });
     return true;
   }
 

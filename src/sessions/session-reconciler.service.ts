@@ -126,7 +126,7 @@ export class SessionReconciler implements OnApplicationBootstrap, OnApplicationS
           break;
         }
         default: // submitted, expired, grading (a worker may have died mid-grade)
-          await this.ensure(JobName.GRADE_SESSION, { sessionId, trigger: 'reconcile' }, 0, report);
+          await this.ensure(JobName.GRADE_SESSION, { sessionId }, 0, report);
       }
     }
     return report;

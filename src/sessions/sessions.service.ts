@@ -302,7 +302,7 @@ export class SessionsService {
       'submitted by the candidate',
       { endedAt: now },
     );
-    await this.lifecycle.enqueueSafely(JobName.GRADE_SESSION, { sessionId, trigger: 'submit' });
+    await this.lifecycle.enqueueSafely(JobName.GRADE_SESSION, { sessionId });
     return this.view(sessionId, { kind: 'candidate', sessionId });
   }
 

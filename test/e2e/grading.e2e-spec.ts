@@ -105,6 +105,7 @@ describe('grading a whole exam over HTTP (PostgreSQL)', () => {
 
   it('scores exactly the solved tasks at full marks', async () => {
     expect(graded.complete).toBe(true);
+    expect(graded.run.trigger).toBe('submit');
     expect(graded.tasks).toHaveLength(questions.length);
     const full = graded.tasks
       .filter((task) => task.outcome === 'full')
@@ -270,6 +271,7 @@ describe('the deadline on a live cluster (SQLite)', () => {
     await untilGraded(t, c.token);
     const late = await report(t, c.token);
     expect(late.complete).toBe(true);
+    expect(late.run.trigger).toBe('expiry');
     expect(late.pointsAwarded).toBe(0);
     const value = late.tasks.find((task) => task.questionId === 'configmap-value')!.checks[0];
     expect(value).toMatchObject({
