@@ -148,6 +148,11 @@ export class ClusterClient {
     this.http = new KeepAliveHttp(kc);
   }
 
+  /** Closes the kept-alive connections. */
+  close(): void {
+    this.http.close();
+  }
+
   get server(): string {
     return this.kc.getCurrentCluster()!.server;
   }

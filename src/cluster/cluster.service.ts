@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { KubeConfig } from '@kubernetes/client-node';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig, ClusterTarget } from '../config/config.schema.js';
@@ -17,10 +17,14 @@ export type ClusterReachability =
  * @kubernetes/client-node): a client per cluster alias.
  */
 @Injectable()
-export class ClusterService {
+export class ClusterService implements OnModuleDestroy {
   private readonly clients = new Map<string, ClusterClient | null>();
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+
+  onModuleDestroy(): void {
+    for (const client of this.clients.values()) client?.close();
+  }
 
   aliases(): string[] {
     return this.config.clusters.map((c) => c.alias);

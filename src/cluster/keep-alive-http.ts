@@ -4,6 +4,8 @@ import type { KubeConfig } from '@kubernetes/client-node';
 
 /** How long credentials read from the kubeconfig are reused (token files rotate). */
 const AUTH_TTL_MS = 60_000;
+/** A request that has not answered by then is abandoned and its socket closed. */
+const REQUEST_TIMEOUT_MS = 10_000;
 
 export interface RawResponse {
   status: number;
@@ -22,11 +24,29 @@ export class KeepAliveHttp {
 
   constructor(
     private readonly kc: KubeConfig,
-    private readonly maxSockets = 16,
+    // Grading runs GRADING_CONCURRENCY sessions of GRADING_CHECK_CONCURRENCY checks at once.
+    private readonly maxSockets = 64,
   ) {}
 
+  /** One request; an expired credential (401) is read again from the kubeconfig once. */
   async send(method: 'GET' | 'POST', path: string, body?: unknown): Promise<RawResponse> {
-    const server = new URL(this.kc.getCurrentCluster()!.server);
+    const response = await this.sendOnce(method, path, body);
+    if (response.status !== 401) return response;
+    this.auth = undefined;
+    return this.sendOnce(method, path, body);
+  }
+
+  private async sendOnce(
+    method: 'GET' | 'POST',
+    path: string,
+    body?: unknown,
+  ): Promise<RawResponse> {
+    const cluster = this.kc.getCurrentCluster()!;
+    if (cluster.proxyUrl)
+      throw new Error(
+        `proxy-url kubeconfigs are not supported for grading reads (${cluster.name})`,
+      );
+    const server = new URL(cluster.server);
     const headers = await this.headers();
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const secure = server.protocol === 'https:';
@@ -36,7 +56,8 @@ export class KeepAliveHttp {
       const req = send(
         {
           method,
-          host: server.hostname,
+          // URL keeps IPv6 literals bracketed; the socket wants the bare address.
+          host: server.hostname.replace(/^\[(.*)\]$/, '$1'),
           port: server.port || (secure ? 443 : 80),
           path: `${basePath}${path}`,
           agent: this.agent,
@@ -57,12 +78,19 @@ export class KeepAliveHttp {
           res.on('error', reject);
         },
       );
+      req.setTimeout(REQUEST_TIMEOUT_MS, () =>
+        req.destroy(new Error(`no answer within ${REQUEST_TIMEOUT_MS / 1000} s`)),
+      );
       req.on('error', reject);
       req.end(payload);
     });
   }
 
-  /** Auth headers (and, the first time, the TLS settings of the pool) from the kubeconfig. */
+  /**
+   * Auth headers (and, the first time, the TLS settings of the pool) from the
+   * kubeconfig. Client certificates that rotate (exec plugins) are not picked
+   * up until the process restarts; tokens are re-read every minute and on a 401.
+   */
   private async headers(): Promise<Record<string, string>> {
     if (this.auth && Date.now() - this.auth.at < AUTH_TTL_MS) return this.auth.headers;
     const options: {
@@ -70,6 +98,9 @@ export class KeepAliveHttp {
       ca?: Buffer | string;
       cert?: Buffer | string;
       key?: Buffer | string;
+      pfx?: Buffer | string;
+      passphrase?: string;
+      servername?: string;
       rejectUnauthorized?: boolean;
       auth?: string;
     } = {};
@@ -86,6 +117,9 @@ export class KeepAliveHttp {
             ca: options.ca,
             cert: options.cert,
             key: options.key,
+            pfx: options.pfx,
+            passphrase: options.passphrase,
+            servername: options.servername,
             rejectUnauthorized: options.rejectUnauthorized,
           })
         : new HttpAgent({ keepAlive: true, maxSockets: this.maxSockets });

@@ -1,3 +1,4 @@
+import { withTimeout } from '../common/with-timeout.js';
 import type { CheckStatus } from './check-result.entity.js';
 import { type Check, parseCheck } from './check.schema.js';
 import type { ClusterReads } from './cluster-reads.js';
@@ -13,7 +14,7 @@ import { evaluatePodReady } from './kinds/pod-ready.js';
 import { evaluatePvcBound } from './kinds/pvc-bound.js';
 import { evaluateResource } from './kinds/resource.js';
 import { evaluateRollout } from './kinds/rollout.js';
-import type { CheckEnv, Verdict } from './kinds/verdict.js';
+import { type CheckEnv, UndecidableError, type Verdict } from './kinds/verdict.js';
 
 /** One task as the grader needs it: its rendered checks, variables and answer. */
 export interface TaskToGrade {
@@ -67,6 +68,9 @@ const EVALUATORS: Record<Check['kind'], Evaluate> = {
   answer: evaluateAnswer,
   custom: evaluateCustom,
 };
+
+/** The longest one evaluation of one check may take (a poll is several). */
+const EVALUATION_TIMEOUT_MS = 60_000;
 
 /** Runtime-state kinds look again for a little while by default; the rest decide at once. */
 const DEFAULT_TIMEOUT_SECONDS: Partial<Record<Check['kind'], number>> = {
@@ -157,7 +161,13 @@ async function gradeOne(
   const settleUntil = options.settleFrom + timeoutMs;
   const interval = options.pollIntervalMs ?? 500;
   const started = performance.now();
-  let reads = options.readsFor(task.cluster);
+  let reads: ClusterReads;
+  try {
+    reads = options.readsFor(task.cluster);
+  } catch (error) {
+    // An unknown alias or a cluster without credentials: the grader cannot decide.
+    return result('error', `could not decide: ${(error as Error).message}`);
+  }
 
   for (;;) {
     const env: CheckEnv = {
@@ -169,10 +179,16 @@ async function gradeOne(
     let verdict: Verdict;
     await slots.acquire();
     try {
-      verdict = await (EVALUATORS[check.kind] as (c: Check, e: CheckEnv) => Promise<Verdict>)(
-        check,
-        env,
+      const evaluate = EVALUATORS[check.kind] as (c: Check, e: CheckEnv) => Promise<Verdict>;
+      // Cluster reads are bounded on their own; this bounds a custom grader
+      // (or anything else) that never answers, so a job cannot hang for good.
+      verdict = await withTimeout(
+        evaluate(check, env),
+        EVALUATION_TIMEOUT_MS,
+        `check "${check.id}" did not finish`,
       );
+      if (verdict.points !== undefined && !Number.isFinite(verdict.points))
+        throw new UndecidableError(`check "${check.id}" returned points ${verdict.points}`);
     } catch (error) {
       return result('error', `could not decide: ${(error as Error).message}`, 0, elapsed(started));
     } finally {

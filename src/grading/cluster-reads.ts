@@ -22,10 +22,21 @@ export interface ListQuery {
  */
 export class ClusterReads {
   private readonly cache = new Map<string, Promise<unknown>>();
-  /** Requests actually sent (for tests and the benchmark). */
-  requests = 0;
 
-  constructor(readonly cluster: ClusterClient) {}
+  constructor(
+    readonly cluster: ClusterClient,
+    /** Shared with the fresh reads of polling checks, so a run counts all it sent. */
+    private readonly sent = { requests: 0 },
+  ) {}
+
+  /** Requests actually sent by this run (for the run's record, tests and the benchmark). */
+  get requests(): number {
+    return this.sent.requests;
+  }
+
+  set requests(value: number) {
+    this.sent.requests = value;
+  }
 
   get(ref: ObjectRef): Promise<LiveObject | undefined> {
     const key = `get\0${ref.apiVersion}\0${ref.kind}\0${ref.namespace ?? ''}\0${ref.name}`;
@@ -51,7 +62,7 @@ export class ClusterReads {
 
   /** Reads that bypass what this run has seen so far (a polling check's next look). */
   fresh(): ClusterReads {
-    return new ClusterReads(this.cluster);
+    return new ClusterReads(this.cluster, this.sent);
   }
 
   private once<T>(key: string, load: () => Promise<T>): Promise<T> {

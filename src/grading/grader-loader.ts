@@ -6,6 +6,11 @@ import { UndecidableError } from './kinds/verdict.js';
 
 /** Where `nest build` puts the compiled graders (dist/graders beside dist/src). */
 const COMPILED_GRADERS = resolve(dirname(fileURLToPath(import.meta.url)), '../../graders');
+/** The repository's graders folder, whether this file runs from src/ or dist/src/. */
+const SOURCE_GRADERS = resolve(
+  dirname(fileURLToPath(import.meta.url)),
+  COMPILED_GRADERS.includes('/dist/') ? '../../../graders' : '../../graders',
+);
 
 /**
  * Loads custom graders by name, once each. The compiled JavaScript is
@@ -30,9 +35,12 @@ export class GraderLoader {
   private async import(name: string): Promise<Grader> {
     if (!/^[a-z0-9][a-z0-9-]*$/.test(name))
       throw new UndecidableError(`"${name}" is not a grader name`);
+    // The configured folder wins; the build's compiled copies stand in only
+    // for the repository's own graders folder (a plain-node production run).
+    const shipped = resolve(this.gradersDir) === SOURCE_GRADERS;
     const candidates = [
       join(this.gradersDir, `${name}.js`),
-      join(COMPILED_GRADERS, `${name}.js`),
+      ...(shipped ? [join(COMPILED_GRADERS, `${name}.js`)] : []),
       join(this.gradersDir, `${name}.ts`),
     ];
     const file = candidates.find((path) => existsSync(path));

@@ -27,7 +27,7 @@ export class GradingController {
   @Allow('candidate')
   @ApiOperation({ summary: 'My score report (once graded)' })
   myReport(@CurrentPrincipal() principal: Principal): Promise<SessionReport> {
-    return this.reports.report(ownSessionOf(principal));
+    return this.reports.report(ownSessionOf(principal), 'candidate');
   }
 
   @Get('sessions/me/report.html')
@@ -35,7 +35,7 @@ export class GradingController {
   @Header('Content-Type', 'text/html; charset=utf-8')
   @ApiOperation({ summary: 'My score report as an HTML page' })
   async myReportHtml(@CurrentPrincipal() principal: Principal): Promise<string> {
-    return renderReportHtml(await this.reports.report(ownSessionOf(principal)), {
+    return renderReportHtml(await this.reports.report(ownSessionOf(principal), 'candidate'), {
       showSolutions: true,
     });
   }
@@ -47,7 +47,7 @@ export class GradingController {
     @Param('id', uuidParam) id: string,
     @CurrentPrincipal() principal: Principal,
   ): Promise<SessionReport> {
-    return this.reports.report(readable(id, principal));
+    return this.reports.report(readable(id, principal), audienceOf(principal));
   }
 
   @Get('sessions/:id/report.html')
@@ -58,9 +58,12 @@ export class GradingController {
     @Param('id', uuidParam) id: string,
     @CurrentPrincipal() principal: Principal,
   ): Promise<string> {
-    return renderReportHtml(await this.reports.report(readable(id, principal)), {
-      showSolutions: true,
-    });
+    return renderReportHtml(
+      await this.reports.report(readable(id, principal), audienceOf(principal)),
+      {
+        showSolutions: true,
+      },
+    );
   }
 
   @Post('sessions/:id/regrade')
@@ -96,4 +99,8 @@ function readable(id: string, principal: Principal): string {
   if (principal.kind === 'candidate' && principal.sessionId !== id)
     throw new DomainError(ErrorCode.SESSION_NOT_FOUND, `No session ${id}`);
   return id;
+}
+
+function audienceOf(principal: Principal): 'candidate' | 'staff' {
+  return principal.kind === 'candidate' ? 'candidate' : 'staff';
 }

@@ -52,7 +52,23 @@ export class GradingProcessor implements JobProcessor {
       );
     }
     const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-    const run = await this.grading.gradeSession(sessionId, { trigger, lastAttempt });
+    let run;
+    try {
+      run = await this.grading.gradeSession(sessionId, { trigger, lastAttempt });
+    } catch (error) {
+      // Out of attempts on something other than undecided checks (the
+      // database, a bug): say so on the session rather than leave it in
+      // grading for the reconciler to retry forever. A regrade starts again.
+      if (lastAttempt) {
+        await this.lifecycle.transition(
+          sessionId,
+          SessionState.GRADING_FAILED,
+          `grading failed after ${job.attemptsMade + 1} attempts: ${(error as Error).message}`,
+          { failureReason: (error as Error).message },
+        );
+      }
+      throw error;
+    }
     if (run.status === 'complete') {
       await this.lifecycle.enqueueSafely(
         JobName.TEARDOWN_SESSION,

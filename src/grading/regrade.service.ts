@@ -3,6 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
 import { DomainError, ErrorCode } from '../errors/domain-error.js';
 import { JobName } from '../queue/jobs.js';
+import { QueueService } from '../queue/queue.service.js';
 import { SessionLifecycleService } from '../sessions/session-lifecycle.service.js';
 import { SessionState } from '../sessions/session-state.js';
 import { Session } from '../sessions/session.entity.js';
@@ -12,6 +13,7 @@ import { Session } from '../sessions/session.entity.js';
 export class RegradeService {
   constructor(
     private readonly lifecycle: SessionLifecycleService,
+    private readonly queues: QueueService,
     @InjectRepository(Session) private readonly sessions: Repository<Session>,
   ) {}
 
@@ -25,10 +27,20 @@ export class RegradeService {
         `Session ${sessionId} was torn down at ${session.tornDownAt.toISOString()}; its cluster state is gone`,
       );
     }
+    // A teardown in progress would have the regrade score a half-deleted cluster.
+    if ((await this.queues.state(JobName.TEARDOWN_SESSION, { sessionId })) === 'active') {
+      throw new DomainError(
+        ErrorCode.REGRADE_UNAVAILABLE,
+        `Session ${sessionId} is being torn down; its cluster state is going`,
+      );
+    }
     if (session.state !== SessionState.GRADING) {
       await this.lifecycle.transition(sessionId, SessionState.GRADING, 'regrade requested');
     }
-    await this.lifecycle.enqueueSafely(JobName.GRADE_SESSION, { sessionId });
+    // A grading job that used up its attempts keeps its id for a day: run it again.
+    if ((await this.queues.state(JobName.GRADE_SESSION, { sessionId })) === 'failed')
+      await this.queues.retryFailed(JobName.GRADE_SESSION, { sessionId });
+    else await this.lifecycle.enqueueSafely(JobName.GRADE_SESSION, { sessionId });
     return { sessionId, state: SessionState.GRADING };
   }
 }

@@ -94,7 +94,7 @@ export function renderCohortCsv(reports: SessionReport[]): string {
       number(report.pointsAwarded),
       number(report.pointsPossible),
       percent(report.percent),
-      String(report.passed),
+      report.passed === null ? '' : String(report.passed),
       String(report.complete),
       ...domainIds.map((id) => percent(domains.get(id))),
       ...questionIds.map((id) => number(tasks.get(id))),

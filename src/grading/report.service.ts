@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { type DataSource, In } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import { DomainError, ErrorCode } from '../errors/domain-error.js';
 import { SessionQuestion } from '../sessions/session-question.entity.js';
 import { Session } from '../sessions/session.entity.js';
@@ -24,13 +24,24 @@ import type {
 export class ReportService {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  async report(sessionId: string): Promise<SessionReport> {
+  /**
+   * `audience: 'candidate'` hides why a check could not be decided (cluster
+   * addresses, grader internals): trainers see it, candidates are told a
+   * trainer will review it.
+   */
+  async report(
+    sessionId: string,
+    audience: 'candidate' | 'staff' = 'staff',
+  ): Promise<SessionReport> {
     const session = await this.dataSource.getRepository(Session).findOneBy({ id: sessionId });
     if (!session) throw new DomainError(ErrorCode.SESSION_NOT_FOUND, `No session ${sessionId}`);
     const runs = await this.dataSource
       .getRepository(GradeRun)
       .find({ where: { sessionId }, order: { startedAt: 'DESC' } });
-    const run = runs.find((r) => r.status !== 'running');
+    // The newest complete run is the score; a newer incomplete one (a regrade
+    // that could not finish) shows in the history and does not replace it.
+    const run =
+      runs.find((r) => r.status === 'complete') ?? runs.find((r) => r.status !== 'running');
     if (!run) {
       throw new DomainError(
         ErrorCode.REPORT_NOT_READY,
@@ -44,22 +55,22 @@ export class ReportService {
         .find({ where: { sessionId }, order: { position: 'ASC' } }),
       this.dataSource.getRepository(CheckResult).find({ where: { gradeRunId: run.id } }),
     ]);
-    return buildReport(session, questions, results, run, runs);
+    const report = buildReport(session, questions, results, run, runs);
+    return audience === 'candidate' ? forCandidate(report) : report;
   }
 
   /** Reports of every graded session of an exam (or all exams), oldest first, for CSV export. */
   async cohort(filter: { examId?: string }): Promise<SessionReport[]> {
-    const runs = await this.dataSource
-      .getRepository(GradeRun)
-      .find({ order: { startedAt: 'ASC' } });
-    const sessionIds = [...new Set(runs.map((r) => r.sessionId))];
-    if (!sessionIds.length) return [];
-    const sessions = await this.dataSource.getRepository(Session).find({
-      where: { id: In(sessionIds), ...(filter.examId ? { examId: filter.examId } : {}) },
-      order: { createdAt: 'ASC' },
-    });
+    const query = this.dataSource
+      .getRepository(Session)
+      .createQueryBuilder('s')
+      .select('s.id', 'id')
+      .where('EXISTS (SELECT 1 FROM grade_runs r WHERE r."sessionId" = s.id)')
+      .orderBy('s."createdAt"', 'ASC');
+    if (filter.examId) query.andWhere('s."examId" = :examId', { examId: filter.examId });
+    const ids = (await query.getRawMany<{ id: string }>()).map((row) => row.id);
     const reports: SessionReport[] = [];
-    for (const session of sessions) reports.push(await this.report(session.id));
+    for (const id of ids) reports.push(await this.report(id));
     return reports;
   }
 }
@@ -94,7 +105,7 @@ export function buildReport(
     pointsPossible: score.pointsPossible,
     percent: score.percent,
     passPercent: session.passPercent,
-    passed: score.passed === true,
+    passed: score.passed,
     domains: score.domains,
     tasks,
     history: runs.map(runSummary),
@@ -154,5 +165,22 @@ function runSummary(run: GradeRun): RunSummary {
     percent: decided ? percentOf(run.pointsAwarded, run.pointsPossible) : null,
     passed: run.passed,
     trigger: run.trigger,
+  };
+}
+
+/** Undecided checks keep their detail for trainers; candidates read that a trainer will look. */
+export const UNDECIDED_FOR_CANDIDATE =
+  'This check could not be decided automatically; a trainer will review it.';
+
+function forCandidate(report: SessionReport): SessionReport {
+  return {
+    ...report,
+    incompleteNote: report.incompleteNote === null ? null : UNDECIDED_FOR_CANDIDATE,
+    tasks: report.tasks.map((task) => ({
+      ...task,
+      checks: task.checks.map((check) =>
+        check.status === 'error' ? { ...check, message: UNDECIDED_FOR_CANDIDATE } : check,
+      ),
+    })),
   };
 }

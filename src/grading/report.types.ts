@@ -72,7 +72,8 @@ export interface SessionReport {
   pointsPossible: number;
   percent: number;
   passPercent: number;
-  passed: boolean;
+  /** null while grading is incomplete: undecided checks decide no pass or fail. */
+  passed: boolean | null;
   domains: DomainReport[];
   tasks: TaskReport[];
   history: RunSummary[];

@@ -71,10 +71,14 @@ export class SessionSweeper implements OnApplicationBootstrap, OnApplicationShut
       const knownIds = new Set(known.map((s) => s.id));
       for (const [sessionId, expiresAt] of labelled) {
         if (keep.has(sessionId)) continue;
-        // Unknown here but not yet expired: another installation's exam in
-        // progress on the same cluster (or a restore racing a live session).
-        // Its own teardown or a later sweep removes it once it has expired.
-        if (!knownIds.has(sessionId) && expiresAt !== undefined && expiresAt > Date.now()) continue;
+        // Unknown here but not long expired: another installation's exam on
+        // the same cluster, in progress, being graded or kept for review (or
+        // a restore racing a live session). Its own teardown removes it; a
+        // later sweep does once the retention has passed here too.
+        const retainedUntil =
+          (expiresAt ?? 0) + (this.config.provisioning.teardownAfterSeconds + 3600) * 1000;
+        if (!knownIds.has(sessionId) && expiresAt !== undefined && retainedUntil > Date.now())
+          continue;
         const count = await this.provisioning.deleteLabelled(
           this.clusters.client(alias),
           sessionId,

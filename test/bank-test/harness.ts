@@ -176,6 +176,7 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
     provisioning,
     provision,
     async close() {
+      clusters.onModuleDestroy();
       await dataSource.destroy();
       await rm(scratch, { recursive: true, force: true });
     },

@@ -45,7 +45,11 @@ export async function celBindings(
 export function celFailure(error: unknown, missing: string[]): Verdict {
   if (!(error instanceof CelError)) throw error;
   if (error.kind === 'evaluate' && missing.length) return fail(missing.join('\n'));
-  if (error.kind === 'evaluate' && /no such key|no such field|not found/i.test(error.message))
+  // A missing field or list element means the candidate's object lacks it.
+  if (
+    error.kind === 'evaluate' &&
+    /no such key|no such field|not found|index out of bounds/i.test(error.message)
+  )
     return fail(error.message);
   throw new UndecidableError(`CEL ${error.kind} error: ${error.message}`);
 }
