@@ -52,6 +52,8 @@ export interface RunOptions {
    */
   settleFrom: number;
   pollIntervalMs?: number;
+  /** The longest one evaluation of one check may take (default 60 s). */
+  evaluationTimeoutMs?: number;
 }
 
 type Evaluate = (check: never, env: CheckEnv) => Promise<Verdict>;
@@ -184,7 +186,7 @@ async function gradeOne(
       // (or anything else) that never answers, so a job cannot hang for good.
       verdict = await withTimeout(
         evaluate(check, env),
-        EVALUATION_TIMEOUT_MS,
+        options.evaluationTimeoutMs ?? EVALUATION_TIMEOUT_MS,
         `check "${check.id}" did not finish`,
       );
       if (verdict.points !== undefined && !Number.isFinite(verdict.points))
