@@ -440,7 +440,11 @@ export class ProvisioningService {
         rules: resources.map((resource) => ({
           apiGroups: [CLUSTER_RESOURCE_GROUPS[resource]],
           resources: [resource],
-          verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'],
+          // No list or watch: RBAC cannot filter a list by name, and a list
+          // would show every other session's objects (and, for volumes, their
+          // claims' namespaces). By name is enough for kubectl get, describe,
+          // apply, edit and delete; names are given in the task or chosen.
+          verbs: ['get', 'create', 'update', 'patch', 'delete'],
         })),
       },
       {

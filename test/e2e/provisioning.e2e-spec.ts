@@ -266,6 +266,14 @@ spec: { capacity: { storage: 1Gi }, accessModes: [ReadWriteOnce], hostPath: { pa
       `persistentvolume/${prefix}-data`,
     );
 
+    // By name only: listing would show every other session's volumes and claims.
+    expect(
+      (await kubectl(['get', 'pv', `${prefix}-data`, '-o', 'name'], kubeconfig)).stdout.trim(),
+    ).toBe(`persistentvolume/${prefix}-data`);
+    await expect(kubectl(['get', 'pv'], kubeconfig)).rejects.toMatchObject({
+      stderr: expect.stringMatching(/forbidden/i),
+    });
+
     // Someone else's volume cannot be deleted either.
     const other = `other-${prefix}`;
     await kubectl(['create', '-f', await file(other)]);
