@@ -58,6 +58,8 @@ export interface GraderContext {
   readonly params: Readonly<Record<string, unknown>>;
   /** The candidate's submitted text for this task, if any. */
   readonly answer: string | null;
+  /** The check's points: the most a partial `points` outcome can give. */
+  readonly points: number;
   /** The object, or undefined if it does not exist. */
   get(ref: GraderObjectRef): Promise<LiveObject | undefined>;
   list(selection: GraderSelection): Promise<readonly LiveObject[]>;

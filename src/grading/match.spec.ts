@@ -603,7 +603,7 @@ describe('validateMatchSpec', () => {
         k: { $regex: 'x', name: 'y' },
       }),
     ).toEqual([
-      'a: unknown operator $gt (known: $regex, $gte, $lte, $in, $absent, $exists)',
+      'a: unknown operator $gt (known: $regex, $gte, $lte, $in, $absent, $exists, $anyOf, $exact)',
       expect.stringMatching(/^b\[0\]\.c: \$regex \/\[\/ does not compile: /),
       'd: $regex needs a string pattern',
       'e: $in needs a list, got "x"',
@@ -629,7 +629,74 @@ describe('validateMatchSpec', () => {
 
   it('names a problem at the root without a path', () => {
     expect(validateMatchSpec({ $nope: 1 })).toEqual([
-      'unknown operator $nope (known: $regex, $gte, $lte, $in, $absent, $exists)',
+      'unknown operator $nope (known: $regex, $gte, $lte, $in, $absent, $exists, $anyOf, $exact)',
     ]);
+  });
+});
+
+describe('$anyOf and $exact', () => {
+  const policy = {
+    spec: {
+      podSelector: { matchExpressions: [{ key: 'app', operator: 'In', values: ['db'] }] },
+      ingress: [
+        { from: [{ podSelector: { matchLabels: { app: 'api' } } }], ports: [{ port: 5432 }] },
+      ],
+    },
+  };
+
+  it('passes when any alternative matches, and says how the closest one differs', () => {
+    const either = {
+      spec: {
+        podSelector: {
+          $anyOf: [
+            { matchLabels: { app: 'db' } },
+            { matchExpressions: [{ key: 'app', operator: 'In', values: ['db'] }] },
+          ],
+        },
+      },
+    };
+    expect(matchObject(either, policy)).toEqual([]);
+    const wrong = matchObject(
+      {
+        spec: {
+          podSelector: {
+            $anyOf: [{ matchLabels: { app: 'web' } }, { matchLabels: { tier: 'db' } }],
+          },
+        },
+      },
+      { spec: { podSelector: { matchLabels: { app: 'db' } } } },
+    );
+    expect(wrong).toHaveLength(1);
+    expect(formatMismatch(wrong[0])).toMatch(
+      /^spec\.podSelector: expected one of 2 alternatives \(the closest differs: .*matchLabels\.app: expected "web", got "db"/,
+    );
+  });
+
+  it('matches one list exactly while the rest of the check stays any-order', () => {
+    const exactFrom = {
+      spec: { ingress: [{ from: { $exact: [{ podSelector: { matchLabels: { app: 'api' } } }] } }] },
+    };
+    expect(matchObject(exactFrom, policy)).toEqual([]);
+    const twoPeers = {
+      spec: {
+        ingress: [
+          {
+            from: [{ podSelector: { matchLabels: { app: 'api' } } }, { namespaceSelector: {} }],
+            ports: [{ port: 5432 }],
+          },
+        ],
+      },
+    };
+    expect(matchObject(exactFrom, twoPeers).map(formatMismatch).join('\n')).toMatch(/from/);
+  });
+
+  it('lints alternatives and exact lists like any other spec', () => {
+    expect(validateMatchSpec({ a: { $anyOf: [{ b: 1 }] } })).toEqual([
+      'a: $anyOf needs a list of at least two alternatives, got [{"b":1}]',
+    ]);
+    expect(validateMatchSpec({ a: { $anyOf: [{ b: { $gt: 1 } }, { b: 2 }] } })).toEqual([
+      expect.stringMatching(/^a\.\$anyOf\[0\]\.b: unknown operator \$gt/),
+    ]);
+    expect(validateMatchSpec({ a: { $exact: 'x' } })).toEqual(['a: $exact needs a list, got "x"']);
   });
 });

@@ -48,7 +48,19 @@ export class MatchSpecError extends Error {
   }
 }
 
-export const MATCH_OPERATORS = ['$regex', '$gte', '$lte', '$in', '$absent', '$exists'] as const;
+export const MATCH_OPERATORS = [
+  '$regex',
+  '$gte',
+  '$lte',
+  '$in',
+  '$absent',
+  '$exists',
+  // Alternatives: a NetworkPolicy selector written with matchLabels or with
+  // matchExpressions, a toleration with or without its effect.
+  '$anyOf',
+  // This list, and only this one, by position and length (`lists: exact` is the whole check).
+  '$exact',
+] as const;
 type Operator = (typeof MATCH_OPERATORS)[number];
 
 /** Keys that identify a list element well enough to blame it by name in feedback. */
@@ -98,7 +110,7 @@ export function validateMatchSpec(expected: unknown): string[] {
 // Matching
 
 function matchValue(expected: unknown, actual: unknown, path: string, mode: ListMode): Mismatch[] {
-  if (isOperatorMap(expected)) return matchOperators(expected, actual, path);
+  if (isOperatorMap(expected)) return matchOperators(expected, actual, path, mode);
   if (isAbsent(expected)) {
     return isAbsent(actual) ? [] : [mismatch(path, 'null', render(actual))];
   }
@@ -262,11 +274,41 @@ function sameIdentity(
 // ---------------------------------------------------------------------------
 // Operators
 
-function matchOperators(operators: JsonMap, actual: unknown, path: string): Mismatch[] {
+function matchOperators(
+  operators: JsonMap,
+  actual: unknown,
+  path: string,
+  mode: ListMode,
+): Mismatch[] {
   return Object.entries(operators).flatMap(([operator, operand]) => {
+    if (operator === '$anyOf') return matchAnyOf(operand as unknown[], actual, path, mode);
+    if (operator === '$exact') return matchListExactly(operand as unknown[], actual, path, 'exact');
     const failure = checkOperator(operator as Operator, operand, actual);
     return failure === undefined ? [] : [mismatch(path, failure, render(actual))];
   });
+}
+
+/** Passes when one alternative matches; otherwise says how the closest one differs. */
+function matchAnyOf(
+  alternatives: unknown[],
+  actual: unknown,
+  path: string,
+  mode: ListMode,
+): Mismatch[] {
+  let closest: Mismatch[] | undefined;
+  for (const alternative of alternatives) {
+    const differences = matchValue(alternative, actual, path, mode);
+    if (!differences.length) return [];
+    if (!closest || differences.length < closest.length) closest = differences;
+  }
+  const detail = (closest ?? []).map(formatMismatch).join('; ');
+  return [
+    mismatch(
+      path,
+      `one of ${alternatives.length} alternatives (the closest differs: ${detail})`,
+      render(actual),
+    ),
+  ];
 }
 
 /** What the operator expected, rendered, when `actual` fails it. */
@@ -287,6 +329,8 @@ function checkOperator(operator: Operator, operand: unknown, actual: unknown): s
       return presence(operand !== true, actual);
     case '$exists':
       return presence(operand === true, actual);
+    default: // $anyOf and $exact are matched as structures, above.
+      return undefined;
   }
 }
 
@@ -407,6 +451,13 @@ function operandProblems(operator: string, operand: unknown, path: string): Spec
       return typeof operand === 'boolean'
         ? []
         : problem(`${operator} needs true or false, got ${render(operand)}`);
+    case '$anyOf':
+      if (!Array.isArray(operand) || operand.length < 2)
+        return problem(`$anyOf needs a list of at least two alternatives, got ${render(operand)}`);
+      return operand.flatMap((alternative, i) => specProblems(alternative, `${path}.$anyOf[${i}]`));
+    case '$exact':
+      if (!Array.isArray(operand)) return problem(`$exact needs a list, got ${render(operand)}`);
+      return specProblems(operand, path);
     default:
       return problem(`unknown operator ${operator} (known: ${MATCH_OPERATORS.join(', ')})`);
   }

@@ -28,7 +28,7 @@ describe('loadBank', () => {
   it('reports every problem at once, each with file, line, column and rule', async () => {
     expect(await lint('invalid')).toEqual([
       'check-fields.yaml:16:5 check checks[0] (typo): unknown field "mtach" (kind resource)',
-      'check-fields.yaml:23:12 match checks[1] (operator): spec.replicas: unknown operator $between (known: $regex, $gte, $lte, $in, $absent, $exists)',
+      'check-fields.yaml:23:12 match checks[1] (operator): spec.replicas: unknown operator $between (known: $regex, $gte, $lte, $in, $absent, $exists, $anyOf, $exact)',
       'check-fields.yaml:32:17 kind checks[3] (kind): Deployment is served as apps/v1, not v1',
       'check-fields.yaml:40:17 cel checks[4] (cel): expression: unexpected token: EOF at column 24',
       'check-fields.yaml:46:17 cel checks[5] (cel-name): expression: unknown variable: deplyo (known: deploy, vars, variables, answer)',

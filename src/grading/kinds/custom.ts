@@ -15,6 +15,7 @@ export async function evaluateCustom(check: CustomCheck, env: CheckEnv): Promise
     vars: env.vars,
     params: Object.freeze({ ...check.params }),
     answer: env.answer,
+    points: check.points,
     // Live objects are plain frozen JSON: the grader's view of them is the same data.
     get: async (ref: GraderObjectRef) => (await env.reads.get(ref)) as GraderLiveObject | undefined,
     list: async (selection: GraderSelection) =>
