@@ -183,8 +183,12 @@ describe('compileCel', () => {
   });
 
   it('rejects unknown functions and statically wrong operand types', () => {
+    expect(celError(() => compileCel('url(object.spec.link) != null')).message).toBe(
+      "found no matching overload for 'url(dyn)' (in url(object.spec.link))",
+    );
+    // A Quantity compares through its methods, not with operators.
     expect(celError(() => compileCel('quantity(object.spec.memory) > 1')).message).toBe(
-      "found no matching overload for 'quantity(dyn)' (in quantity(object.spec.memory))",
+      'no such overload: Quantity > int (in quantity(object.spec.memory) > 1)',
     );
     const error = celError(() => compileCel('"a" + 1'));
     expect(error.kind).toBe('compile');
@@ -354,5 +358,38 @@ describe('evaluateRule', () => {
     );
     expect(error.kind).toBe('compile');
     expect(error.message).toBe('variables.x: unexpected token: EOF at column 23');
+  });
+});
+
+describe('Kubernetes quantities in CEL', () => {
+  const pod = (name: string, memory: string) => ({
+    metadata: { name },
+    spec: { containers: [{ resources: { requests: { memory } } }] },
+  });
+
+  it('compares quantities by value, not as strings', () => {
+    expect(evaluateCel('quantity("1Gi").isGreaterThan(quantity("512Mi"))', {})).toBe(true);
+    expect(evaluateCel('quantity("1Gi").compareTo(quantity("1024Mi"))', {})).toBe(0);
+    expect(evaluateCel('quantity("250m").isLessThan(quantity("0.5"))', {})).toBe(true);
+    expect(evaluateCel('quantity("500m").asApproximateFloat()', {})).toBe(0.5);
+    expect(evaluateCel('[isQuantity("2Gi"), isQuantity("lots")]', {})).toEqual([true, false]);
+  });
+
+  it('finds the pod requesting the most memory across units', () => {
+    const pods = [pod('small', '512Mi'), pod('big', '1Gi'), pod('mid', '900M')];
+    const mem = 'quantity(p.spec.containers[0].resources.requests.memory)';
+    expect(
+      evaluateCel(
+        `pods.filter(p, pods.all(o, !quantity(o.spec.containers[0].resources.requests.memory).isGreaterThan(${mem})))[0].metadata.name`,
+        { pods },
+      ),
+    ).toBe('big');
+  });
+
+  it('lints quantity calls and fails readably on a bad quantity', () => {
+    expect(checkCelSyntax('quantity(x).isGreaterThan(quantity("1Gi"))', ['x'])).toBeUndefined();
+    expect(() => evaluateCel('quantity("bogus")', {})).toThrow(
+      /"bogus" is not a Kubernetes quantity/,
+    );
   });
 });

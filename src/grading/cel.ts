@@ -6,6 +6,7 @@ import {
   TypeError as CelTypeError,
   type ParseResult,
 } from '@marcbachmann/cel-js';
+import { compareQuantities, parseQuantity, type Quantity } from './quantity.js';
 
 /**
  * The one adapter to the CEL library. Expression checks are shaped like Kubernetes
@@ -62,9 +63,57 @@ const OPTIONS = {
   enableOptionalTypes: true,
 } as const;
 
+/**
+ * Kubernetes' CEL quantity library (the part graders need): `quantity("1Gi")`,
+ * `isQuantity(s)`, and on a Quantity `compareTo`, `isGreaterThan`,
+ * `isLessThan`, `asApproximateFloat`. Resource requests are strings with
+ * units; comparing them as strings ranks "512Mi" above "1Gi".
+ */
+class CelQuantity {
+  constructor(
+    readonly value: Quantity,
+    private readonly text: string,
+  ) {}
+
+  toString(): string {
+    return this.text;
+  }
+}
+
+function withQuantities(environment: Environment): Environment {
+  const parse = (text: string): CelQuantity => {
+    const value = parseQuantity(text);
+    if (!value) throw new Error(`quantity: "${text}" is not a Kubernetes quantity`);
+    return new CelQuantity(value, text);
+  };
+  const compare = (a: CelQuantity, b: CelQuantity) => compareQuantities(a.value, b.value);
+  return environment
+    .registerType('Quantity', CelQuantity)
+    .registerFunction('quantity(string): Quantity', parse)
+    .registerFunction(
+      'isQuantity(string): bool',
+      (text: string) => parseQuantity(text) !== undefined,
+    )
+    .registerFunction('Quantity.compareTo(Quantity): int', (a: CelQuantity, b: CelQuantity) =>
+      BigInt(compare(a, b)),
+    )
+    .registerFunction(
+      'Quantity.isGreaterThan(Quantity): bool',
+      (a: CelQuantity, b: CelQuantity) => compare(a, b) > 0,
+    )
+    .registerFunction(
+      'Quantity.isLessThan(Quantity): bool',
+      (a: CelQuantity, b: CelQuantity) => compare(a, b) < 0,
+    )
+    .registerFunction(
+      'Quantity.asApproximateFloat(): double',
+      (a: CelQuantity) => Number(a.value.coefficient) * 10 ** a.value.exponent,
+    );
+}
+
 // Bindings differ per check, so any identifier is accepted here and resolved at evaluation.
-const runtime = new Environment({ ...OPTIONS, unlistedVariablesAreDyn: true });
-const lintBase = new Environment(OPTIONS);
+const runtime = withQuantities(new Environment({ ...OPTIONS, unlistedVariablesAreDyn: true }));
+const lintBase = withQuantities(new Environment(OPTIONS));
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const MAX_CACHED_PROGRAMS = 1000;
