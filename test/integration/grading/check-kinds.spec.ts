@@ -124,6 +124,13 @@ spec:
   volumeName: ${pv}
   resources: { requests: { storage: 1024Mi } }
 ---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: { name: db, namespace: ${ns} }
+spec:
+  podSelector: { matchExpressions: [{ key: app, operator: In, values: [db] }] }
+  policyTypes: [Ingress]
+---
 apiVersion: v1
 kind: ServiceAccount
 metadata: { name: reader, namespace: ${ns} }
@@ -201,6 +208,28 @@ subjects: [{ kind: ServiceAccount, name: reader, namespace: ${ns} }]
         namespace: ns,
         match: { spec: { resources: { requests: { storage: '1Gi' } } } },
       },
+      ...[
+        ['either', 'db'],
+        ['neither', 'web'],
+      ].map(([id, app]) => ({
+        id,
+        kind: 'resource',
+        description: 'd',
+        apiVersion: 'networking.k8s.io/v1',
+        resourceKind: 'NetworkPolicy',
+        name: 'db',
+        namespace: ns,
+        match: {
+          spec: {
+            podSelector: {
+              $anyOf: [
+                { matchLabels: { app } },
+                { matchExpressions: [{ key: 'app', operator: 'In', values: [app] }] },
+              ],
+            },
+          },
+        },
+      })),
     ]);
     expect(r.ok.status).toBe('passed');
     expect(r.replicas).toMatchObject({
@@ -216,6 +245,9 @@ subjects: [{ kind: ServiceAccount, name: reader, namespace: ${ns} }]
       message: `Deployment nope in ${ns} not found`,
     });
     expect(r.quantity.status).toBe('passed'); // 1024Mi == 1Gi
+    expect(r.either.status).toBe('passed');
+    expect(r.neither.status).toBe('failed');
+    expect(r.neither.message).toContain('spec.podSelector: expected one of 2 alternatives');
   });
 
   it('absent and count, by name and by label and field selectors', async () => {
