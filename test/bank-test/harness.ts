@@ -15,6 +15,7 @@ import { ProvisioningService } from '../../src/provisioning/provisioning.service
 import type { LoadedQuestion } from '../../src/question-bank/bank.loader.js';
 import { BankService } from '../../src/question-bank/bank.service.js';
 import { DEFAULT_NAMESPACE_LIMITS } from '../../src/question-bank/question.schema.js';
+import { solutionAnswer } from '../../src/question-bank/solution.js';
 import {
   clusterResourcesOf,
   namespacesOf,
@@ -144,9 +145,9 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
         const question = sessionQuestions.find((q) => q.questionId === questionId)!;
         const started = performance.now();
         for (const [i, command] of question.solution.commands.entries()) {
-          const answer = /^answer:\s?([\s\S]*)$/.exec(command);
-          if (answer) {
-            question.answer = answer[1].trim();
+          const answer = solutionAnswer(command);
+          if (answer !== undefined) {
+            question.answer = answer;
             continue;
           }
           const result = await shell(command, {

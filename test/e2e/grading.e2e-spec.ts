@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { StaffRole } from '../../src/auth/api-token.entity.js';
 import { GradeRun } from '../../src/grading/grade-run.entity.js';
 import type { SessionReport, TaskReport } from '../../src/grading/report.types.js';
+import { solutionAnswer } from '../../src/question-bank/solution.js';
 import {
   isolatedEnv,
   REPO_ROOT,
@@ -53,12 +54,12 @@ async function untilGraded(t: TestApp, token: string, timeoutMs = 120_000): Prom
 async function solve(t: TestApp, candidate: Candidate, question: StaffQuestion): Promise<void> {
   const path = `${dirname(process.env.SANDBOX_KUBECTL!)}:${process.env.PATH}`;
   for (const command of question.solution.commands) {
-    const answer = /^answer:\s?([\s\S]*)$/.exec(command);
-    if (answer) {
+    const answer = solutionAnswer(command);
+    if (answer !== undefined) {
       await t.http
         .put(`/api/sessions/me/answers/${question.questionId}`)
         .set(bearer(candidate.token))
-        .send({ answer: answer[1].trim() })
+        .send({ answer })
         .expect(200);
       continue;
     }
