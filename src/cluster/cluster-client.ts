@@ -12,7 +12,7 @@ import {
 } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { withTimeout } from '../common/with-timeout.js';
-import { KeepAliveHttp, type RawResponse } from './keep-alive-http.js';
+import { KeepAliveHttp } from './keep-alive-http.js';
 
 /** A failed call to a cluster, with the API server's own message. */
 export class ClusterError extends Error {
@@ -385,7 +385,7 @@ export class ClusterClient {
           throw new ClusterError(
             this.alias,
             response.status,
-            `${what}: ${rawStatusMessage(response)}`,
+            `${what}: ${statusMessage(response.body, response.status)}`,
           );
         return JSON.parse(response.body) as T;
       })(),
@@ -398,7 +398,11 @@ export class ClusterClient {
     } catch (error) {
       if (error instanceof ClusterError) throw error;
       if (error instanceof ApiException) {
-        throw new ClusterError(this.alias, error.code, `${what}: ${statusMessage(error)}`);
+        throw new ClusterError(
+          this.alias,
+          error.code,
+          `${what}: ${statusMessage(error.body, error.code)}`,
+        );
       }
       throw new ClusterError(
         this.alias,
@@ -421,23 +425,14 @@ function describe(ref: ObjectRef): string {
   return `${ref.kind} ${ref.namespace ? `${ref.namespace}/` : ''}${ref.name}`;
 }
 
-function rawStatusMessage(response: RawResponse): string {
-  try {
-    return (JSON.parse(response.body) as { message?: string }).message ?? `HTTP ${response.status}`;
-  } catch {
-    return response.body.slice(0, 200) || `HTTP ${response.status}`;
-  }
-}
-
 /** The Status message the API server sent, e.g. `namespaces "x" not found`. */
-function statusMessage(error: ApiException<unknown>): string {
-  const body = error.body;
+function statusMessage(body: unknown, status: number): string {
   if (typeof body === 'string') {
     try {
       return (JSON.parse(body) as { message?: string }).message ?? body;
     } catch {
-      return body;
+      return body.slice(0, 200) || `HTTP ${status}`;
     }
   }
-  return (body as { message?: string } | undefined)?.message ?? `HTTP ${error.code}`;
+  return (body as { message?: string } | undefined)?.message ?? `HTTP ${status}`;
 }
