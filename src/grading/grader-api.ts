@@ -15,6 +15,9 @@
  * `error`, never a failure: a broken grader must not cost a candidate points.
  */
 
+import type { AccessQuestion, ObjectRef } from '../cluster/cluster-client.js';
+import type { ListQuery } from './cluster-reads.js';
+
 /** A live object as the API server returns it; deep-frozen. */
 export type LiveObject = {
   readonly apiVersion?: string;
@@ -27,31 +30,11 @@ export type LiveObject = {
   readonly [field: string]: unknown;
 };
 
-export interface GraderObjectRef {
-  apiVersion: string;
-  kind: string;
-  name: string;
-  namespace?: string;
-}
-
-export interface GraderSelection {
-  apiVersion: string;
-  kind: string;
-  namespace?: string;
-  labelSelector?: string;
-}
-
-export interface GraderAccessQuestion {
-  /** A user name, or `system:serviceaccount:<ns>:<name>`. */
-  user: string;
-  groups?: string[];
-  verb: string;
-  resource: string;
-  group?: string;
-  subresource?: string;
-  namespace?: string;
-  name?: string;
-}
+/** Graders name objects, lists and access questions as the engine's reads do. */
+export type GraderObjectRef = ObjectRef;
+export type GraderSelection = ListQuery;
+/** `user` is a user name, or `system:serviceaccount:<ns>:<name>`. */
+export type GraderAccessQuestion = AccessQuestion;
 
 export interface GraderContext {
   readonly vars: Readonly<Record<string, string | number | boolean>>;
