@@ -1,6 +1,9 @@
-// Jest runs the TypeScript sources as native ES modules (node --experimental-vm-modules):
-// NestJS 12 and @kubernetes/client-node 2 ship ESM only, and Jest can require() ESM
-// only on Node >= 24.9.
+// Jest runs the TypeScript sources as native ES modules, as the engine itself runs
+// ("type": "module", import.meta.url in the sources; NestJS 12 and
+// @kubernetes/client-node 2 ship ESM only). Jest's ESM loader is built on
+// vm.SourceTextModule, which even Node 24 keeps behind --experimental-vm-modules,
+// so the npm scripts pass that flag. Compiling the tests to CommonJS instead
+// (Node 24 can require() ESM) would test other module semantics than production's.
 /** @type {import('ts-jest').TsJestTransformerOptions} */
 const tsJest = { useESM: true, tsconfig: '<rootDir>/tsconfig.json' };
 
