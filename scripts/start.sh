@@ -3,43 +3,109 @@
 # (data/engine.sqlite), a local Redis (started here if none answers at
 # REDIS_URL), and the current kubeconfig context, or else a sandbox cluster
 # started here. HTTP and workers in one process on http://127.0.0.1:3000
-# (API docs at /docs). Ctrl-C stops everything this script started.
+# (API docs at /docs).
+#
+# A second start skips what is already done: npm ci when node_modules matches
+# the lockfile and the Node version, the build when dist/ is newer than the
+# sources. Each phase prints how long it took.
+#
+# However this script is stopped (Ctrl-C, kill -TERM, kill -KILL, a closed
+# terminal), everything it started stops with it: on a signal it stops them
+# itself (TERM, then KILL after 4 s); if it is killed outright, the kernel
+# sends each child SIGTERM (setpriv --pdeathsig) and the sandbox CLI sees its
+# owner gone (SANDBOX_OWNER_PID).
+#
+# CKA_DATA_DIR (default data/) holds the sandbox's output and a started Redis's files.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 
-need_packages redis-server:redis-server redis-cli:redis-tools setpriv:util-linux
+started_at=$EPOCHREALTIME
+data=${CKA_DATA_DIR:-data}
 
-step "npm ci and build"
-npm ci --no-audit --no-fund
-npm run --silent build
+t=$EPOCHREALTIME
+need_packages redis-server:redis-server redis-cli:redis-tools setpriv:util-linux openssl:openssl
+use_node
+took "$t" "packages and node $(node --version)"
+
+step "node_modules"
+t=$EPOCHREALTIME
+ensure_node_modules
+took "$t" "node_modules"
+
+step "build"
+t=$EPOCHREALTIME
+ensure_build
+took "$t" "build"
 
 pids=()
-cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
-trap cleanup EXIT INT TERM
+stop_children() {
+  trap - EXIT INT TERM HUP
+  [ ${#pids[@]} -eq 0 ] && return 0
+  kill -TERM "${pids[@]}" 2>/dev/null || true
+  for _ in $(seq 40); do
+    local pid live=0
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && live=1; done
+    [ $live -eq 1 ] || break
+    sleep 0.1
+  done
+  kill -KILL "${pids[@]}" 2>/dev/null || true
+  wait 2>/dev/null || true
+}
+trap stop_children EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+
+# Children get SIGTERM from the kernel if this script dies without running its traps.
+orphan_proof() { setpriv --pdeathsig TERM -- "$@"; }
 
 export REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379}
 if ! redis-cli -u "$REDIS_URL" ping >/dev/null 2>&1; then
   port=$(node -e "console.log(new URL(process.argv[1]).port || 6379)" "$REDIS_URL")
-  step "starting redis-server on 127.0.0.1:$port (data in data/redis)"
-  mkdir -p data/redis
-  redis-server --port "$port" --bind 127.0.0.1 --dir data/redis --appendonly yes >data/redis/redis.log 2>&1 &
+  step "starting redis-server on 127.0.0.1:$port (data in $data/redis)"
+  mkdir -p "$data/redis"
+  orphan_proof redis-server --port "$port" --bind 127.0.0.1 --dir "$data/redis" --appendonly yes \
+    >"$data/redis/redis.log" 2>&1 &
   pids+=($!)
-  for _ in $(seq 50); do redis-cli -u "$REDIS_URL" ping >/dev/null 2>&1 && break; sleep 0.2; done
+  redis_pid=$!
+  t=$EPOCHREALTIME
+  until redis-cli -u "$REDIS_URL" ping >/dev/null 2>&1; do
+    kill -0 "$redis_pid" 2>/dev/null || { tail -20 "$data/redis/redis.log"; exit 1; }
+    sleep 0.1
+  done
+  took "$t" "redis"
 fi
 
 if [ -z "${KUBECONFIG:-}" ] && [ ! -f "$HOME/.kube/config" ]; then
-  step "no kubeconfig: starting a sandbox cluster"
-  mkdir -p data
-  npm run --silent sandbox >data/sandbox.out 2>data/sandbox.log &
+  step "no kubeconfig: starting a sandbox cluster (log in $data/sandbox.log)"
+  mkdir -p "$data"
+  t=$EPOCHREALTIME
+  SANDBOX_OWNER_PID=$$ orphan_proof npm run --silent sandbox >"$data/sandbox.out" 2>"$data/sandbox.log" &
   pids+=($!)
-  for _ in $(seq 600); do grep -q '^KUBECONFIG=' data/sandbox.out 2>/dev/null && break; sleep 1; done
-  export KUBECONFIG=$(sed -n 's/^KUBECONFIG=//p' data/sandbox.out)
-  [ -n "$KUBECONFIG" ] || { tail -20 data/sandbox.log; exit 1; }
+  sandbox_pid=$!
+  until grep -q '^KUBECONFIG=' "$data/sandbox.out" 2>/dev/null; do
+    kill -0 "$sandbox_pid" 2>/dev/null || { tail -20 "$data/sandbox.log"; exit 1; }
+    sleep 0.2
+  done
+  KUBECONFIG=$(sed -n 's/^KUBECONFIG=//p' "$data/sandbox.out")
+  export KUBECONFIG
+  took "$t" "sandbox cluster"
 fi
 
-step "token for the first admin: npm run token:create -- --role admin --name <you>"
-step "starting the engine on http://${HOST:-127.0.0.1}:${PORT:-3000} (docs at /docs)"
-node dist/src/main.js &
+url="http://${HOST:-127.0.0.1}:${PORT:-3000}"
+step "starting the engine on $url (docs at /docs)"
+t=$EPOCHREALTIME
+orphan_proof node dist/src/main.js &
 pids+=($!)
-wait "${pids[-1]}"
+engine_pid=$!
+until node -e 'fetch(process.argv[1]).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))' \
+  "$url/health/live" 2>/dev/null; do
+  kill -0 "$engine_pid" 2>/dev/null || exit 1
+  sleep 0.2
+done
+took "$t" "engine"
+took "$started_at" "listening on $url; start"
+step "token for the first admin: npm run token:create -- --role admin --name <you>"
+# Runs until any of them stops; the EXIT trap then stops the others.
+wait -n "${pids[@]}"

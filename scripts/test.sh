@@ -1,29 +1,39 @@
 #!/usr/bin/env bash
-# The whole test suite on a fresh machine: installs what it needs (npm
-# packages, Redis and PostgreSQL from Debian packages, the sandbox cluster
-# build), runs every check, and leaves nothing running behind it: the test run
-# starts its own Redis, PostgreSQL and sandbox cluster and stops them after.
+# The whole test suite on a fresh machine: installs what it needs (Node 24 LTS
+# when the machine's node is older than 22, npm packages, Redis and PostgreSQL
+# from Debian packages, the sandbox cluster build), runs every check, and
+# leaves nothing running behind it: the test run starts its own Redis,
+# PostgreSQL and sandbox cluster and stops them after.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 
-need_packages redis-server:redis-server '/usr/lib/postgresql/*/bin/postgres':postgresql setpriv:util-linux
+started_at=$EPOCHREALTIME
+phase() { # usage: phase "title" command...
+  step "$1"
+  local t=$EPOCHREALTIME
+  "${@:2}"
+  took "$t" "$1"
+}
 
-step "npm ci"
-npm ci --no-audit --no-fund
+phase "Debian packages" need_packages redis-server:redis-server redis-cli:redis-tools \
+  '/usr/lib/postgresql/*/bin/postgres':postgresql setpriv:util-linux openssl:openssl
+phase "node" use_node
+echo "    node $(node --version) at $(command -v node)"
+phase "npm ci" ensure_node_modules
+phase "sandbox cluster binaries (cached by version; a cold build takes about 6 minutes)" \
+  npm run --silent sandbox:build
 
-step "sandbox cluster binaries (cached by version; a cold build takes about 6 minutes)"
-npm run --silent sandbox:build
-
-step "typecheck, lint, format, build, question bank"
-npm run --silent typecheck
-npm run --silent lint
-npm run --silent format:check
-npm run --silent build
-npm run --silent bank:lint
-
-step "question bank self-test: every setup and reference solution graded on a sandbox (bank:test)"
-npm run --silent bank:test
-
-step "tests: unit, integration (sandbox cluster, Redis, SQLite, PostgreSQL), e2e (HTTP)"
-npm run --silent test:all
+checks() {
+  npm run --silent typecheck
+  npm run --silent lint
+  npm run --silent format:check
+  ensure_build
+  npm run --silent bank:lint
+}
+phase "typecheck, lint, format, build, question bank" checks
+phase "question bank self-test: every setup and reference solution graded on a sandbox (bank:test)" \
+  npm run --silent bank:test
+phase "tests: unit, integration (sandbox cluster, Redis, SQLite, PostgreSQL, start.sh), e2e (HTTP)" \
+  npm run --silent test:all
+took "$started_at" "the whole suite"

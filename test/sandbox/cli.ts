@@ -1,7 +1,9 @@
 /**
  * `npm run sandbox`: builds the sandbox if needed, runs it in the foreground,
  * prints `KUBECONFIG=<path>` alone on a line once it is ready, and stops
- * everything on Ctrl-C or SIGTERM (or when its parent process disappears).
+ * everything on Ctrl-C, SIGTERM or SIGHUP, or when whoever started it ends:
+ * the first ancestor that is not npm, sh or tsx, or the process whose pid is in
+ * SANDBOX_OWNER_PID (scripts/start.sh sets it), and every process in between.
  *
  *   npm run sandbox -- [--workers N] [--control-planes N] [--keep] [--build-only]
  *                      [--arg component=--flag=value ...]
@@ -9,6 +11,7 @@
 import { parseArgs } from 'node:util';
 import { ensureSandboxBinaries } from './build.js';
 import { COMPONENT_NAMES, type ComponentName, type Sandbox, startSandbox } from './launcher.js';
+import { watchOwner } from './owner.js';
 
 const { values } = parseArgs({
   options: {
@@ -47,6 +50,17 @@ function extraArgs(raw: string[]): Partial<Record<ComponentName, string[]>> {
   return result;
 }
 
+function ownerPid(): number | undefined {
+  const raw = process.env.SANDBOX_OWNER_PID;
+  if (raw === undefined || raw === '') return undefined;
+  const pid = Number(raw);
+  if (!Number.isInteger(pid) || pid < 2) {
+    log(`SANDBOX_OWNER_PID must be a process id above 1, got "${raw}"`);
+    process.exit(2);
+  }
+  return pid;
+}
+
 async function main(): Promise<void> {
   if (values['build-only']) {
     const binaries = await ensureSandboxBinaries({ log });
@@ -68,12 +82,15 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void shutdown('SIGINT', 0));
   process.on('SIGTERM', () => void shutdown('SIGTERM', 0));
   process.on('SIGHUP', () => void shutdown('SIGHUP', 0));
-  // npm and tsx sit between a terminal and this process; if one of them is
-  // killed outright we are re-parented and must not outlive it.
-  const parent = process.ppid;
-  setInterval(() => {
-    if (process.ppid !== parent) void shutdown('parent process exited', 1);
-  }, 500).unref();
+  // npm and tsx sit between a terminal (or a script) and this process; if any
+  // of them, or the one who ran them, is killed outright, we must not outlive it.
+  const chain = watchOwner(
+    ownerPid(),
+    (gone) =>
+      void shutdown(`${gone.comm} (pid ${gone.pid}), which started this sandbox, exited`, 1),
+  );
+  const owner = chain.at(-1);
+  if (owner) log(`runs while ${owner.comm} (pid ${owner.pid}) and the processes up to it live`);
 
   sandbox = await startSandbox({
     workers,

@@ -45,6 +45,22 @@ export function processesMentioning(text: string): ProcessInfo[] {
   return snapshot().filter((p) => p.cmdline.includes(text) && p.pid !== process.pid);
 }
 
+/**
+ * Live processes whose environment holds `entry` (`NAME=value`). Children
+ * inherit their parent's environment, so a marker set on one process finds
+ * everything it started, however deep, even after re-parenting to init.
+ */
+export function processesWithEnv(entry: string): ProcessInfo[] {
+  return snapshot().filter((p) => {
+    if (p.pid === process.pid) return false;
+    try {
+      return readFileSync(`/proc/${p.pid}/environ`, 'utf8').split('\0').includes(entry);
+    } catch {
+      return false; // ended meanwhile
+    }
+  });
+}
+
 export function alive(pids: number[]): number[] {
   const live = new Set(snapshot().map((p) => p.pid));
   return pids.filter((pid) => live.has(pid));

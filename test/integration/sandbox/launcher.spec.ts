@@ -91,6 +91,25 @@ describe('no orphans', () => {
     child.kill('SIGKILL');
     await allGone(tree, 'the launcher and its components to exit after their parent was killed');
   });
+
+  it('SIGKILL of the shell that ran `npm run sandbox` stops it, though npm and tsx live on', async () => {
+    // `; true` keeps bash from exec'ing npm: bash stays the owner, above npm, sh and tsx.
+    const { child } = await spawnUntilLine(
+      'bash',
+      ['-c', 'npm run --silent sandbox -- --workers 1; true'],
+      /^KUBECONFIG=/m,
+      90_000,
+    );
+    const tree = descendantsOf(child.pid!);
+    expect(tree.map((p) => p.cmdline).join('\n')).toMatch(/npm run/);
+    expect(componentPids(child.pid!)).toHaveLength(5);
+
+    child.kill('SIGKILL');
+    await allGone(
+      tree.map((p) => p.pid),
+      'npm, tsx, the launcher and its components to exit after the shell that ran npm was killed',
+    );
+  });
 });
 
 describe('faults while starting', () => {
