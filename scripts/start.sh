@@ -57,15 +57,16 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 trap 'exit 129' HUP
 
-# Children get SIGTERM from the kernel if this script dies without running its traps.
-orphan_proof() { setpriv --pdeathsig TERM -- "$@"; }
+# Children are started through `setpriv --pdeathsig TERM` (never through a shell
+# function, which would put a subshell between them and this script): the kernel
+# sends them SIGTERM if this script dies without running its traps.
 
 export REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379}
 if ! redis-cli -u "$REDIS_URL" ping >/dev/null 2>&1; then
   port=$(node -e "console.log(new URL(process.argv[1]).port || 6379)" "$REDIS_URL")
   step "starting redis-server on 127.0.0.1:$port (data in $data/redis)"
   mkdir -p "$data/redis"
-  orphan_proof redis-server --port "$port" --bind 127.0.0.1 --dir "$data/redis" --appendonly yes \
+  setpriv --pdeathsig TERM -- redis-server --port "$port" --bind 127.0.0.1 --dir "$data/redis" --appendonly yes \
     >"$data/redis/redis.log" 2>&1 &
   pids+=($!)
   redis_pid=$!
@@ -81,7 +82,7 @@ if [ -z "${KUBECONFIG:-}" ] && [ ! -f "$HOME/.kube/config" ]; then
   step "no kubeconfig: starting a sandbox cluster (log in $data/sandbox.log)"
   mkdir -p "$data"
   t=$EPOCHREALTIME
-  SANDBOX_OWNER_PID=$$ orphan_proof npm run --silent sandbox >"$data/sandbox.out" 2>"$data/sandbox.log" &
+  SANDBOX_OWNER_PID=$$ setpriv --pdeathsig TERM -- npm run --silent sandbox >"$data/sandbox.out" 2>"$data/sandbox.log" &
   pids+=($!)
   sandbox_pid=$!
   until grep -q '^KUBECONFIG=' "$data/sandbox.out" 2>/dev/null; do
@@ -96,7 +97,7 @@ fi
 url="http://${HOST:-127.0.0.1}:${PORT:-3000}"
 step "starting the engine on $url (docs at /docs)"
 t=$EPOCHREALTIME
-orphan_proof node dist/src/main.js &
+setpriv --pdeathsig TERM -- node dist/src/main.js &
 pids+=($!)
 engine_pid=$!
 until node -e 'fetch(process.argv[1]).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))' \
@@ -106,6 +107,6 @@ until node -e 'fetch(process.argv[1]).then((r) => process.exit(r.ok ? 0 : 1), ()
 done
 took "$t" "engine"
 took "$started_at" "listening on $url; start"
-step "token for the first admin: npm run token:create -- --role admin --name <you>"
+step "token for the first admin: bash scripts/npm.sh run token:create -- --role admin --name <you>"
 # Runs until any of them stops; the EXIT trap then stops the others.
 wait -n "${pids[@]}"

@@ -8,14 +8,15 @@ import { freePort } from '../../sandbox/http.js';
 import { cacheRoot } from '../../sandbox/versions.js';
 import { REPO_ROOT } from '../../support/app.js';
 import { eventually } from '../../support/eventually.js';
-import { processesWithEnv } from '../../support/processes.js';
+import { processesMentioning, processesWithEnv } from '../../support/processes.js';
 
 /**
  * `bash scripts/start.sh` as a person or a service manager runs it: with no
  * kubeconfig it starts Redis, a sandbox cluster and the engine. However the
  * script is stopped, nothing it started may outlive it by more than 5 s.
  * Every process of one run is found by a marker in its environment, which
- * children inherit whoever their parent is afterwards.
+ * children inherit whoever their parent is afterwards, except Redis: it writes
+ * its process title over its environment, so it is found by its port.
  */
 jest.setTimeout(300_000);
 
@@ -24,6 +25,7 @@ const STOP_BOUND_MS = 5_000;
 interface Run {
   script: ChildProcess;
   marker: string;
+  redisPort: number;
   output: () => string;
   dir: string;
 }
@@ -60,12 +62,13 @@ async function startScript(): Promise<Run> {
   let output = '';
   script.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   script.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const run = { script, marker, output: () => output, dir };
+  const run = { script, marker, redisPort, output: () => output, dir };
   runs.push(run);
   await eventually(
     'start.sh to print that the engine is listening',
     async () => {
-      if (script.exitCode !== null) throw new Error(`start.sh exited ${script.exitCode}:\n${output}`);
+      if (script.exitCode !== null)
+        throw new Error(`start.sh exited ${script.exitCode}:\n${output}`);
       return output;
     },
     (text) => /listening on http:\/\/127\.0\.0\.1:\d+; start: [\d.]+ s/.test(text),
@@ -76,8 +79,13 @@ async function startScript(): Promise<Run> {
   return run;
 }
 
+function processesOf(run: Run) {
+  const redis = processesMentioning(`redis-server 127.0.0.1:${run.redisPort}`);
+  return [...processesWithEnv(run.marker), ...redis];
+}
+
 function commandsOf(run: Run): string[] {
-  return processesWithEnv(run.marker).map((p) => p.cmdline);
+  return processesOf(run).map((p) => p.cmdline);
 }
 
 /** What a run has started: the marker must find each part, or the "none left" check proves nothing. */
@@ -108,7 +116,7 @@ async function expectAllGoneWithinBound(run: Run): Promise<void> {
 
 afterEach(async () => {
   for (const run of runs.splice(0)) {
-    for (const p of processesWithEnv(run.marker)) {
+    for (const p of processesOf(run)) {
       try {
         process.kill(p.pid, 'SIGKILL');
       } catch {
