@@ -1,6 +1,7 @@
 import { checkCelSyntax } from './cel.js';
 import { type Check, parseCheck, RESERVED_CEL_NAMES } from './check.schema.js';
 import { validateMatchSpec } from './match.js';
+import { backtrackingRisk, patternProblem } from './safe-regex.js';
 import { parseFieldSelector, SelectorError } from './selectors.js';
 
 /** One problem with a check, located by its path inside the check. */
@@ -8,7 +9,7 @@ export interface CheckProblem {
   path: (string | number)[];
   /** An unknown key is located at the key itself. */
   key?: string;
-  rule: 'check' | 'match' | 'cel' | 'kind' | 'selector';
+  rule: 'check' | 'match' | 'cel' | 'kind' | 'selector' | 'pattern';
   message: string;
 }
 
@@ -90,7 +91,29 @@ export function lintCheck(rendered: { kind: string } & Record<string, unknown>):
       problems.push({ path: ['fieldSelector'], rule: 'selector', message: error.message });
     }
   }
+  if (check.kind === 'answer' && check.pattern !== undefined) {
+    const problem = patternProblem(check.pattern);
+    if (problem) problems.push({ path: ['pattern'], rule: 'pattern', message: problem });
+  }
   problems.push(...kindProblems(check), ...celProblems(check));
+  return problems;
+}
+
+/** String literals passed to CEL's matches(), which runs on JavaScript's backtracking RegExp. */
+const CEL_MATCHES_LITERAL = /\.matches\(\s*(?:'((?:\\.|[^'\\])*)'|"((?:\\.|[^"\\])*)")\s*\)/g;
+
+function celPatternProblems(path: (string | number)[], source: string): CheckProblem[] {
+  const problems: CheckProblem[] = [];
+  for (const match of source.matchAll(CEL_MATCHES_LITERAL)) {
+    const pattern = (match[1] ?? match[2]).replace(/\\\\/g, '\\');
+    const risk = backtrackingRisk(pattern);
+    if (risk)
+      problems.push({
+        path,
+        rule: 'pattern',
+        message: `${path.join('.')}: matches('${pattern}'): ${risk}; rewrite it without the nested repetition`,
+      });
+  }
   return problems;
 }
 
@@ -144,6 +167,7 @@ function celProblems(check: Check): CheckProblem[] {
     if (source === undefined) continue;
     const problem = checkCelSyntax(source, known);
     if (problem) problems.push({ path, rule: 'cel', message: `${path.join('.')}: ${problem}` });
+    problems.push(...celPatternProblems(path, source));
   }
   return problems;
 }

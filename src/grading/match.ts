@@ -1,4 +1,5 @@
 import { compareQuantities, parseQuantity, type Quantity } from './quantity.js';
+import { MAX_MATCHED_TEXT, patternMatches, patternProblem } from './safe-regex.js';
 
 /**
  * The partial-object matcher behind `resource` and `count` checks: does a live
@@ -336,7 +337,9 @@ function checkOperator(operator: Operator, operand: unknown, actual: unknown): s
 
 function matchesRegex(pattern: string, actual: unknown): boolean {
   if (typeof actual !== 'string' && typeof actual !== 'number') return false;
-  return compiledRegex(pattern).test(String(actual));
+  const text = String(actual);
+  // Longer than anything a task asks to match: a failure, not a grader error.
+  return text.length <= MAX_MATCHED_TEXT && patternMatches(pattern, text);
 }
 
 /** -1 / 0 / 1 as quantities; NaN when the actual value is not a number or quantity. */
@@ -353,17 +356,6 @@ function presence(mustBePresent: boolean, actual: unknown): string | undefined {
 
 function scalarOrAbsentEquals(option: unknown, actual: unknown): boolean {
   return option === null ? isAbsent(actual) : scalarEquals(option, actual);
-}
-
-const regexCache = new Map<string, RegExp>();
-
-function compiledRegex(pattern: string): RegExp {
-  let regex = regexCache.get(pattern);
-  if (!regex) {
-    regex = new RegExp(pattern);
-    regexCache.set(pattern, regex);
-  }
-  return regex;
 }
 
 // ---------------------------------------------------------------------------
@@ -464,12 +456,8 @@ function operandProblems(operator: string, operand: unknown, path: string): Spec
 }
 
 function regexProblem(pattern: string): string[] {
-  try {
-    compiledRegex(pattern);
-    return [];
-  } catch (error) {
-    return [`$regex /${pattern}/ does not compile: ${(error as Error).message}`];
-  }
+  const problem = patternProblem(pattern);
+  return problem ? [`$regex ${problem}`] : [];
 }
 
 /** Operator sets no value can satisfy: always a bank bug, and invisible until graded. */

@@ -1,5 +1,6 @@
 import type { AnswerCheck } from '../check.schema.js';
 import { evaluateCel } from '../cel.js';
+import { patternMatches } from '../safe-regex.js';
 import { celBindings, celFailure } from './cel-bindings.js';
 import { type CheckEnv, fail, pass, UndecidableError, type Verdict } from './verdict.js';
 
@@ -16,13 +17,13 @@ export async function evaluateAnswer(check: AnswerCheck, env: CheckEnv): Promise
   const answer = normaliseAnswer(given, check.caseSensitive);
   const shown = JSON.stringify(normaliseAnswer(given, true));
   if (check.pattern !== undefined) {
-    let pattern: RegExp;
+    let matched: boolean;
     try {
-      pattern = new RegExp(check.pattern, check.caseSensitive ? '' : 'i');
+      matched = patternMatches(check.pattern, answer, !check.caseSensitive);
     } catch (error) {
-      throw new UndecidableError(`pattern does not compile: ${(error as Error).message}`);
+      throw new UndecidableError((error as Error).message);
     }
-    return pattern.test(answer)
+    return matched
       ? pass()
       : fail(`answered ${shown}, expected an answer matching /${check.pattern}/`);
   }
