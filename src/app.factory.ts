@@ -5,6 +5,8 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { Logger } from 'pino';
 import { AppModule } from './app.module.js';
+import { JSON_BODY_LIMIT, refuseDeepJson } from './common/json-limits.js';
+import { securityHeaders } from './common/security-headers.js';
 import type { AppConfig } from './config/config.schema.js';
 import { ErrorFilter } from './errors/error.filter.js';
 import { createValidationPipe } from './errors/validation.pipe.js';
@@ -23,7 +25,9 @@ export async function createHttpApp(
       abortOnError: false,
     },
   );
-  app.useBodyParser('json', { limit: '256kb' });
+  app.use(securityHeaders);
+  app.useBodyParser('json', { limit: JSON_BODY_LIMIT });
+  app.use(refuseDeepJson);
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new ErrorFilter());
   app.disable('x-powered-by');

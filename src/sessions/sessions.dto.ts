@@ -16,19 +16,24 @@ import { ALL_SESSION_STATES, type SessionState } from './session-state.js';
 
 export class StartSessionDto {
   @ApiPropertyOptional({ description: 'Invitation code from a trainer (cki_...)' })
-  @ValidateIf((dto: StartSessionDto) => dto.examId === undefined)
+  // Whenever present (even beside examId), so no other type reaches the service.
+  @ValidateIf(
+    (dto: StartSessionDto) => dto.examId === undefined || dto.invitationCode !== undefined,
+  )
   @IsString()
   @Length(8, 200)
   invitationCode?: string;
 
   @ApiPropertyOptional({ description: 'An open exam to start without an invitation' })
-  @ValidateIf((dto: StartSessionDto) => dto.invitationCode === undefined)
+  @ValidateIf(
+    (dto: StartSessionDto) => dto.invitationCode === undefined || dto.examId !== undefined,
+  )
   @IsString()
   @Length(1, 100)
   examId?: string;
 
   @ApiPropertyOptional({ description: 'Required with examId: how reports name the candidate' })
-  @ValidateIf((dto: StartSessionDto) => dto.examId !== undefined)
+  @ValidateIf((dto: StartSessionDto) => dto.examId !== undefined || dto.candidateName !== undefined)
   @IsString()
   @Length(1, 200)
   candidateName?: string;

@@ -68,6 +68,45 @@ describe('invalid requests get a 4xx with the wrong field, never a 500', () => {
       path: 'candidateName',
     },
     {
+      name: 'invitation code of the wrong type beside an exam id',
+      send: (t) =>
+        t.http
+          .post('/api/sessions')
+          .send({ invitationCode: 42, examId: 'short', candidateName: 'x' }),
+      status: 400,
+      code: 'VALIDATION_FAILED',
+      path: 'invitationCode',
+    },
+    {
+      name: 'invitation code that is an object',
+      send: (t) => t.http.post('/api/sessions').send({ invitationCode: { $gt: '' } }),
+      status: 400,
+      code: 'VALIDATION_FAILED',
+      path: 'invitationCode',
+    },
+    {
+      name: 'candidate name of the wrong type beside an invitation code',
+      send: (t) =>
+        t.http
+          .post('/api/sessions')
+          .send({ invitationCode: 'cki_doesnotexist', candidateName: [] }),
+      status: 400,
+      code: 'VALIDATION_FAILED',
+      path: 'candidateName',
+    },
+    {
+      name: 'deeply nested JSON (240 KB of arrays)',
+      send: (t) =>
+        t.http
+          .put('/api/sessions/me/answers/answer-text')
+          .set(bearer(candidate))
+          .set('content-type', 'application/json')
+          .send(`{"answer":${'['.repeat(60_000)}${']'.repeat(60_000)}}`),
+      status: 400,
+      code: 'VALIDATION_FAILED',
+      path: 'body',
+    },
+    {
       name: 'array body',
       send: (t) => t.http.post('/api/sessions').send([1, 2]),
       status: 400,
@@ -140,7 +179,7 @@ describe('invalid requests get a 4xx with the wrong field, never a 500', () => {
         t.http
           .put('/api/sessions/me/answers/answer-text')
           .set(bearer(candidate))
-          .send({ answer: 'x'.repeat(300_000) }),
+          .send({ answer: 'x'.repeat(140_000) }),
       status: 413,
       code: 'PAYLOAD_TOO_LARGE',
     },
@@ -192,6 +231,23 @@ describe('invalid requests get a 4xx with the wrong field, never a 500', () => {
         .problems;
       expect(problems.map((p) => p.path)).toContain(path);
     }
+  });
+
+  it('every response says nosniff and no framing; API responses (tokens, kubeconfigs) are not cached', async () => {
+    const started = await t.http
+      .post('/api/sessions')
+      .send({ examId: 'short', candidateName: 'headers' })
+      .expect(201);
+    for (const res of [
+      started,
+      await t.http.get('/api/nothing-here'),
+      await t.http.get('/health/live'),
+    ]) {
+      expect(res.headers['x-content-type-options']).toBe('nosniff');
+      expect(res.headers['x-frame-options']).toBe('DENY');
+      expect(res.headers['content-security-policy']).toContain("frame-ancestors 'none'");
+    }
+    expect(started.headers['cache-control']).toBe('no-store');
   });
 });
 
