@@ -251,7 +251,17 @@ describe('renderCohortCsv', () => {
   it('neutralises fields a spreadsheet would run as a formula', () => {
     const csv = renderCohortCsv([
       bob(),
-      ...['+1+cmd|x', '-2+3', '@SUM(A1)', '\tTAB', '\rCR'].map((name, i) => ({
+      ...[
+        '+1+cmd|x',
+        '-2+3',
+        '@SUM(A1)',
+        '\tTAB',
+        '\rCR',
+        ' =1+1',
+        '\n=2+2',
+        '\u00a0@x',
+        '\nline',
+      ].map((name, i) => ({
         ...ada(),
         sessionId: `s-${i}`,
         candidateName: name,
@@ -270,6 +280,10 @@ describe('renderCohortCsv', () => {
       "'@SUM(A1)",
       "'\tTAB",
       "'\rCR",
+      "' =1+1",
+      "'\n=2+2",
+      "'\u00a0@x",
+      "'\nline",
       'Ada Lovelace',
     ]);
     expect(csv).toContain("\r\n'=1+1,");

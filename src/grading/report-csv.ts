@@ -23,7 +23,9 @@ const BASE_COLUMNS = [
  * from people, so a text field gets a leading apostrophe, which makes
  * Excel, LibreOffice and Google Sheets treat it as plain text.
  */
-const FORMULA_START = /^[=+\-@\t\r]/;
+// Importers also trim leading spaces and line breaks before looking, so any
+// whitespace in front of a formula character counts too.
+const FORMULA_START = /^[\s\p{Z}]*[=+\-@]|^[\t\r\n]/u;
 
 /** A cell from text someone else wrote: guarded against formula injection. */
 function text(value: string | null): string {

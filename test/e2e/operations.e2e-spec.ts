@@ -1,4 +1,5 @@
 import { jest } from '@jest/globals';
+import { StaffRole } from '../../src/auth/api-token.entity.js';
 import { isolatedEnv, startTestApp, type TestApp } from '../support/app.js';
 import { eventually } from '../support/eventually.js';
 
@@ -12,14 +13,32 @@ describe('operations endpoints', () => {
   });
   afterAll(() => t?.close());
 
-  it('/health reports the database, Redis and the (sandbox) cluster', async () => {
-    const res = await t.http.get('/health').expect(200);
+  it('/health reports the database, Redis and the (sandbox) cluster; details to staff only', async () => {
+    const anonymous = await t.http.get('/health').expect(200);
+    expect(anonymous.body).toEqual({
+      status: 'ok',
+      checks: {
+        database: { status: 'up' },
+        redis: { status: 'up' },
+        clusters: { main: { status: 'up' } },
+      },
+    });
+    const res = await t.http
+      .get('/health')
+      .set({ authorization: `Bearer ${await t.staffToken(StaffRole.ADMIN)}` })
+      .expect(200);
     expect(res.body).toMatchObject({
       status: 'ok',
       checks: {
         database: { status: 'up' },
         redis: { status: 'up' },
-        clusters: { main: { status: 'up', version: expect.stringMatching(/^v1\.\d+\.\d+$/) } },
+        clusters: {
+          main: {
+            status: 'up',
+            server: expect.stringMatching(/^https:\/\//),
+            version: expect.stringMatching(/^v1\.\d+\.\d+$/),
+          },
+        },
       },
     });
     await t.http.get('/health/live').expect(200, { status: 'ok' });
