@@ -1,3 +1,4 @@
+import { SessionPodAllowances1796196948154 } from './1796196948154-session-pod-allowances.js';
 import { GradeRunScore1795390312495 } from './1795390312495-grade-run-score.js';
 import { GradeRunTrigger1795388606778 } from './1795388606778-grade-run-trigger.js';
 import { Initial1795384371336 } from './1795384371336-initial.js';
@@ -8,4 +9,5 @@ export const SQLITE_MIGRATIONS: (new () => MigrationInterface)[] = [
   Initial1795384371336,
   GradeRunTrigger1795388606778,
   GradeRunScore1795390312495,
+  SessionPodAllowances1796196948154,
 ];

@@ -350,6 +350,20 @@ export class ClusterClient {
     return { allowed: result.status?.allowed ?? false, reason: result.status?.reason ?? '' };
   }
 
+  /** The username this client authenticates as (SelfSubjectReview). */
+  async whoAmI(): Promise<string> {
+    const result = await this.json<{ status?: { userInfo?: { username?: string } } }>(
+      'SelfSubjectReview',
+      'POST',
+      async () => '/apis/authentication.k8s.io/v1/selfsubjectreviews',
+      { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' },
+    );
+    const username = result.status?.userInfo?.username;
+    if (!username)
+      throw new ClusterError(this.alias, undefined, 'SelfSubjectReview returned no username');
+    return username;
+  }
+
   /** A kubeconfig for this cluster that authenticates with `token`. */
   kubeconfigFor(token: string, context: { name: string; namespace?: string }): string {
     return renderKubeconfig([this.kubeconfigEntry(token, context)]);

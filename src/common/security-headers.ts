@@ -12,6 +12,7 @@ export function securityHeaders(req: Request, res: Response, next: NextFunction)
   res.setHeader('X-Frame-Options', 'DENY');
   res.setHeader('Content-Security-Policy', "frame-ancestors 'none'");
   res.setHeader('Referrer-Policy', 'no-referrer');
-  if (req.path.startsWith('/api/') || req.path === '/api') res.setHeader('Cache-Control', 'no-store');
+  if (req.path.startsWith('/api/') || req.path === '/api')
+    res.setHeader('Cache-Control', 'no-store');
   next();
 }

@@ -59,6 +59,18 @@ export const envSchema = z.object({
   TEARDOWN_AFTER_SECONDS: int(0, 30 * 86_400).default(3600),
   /** How often labelled leftovers of unknown or long-ended sessions are swept. */
   SWEEP_INTERVAL_MS: int(10_000, 86_400_000).default(600_000),
+  /**
+   * Where a candidate's hostPath PersistentVolumes may point on a node
+   * (comma-separated absolute directories); anything else (`/`, `/etc`, `..`) is refused.
+   */
+  HOSTPATH_ROOTS: z
+    .string()
+    .regex(
+      /^\/[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*(,\/[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*)*$/,
+      'absolute directories other than /, comma-separated',
+    )
+    .refine((v) => !v.split(/[,/]/).includes('..'), 'no ".." segments')
+    .default('/mnt,/srv,/data'),
   /** More clusters by alias: `alias=/path/to/kubeconfig#context,…` (the context is optional). */
   CLUSTERS: z
     .string()
@@ -100,6 +112,7 @@ export interface AppConfig {
     tokenGraceSeconds: number;
     teardownAfterSeconds: number;
     sweepIntervalMs: number;
+    hostPathRoots: string[];
   };
 }
 
@@ -165,6 +178,7 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
       tokenGraceSeconds: env.TOKEN_GRACE_SECONDS,
       teardownAfterSeconds: env.TEARDOWN_AFTER_SECONDS,
       sweepIntervalMs: env.SWEEP_INTERVAL_MS,
+      hostPathRoots: env.HOSTPATH_ROOTS.split(','),
     },
   };
 }

@@ -20,10 +20,23 @@ import {
 } from '../question-bank/question.schema.js';
 import { SessionQuestion } from '../sessions/session-question.entity.js';
 import type { Session } from '../sessions/session.entity.js';
+import {
+  ALLOW_CONTROL_PLANE_LABEL,
+  FROZEN_LABEL,
+  POD_SECURITY,
+  SESSION_LABEL,
+  type SessionIdentity,
+  sessionClusterPolicy,
+  sharedPolicies,
+} from './fence-policies.js';
 
 /** Server-side apply field manager of everything the engine creates. */
 export const FIELD_MANAGER = 'cka-exam-engine';
-export const SESSION_LABEL = 'cka.engine/session';
+/** The freeze label has a manager of its own, so re-applying a namespace never drops it. */
+const FREEZE_FIELD_MANAGER = 'cka-exam-engine-freeze';
+/** Shared by every session on a cluster: read nodes, nothing else. */
+const NODE_READER_ROLE = 'cka-engine-node-reader';
+export { SESSION_LABEL };
 export const EXAM_LABEL = 'cka.engine/exam';
 const EXPIRES_ANNOTATION = 'cka.engine/expires-at';
 /**
@@ -36,29 +49,35 @@ const LABELLED_KINDS: [string, string][] = [
   ['v1', 'ServiceAccount'],
   ['v1', 'PersistentVolume'],
   ['storage.k8s.io/v1', 'StorageClass'],
+  ['scheduling.k8s.io/v1', 'PriorityClass'],
+  ['networking.k8s.io/v1', 'IngressClass'],
   ['rbac.authorization.k8s.io/v1', 'ClusterRole'],
   ['rbac.authorization.k8s.io/v1', 'ClusterRoleBinding'],
   ['admissionregistration.k8s.io/v1', 'ValidatingAdmissionPolicy'],
   ['admissionregistration.k8s.io/v1', 'ValidatingAdmissionPolicyBinding'],
 ];
 
-/** The smallest valid object of each grantable kind, to probe the policy with. */
-const FENCE_PROBES: Record<ClusterResource, Record<string, unknown>> = {
-  persistentvolumes: {
+/**
+ * The smallest valid object of each grantable kind, to probe the policy with:
+ * each passes RBAC (a binding names the grant role, whose rules the candidate
+ * holds), so only the policy can refuse it.
+ */
+const FENCE_PROBES: Record<ClusterResource, (grantRole: string) => Record<string, unknown>> = {
+  persistentvolumes: () => ({
     spec: {
       capacity: { storage: '1Mi' },
       accessModes: ['ReadWriteOnce'],
       hostPath: { path: '/probe' },
     },
-  },
-  storageclasses: { provisioner: 'example.com/probe' },
-  clusterroles: { rules: [] },
-  clusterrolebindings: {
-    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' },
+  }),
+  storageclasses: () => ({ provisioner: 'example.com/probe' }),
+  clusterroles: () => ({ rules: [] }),
+  clusterrolebindings: (grantRole) => ({
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: grantRole },
     subjects: [],
-  },
-  priorityclasses: { value: 1 },
-  ingressclasses: { spec: { controller: 'example.com/probe' } },
+  }),
+  priorityclasses: () => ({ value: 1 }),
+  ingressclasses: () => ({ spec: { controller: 'example.com/probe' } }),
 };
 const FENCE_WAIT_MS = 15_000;
 
@@ -91,6 +110,8 @@ export class SetupFailedError extends Error {
 @Injectable()
 export class ProvisioningService {
   private readonly logger: Logger;
+  /** The engine's username on each cluster (exempt from the freeze), asked once. */
+  private readonly engineUsers = new Map<string, string>();
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -115,6 +136,7 @@ export class ProvisioningService {
     for (const alias of aliasesOf(questions)) {
       const cluster = this.clusters.client(alias);
       const started = Date.now();
+      await cluster.apply(await this.sharedFence(cluster), FIELD_MANAGER);
       await cluster.apply(this.accessObjects(session, expiresAt), FIELD_MANAGER);
       await this.untilFenced(cluster, session);
       for (const question of questions.filter((q) => q.cluster === alias)) {
@@ -149,12 +171,45 @@ export class ProvisioningService {
   }
 
   /**
-   * Ends the candidate's access at once: without its ServiceAccount every
-   * token issued for it stops authenticating, and the bindings go too.
+   * The end of a session, before grading reads anything: its namespaces are
+   * frozen (the shared freeze policy refuses every change by a ServiceAccount
+   * other than the engine's and the controllers', so tokens the candidate
+   * minted and workloads running as namespace ServiceAccounts change nothing),
+   * its cluster-wide policy refuses everything, the candidate's ServiceAccount
+   * goes (every token issued for it stops authenticating), and so do the
+   * bindings: the engine's grants and any prefixed ClusterRoleBinding the
+   * candidate made. Idempotent.
    */
   async revoke(session: Session): Promise<void> {
     for (const alias of aliasesOf(await this.questionClusters(session))) {
       const cluster = this.clusters.client(alias);
+      for (const namespace of session.namespaces) {
+        if (!(await cluster.read({ apiVersion: 'v1', kind: 'Namespace', name: namespace })))
+          continue;
+        await cluster.apply(
+          [
+            {
+              apiVersion: 'v1',
+              kind: 'Namespace',
+              metadata: { name: namespace, labels: { [FROZEN_LABEL]: 'true' } },
+            },
+          ],
+          FREEZE_FIELD_MANAGER,
+        );
+      }
+      if (session.clusterResources.length) {
+        // Only the policy itself, under the freeze's own manager: the labels
+        // and annotations provisioning set (the sweeper reads them) stay.
+        const [endedPolicy] = sessionClusterPolicy(
+          this.identityOf(session),
+          session.clusterResources as ClusterResource[],
+          { ...this.policyOptions(session), ended: true },
+        );
+        await cluster.apply(
+          [endedPolicy as Parameters<ClusterClient['apply']>[0][number]],
+          FREEZE_FIELD_MANAGER,
+        );
+      }
       await cluster.delete({
         apiVersion: 'v1',
         kind: 'ServiceAccount',
@@ -169,12 +224,31 @@ export class ProvisioningService {
           namespace,
         });
       }
+      await cluster.delete({
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'ClusterRoleBinding',
+        name: this.nodeReaderBindingOf(session),
+      });
       if (session.clusterResources.length) {
         await cluster.delete({
           apiVersion: 'rbac.authorization.k8s.io/v1',
           kind: 'ClusterRoleBinding',
-          name: `cka-${session.prefix}-cluster`,
+          name: this.grantRoleOf(session),
         });
+      }
+      if (session.clusterResources.includes('clusterrolebindings')) {
+        for (const binding of await cluster.list(
+          'rbac.authorization.k8s.io/v1',
+          'ClusterRoleBinding',
+        )) {
+          const name = binding.metadata?.name ?? '';
+          if (name.startsWith(`${session.prefix}-`))
+            await cluster.delete({
+              apiVersion: 'rbac.authorization.k8s.io/v1',
+              kind: 'ClusterRoleBinding',
+              name,
+            });
+        }
       }
     }
   }
@@ -290,6 +364,8 @@ export class ProvisioningService {
     const serviceAccount = this.serviceAccountOf(session);
     // Sessions started before limits were stored get the defaults.
     const limits = { ...DEFAULT_NAMESPACE_LIMITS, ...session.namespaceLimits };
+    // An exam's quota adds to the defaults (node ports, load balancers stay capped unless it says otherwise).
+    limits.quota = { ...DEFAULT_NAMESPACE_LIMITS.quota, ...session.namespaceLimits?.quota };
     const meta = (name: string, namespace?: string) => ({
       name,
       ...(namespace ? { namespace } : {}),
@@ -308,8 +384,34 @@ export class ProvisioningService {
         },
       },
       { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta(serviceAccount, engineNamespace) },
+      {
+        // Every CKA task assumes `kubectl get nodes`; nodes hold nothing of other candidates.
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'ClusterRoleBinding',
+        metadata: meta(this.nodeReaderBindingOf(session)),
+        roleRef: {
+          apiGroup: 'rbac.authorization.k8s.io',
+          kind: 'ClusterRole',
+          name: NODE_READER_ROLE,
+        },
+        subjects: [{ kind: 'ServiceAccount', name: serviceAccount, namespace: engineNamespace }],
+      },
       ...session.namespaces.flatMap((namespace) => [
-        { apiVersion: 'v1', kind: 'Namespace', metadata: meta(namespace) },
+        {
+          apiVersion: 'v1',
+          kind: 'Namespace',
+          metadata: {
+            ...meta(namespace),
+            labels: {
+              ...meta(namespace).labels,
+              'pod-security.kubernetes.io/enforce': POD_SECURITY.level,
+              'pod-security.kubernetes.io/enforce-version': POD_SECURITY.version,
+              ...(session.podAllowances?.[namespace]?.includes('control-plane')
+                ? { [ALLOW_CONTROL_PLANE_LABEL]: 'true' }
+                : {}),
+            },
+          },
+        },
         {
           apiVersion: 'rbac.authorization.k8s.io/v1',
           kind: 'RoleBinding',
@@ -344,48 +446,79 @@ export class ProvisioningService {
 
   /**
    * The API server enforces a new admission policy only once its informer has
-   * it, a second or so later. Until then the grant would be unfenced, so
-   * provisioning waits (bounded) until a dry-run create of an unprefixed
-   * object, made with the candidate's own token, is refused.
+   * it, a second or so later. Until then the candidate would be unfenced, so
+   * provisioning waits (bounded) until dry-run creates made with the
+   * candidate's own token are refused by the policies themselves: a pod
+   * tolerating every taint (the shared workloads policy) and, where the
+   * session has cluster-wide grants, an unprefixed object (its own policy).
    */
   private async untilFenced(cluster: ClusterClient, session: Session): Promise<void> {
-    const resource = (session.clusterResources as ClusterResource[])[0];
-    if (!resource) return;
-    const [apiVersion, kind] = CLUSTER_RESOURCE_KINDS[resource];
-    const probe = {
-      apiVersion,
-      kind,
-      metadata: { name: `fence-probe-${session.prefix}` },
-      ...FENCE_PROBES[resource],
-    };
     const { token } = await cluster.requestToken(
       this.config.provisioning.engineNamespace,
       this.serviceAccountOf(session),
       MIN_TOKEN_SECONDS,
     );
     const candidate = cluster.withToken(token);
+    const tolerateEverything = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: `fence-probe-${session.prefix}`, namespace: session.namespaces[0] },
+      spec: {
+        containers: [{ name: 'probe', image: 'registry.k8s.io/pause:3.10' }],
+        tolerations: [{ operator: 'Exists' }],
+      },
+    };
+    await this.untilRefused(
+      candidate,
+      tolerateEverything,
+      /may not tolerate/,
+      'the workloads admission policy',
+    );
+    const resource = (session.clusterResources as ClusterResource[])[0];
+    if (!resource) return;
+    const [apiVersion, kind] = CLUSTER_RESOURCE_KINDS[resource];
+    await this.untilRefused(
+      candidate,
+      {
+        apiVersion,
+        kind,
+        metadata: { name: `fence-probe-${session.prefix}` },
+        ...FENCE_PROBES[resource](this.grantRoleOf(session)),
+      },
+      /must start with/,
+      'the name-prefix admission policy',
+    );
+  }
+
+  private async untilRefused(
+    candidate: ClusterClient,
+    probe: Parameters<ClusterClient['dryRunCreate']>[0],
+    refusal: RegExp,
+    policy: string,
+  ): Promise<void> {
     const deadline = Date.now() + FENCE_WAIT_MS;
     for (;;) {
       try {
         await candidate.dryRunCreate(probe);
       } catch (error) {
-        if (error instanceof ClusterError && /must start with/.test(error.message)) return;
+        if (error instanceof ClusterError && refusal.test(error.message)) return;
         if (!(error instanceof ClusterError && error.status === 403)) throw error;
         // 403 without the policy's message: RBAC has not caught up with the grant yet.
       }
       if (Date.now() > deadline)
-        throw new Error(
-          `the name-prefix admission policy was not enforced within ${FENCE_WAIT_MS / 1000} s`,
-        );
+        throw new Error(`${policy} was not enforced within ${FENCE_WAIT_MS / 1000} s`);
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
   }
 
   /**
    * For questions that need cluster-scoped kinds: a ClusterRole on exactly
-   * those (without bind/escalate, so RBAC's escalation checks still apply),
-   * bound to the candidate, and a ValidatingAdmissionPolicy that lets the
-   * candidate create, change or delete only objects named `<prefix>-…`.
+   * those, bound to the candidate, and the session's admission policy
+   * (fence-policies.ts): names `<prefix>-…` only, content that reaches no
+   * other candidate and no node, for every identity acting for the session.
+   * `escalate` on ClusterRoles lets a candidate write a ClusterRole with rules
+   * they do not hold cluster-wide (the classic "ClusterRole for Deployments,
+   * bound in one namespace" task); binding it still needs RBAC's own check.
    */
   private clusterGrantObjects(
     session: Session,
@@ -393,46 +526,17 @@ export class ProvisioningService {
   ): object[] {
     const resources = session.clusterResources as ClusterResource[];
     if (!resources.length) return [];
-    const name = `cka-${session.prefix}-cluster`;
-    const groups = [...new Set(resources.map((r) => CLUSTER_RESOURCE_GROUPS[r]))];
+    const name = this.grantRoleOf(session);
     const serviceAccount = this.serviceAccountOf(session);
     const engineNamespace = this.config.provisioning.engineNamespace;
-    const candidate = `system:serviceaccount:${engineNamespace}:${serviceAccount}`;
+    const withMeta = (object: object) => ({
+      ...object,
+      metadata: meta((object as { metadata: { name: string } }).metadata.name),
+    });
     return [
-      {
-        apiVersion: 'admissionregistration.k8s.io/v1',
-        kind: 'ValidatingAdmissionPolicy',
-        metadata: meta(name),
-        spec: {
-          failurePolicy: 'Fail',
-          matchConstraints: {
-            resourceRules: [
-              {
-                apiGroups: groups,
-                apiVersions: ['*'],
-                operations: ['CREATE', 'UPDATE', 'DELETE'],
-                resources,
-              },
-            ],
-          },
-          matchConditions: [
-            { name: 'candidate', expression: `request.userInfo.username == '${candidate}'` },
-          ],
-          validations: [
-            {
-              expression: `(request.operation == 'DELETE' ? oldObject.metadata.name : object.metadata.name).startsWith('${session.prefix}-')`,
-              message: `names of cluster-wide objects must start with ${session.prefix}- (your session prefix)`,
-              reason: 'Forbidden',
-            },
-          ],
-        },
-      },
-      {
-        apiVersion: 'admissionregistration.k8s.io/v1',
-        kind: 'ValidatingAdmissionPolicyBinding',
-        metadata: meta(name),
-        spec: { policyName: name, validationActions: ['Deny'] },
-      },
+      ...sessionClusterPolicy(this.identityOf(session), resources, this.policyOptions(session)).map(
+        withMeta,
+      ),
       {
         apiVersion: 'rbac.authorization.k8s.io/v1',
         kind: 'ClusterRole',
@@ -444,7 +548,14 @@ export class ProvisioningService {
           // would show every other session's objects (and, for volumes, their
           // claims' namespaces). By name is enough for kubectl get, describe,
           // apply, edit and delete; names are given in the task or chosen.
-          verbs: ['get', 'create', 'update', 'patch', 'delete'],
+          verbs: [
+            'get',
+            'create',
+            'update',
+            'patch',
+            'delete',
+            ...(resource === 'clusterroles' ? ['escalate'] : []),
+          ],
         })),
       },
       {
@@ -455,6 +566,65 @@ export class ProvisioningService {
         subjects: [{ kind: 'ServiceAccount', name: serviceAccount, namespace: engineNamespace }],
       },
     ];
+  }
+
+  private nodeReaderBindingOf(session: Session): string {
+    return `cka-${session.prefix}-nodes`;
+  }
+
+  private grantRoleOf(session: Session): string {
+    return `cka-${session.prefix}-cluster`;
+  }
+
+  private identityOf(session: Session): SessionIdentity {
+    return {
+      prefix: session.prefix,
+      namespaces: session.namespaces,
+      engineNamespace: this.config.provisioning.engineNamespace,
+      candidateServiceAccount: this.serviceAccountOf(session),
+    };
+  }
+
+  private policyOptions(session: Session) {
+    return {
+      name: this.grantRoleOf(session),
+      grantRole: this.grantRoleOf(session),
+      hostPathRoots: this.config.provisioning.hostPathRoots,
+    };
+  }
+
+  /**
+   * The policies every session on a cluster shares, for the engine's own
+   * identity (exempt from the freeze) and the current control-plane nodes.
+   */
+  private async sharedFence(cluster: ClusterClient): Promise<object[]> {
+    let engineUser = this.engineUsers.get(cluster.alias);
+    if (!engineUser) {
+      engineUser = await cluster.whoAmI();
+      this.engineUsers.set(cluster.alias, engineUser);
+    }
+    const controlPlaneNodes = (
+      await cluster.list('v1', 'Node', { labelSelector: 'node-role.kubernetes.io/control-plane' })
+    ).map((node) => node.metadata!.name!);
+    return [
+      {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'ClusterRole',
+        metadata: { name: NODE_READER_ROLE },
+        rules: [{ apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch'] }],
+      },
+      ...sharedPolicies({
+        engineUser,
+        engineNamespace: this.config.provisioning.engineNamespace,
+        controlPlaneNodes,
+      }),
+    ].map((object) => ({
+      ...object,
+      metadata: {
+        ...(object as { metadata: object }).metadata,
+        labels: { 'app.kubernetes.io/managed-by': FIELD_MANAGER },
+      },
+    }));
   }
 
   private labelled<T extends { metadata?: { labels?: Record<string, string> } }>(

@@ -31,6 +31,9 @@ export const DEFAULT_NAMESPACE_LIMITS = {
   quota: {
     pods: '30',
     services: '20',
+    // Node ports are a range every candidate shares; load balancers need a cloud.
+    'services.nodeports': '5',
+    'services.loadbalancers': '0',
     persistentvolumeclaims: '10',
     'requests.cpu': '8',
     'requests.memory': '16Gi',
@@ -40,6 +43,10 @@ export const DEFAULT_NAMESPACE_LIMITS = {
   defaultLimit: { cpu: '1', memory: '512Mi' },
 };
 export type NamespaceLimits = typeof DEFAULT_NAMESPACE_LIMITS;
+
+/** What a question may let pods in its namespaces do beyond the shared-mode fence. */
+export const POD_ALLOWANCES = ['control-plane'] as const;
+export type PodAllowance = (typeof POD_ALLOWANCES)[number];
 
 /** Cluster-scoped resources a question may grant, with their API groups. */
 export const CLUSTER_RESOURCE_GROUPS = {
@@ -129,6 +136,12 @@ export const questionSchema = z.strictObject({
    * objects named `<session prefix>-…` only (an admission policy checks names).
    */
   clusterResources: z.array(z.enum(GRANTABLE_CLUSTER_RESOURCES)).default([]),
+  /**
+   * What the task needs pods in its namespaces to do that the shared-mode
+   * fence otherwise refuses: `control-plane` lets them tolerate the
+   * control-plane taint and be placed on a control-plane node.
+   */
+  allow: z.array(z.enum(POD_ALLOWANCES)).default([]),
   /** Bounded waits after the setup is applied, e.g. until a Deployment is Available. */
   setupWaits: z
     .array(

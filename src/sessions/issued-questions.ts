@@ -25,6 +25,21 @@ export function namespacesOf(rendered: RenderedQuestion[]): string[] {
   ];
 }
 
+/** Namespace → the pod allowances of the questions that use it (only namespaces with some). */
+export function podAllowancesOf(rendered: RenderedQuestion[]): Record<string, string[]> {
+  const result: Record<string, Set<string>> = {};
+  for (const r of rendered) {
+    if (!r.question.spec.allow.length) continue;
+    for (const [name, spec] of Object.entries(r.question.spec.vars)) {
+      if (!('namespace' in spec)) continue;
+      const namespace = String(r.variables[name]);
+      for (const allowance of r.question.spec.allow)
+        (result[namespace] ??= new Set()).add(allowance);
+    }
+  }
+  return Object.fromEntries(Object.entries(result).map(([ns, set]) => [ns, [...set].sort()]));
+}
+
 /** Cluster-scoped kinds any of the questions grants, sorted. */
 export function clusterResourcesOf(rendered: RenderedQuestion[]): string[] {
   return [...new Set(rendered.flatMap((r) => r.question.spec.clusterResources))].sort();

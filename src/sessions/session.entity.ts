@@ -39,6 +39,13 @@ export class Session {
   @Column({ type: 'simple-json', default: '{}' })
   namespaceLimits: Partial<NamespaceLimits>;
 
+  /**
+   * Namespace → what its pods may do beyond the shared fence, because a
+   * question using that namespace allows it (`allow:` in the question).
+   */
+  @Column({ type: 'simple-json', default: '{}' })
+  podAllowances: Record<string, string[]>;
+
   /** Cluster-scoped resources the questions grant (names fenced by the session prefix). */
   @Column({ type: 'simple-json', default: '[]' })
   clusterResources: string[];

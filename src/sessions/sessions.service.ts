@@ -14,6 +14,7 @@ import { rawSelect } from '../database/raw-select.js';
 import {
   clusterResourcesOf,
   namespacesOf,
+  podAllowancesOf,
   newSessionPrefix,
   sessionQuestionRows,
 } from './issued-questions.js';
@@ -140,6 +141,7 @@ export class SessionsService {
         namespaces,
         namespaceLimits: exam.spec.namespaceLimits,
         clusterResources: clusterResourcesOf(rendered),
+        podAllowances: podAllowancesOf(rendered),
         state: SessionState.CREATED,
         failureReason: null,
         tokenHash: hashToken(token),

@@ -19,6 +19,7 @@ import { solutionAnswer } from '../../src/question-bank/solution.js';
 import {
   clusterResourcesOf,
   namespacesOf,
+  podAllowancesOf,
   newSessionPrefix,
   sessionQuestionRows,
 } from '../../src/sessions/issued-questions.js';
@@ -117,6 +118,7 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
       namespaces: namespacesOf(rendered),
       namespaceLimits: DEFAULT_NAMESPACE_LIMITS,
       clusterResources: clusterResourcesOf(rendered),
+      podAllowances: podAllowancesOf(rendered),
       state: SessionState.ACTIVE,
       failureReason: null,
       tokenHash: randomBytes(32).toString('hex'),

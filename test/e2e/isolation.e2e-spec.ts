@@ -168,7 +168,7 @@ const CASES: Case[] = [
   },
   {
     name: 'list nodes',
-    allowed: false,
+    allowed: true,
     sar: () => ({ verb: 'list', resource: 'nodes' }),
     run: () => ['get', 'nodes'],
   },

@@ -150,6 +150,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       `--tls-private-key-file=${files.apiserverKey}`,
       `--client-ca-file=${files.caCert}`,
       '--authorization-mode=Node,RBAC',
+      // Off by default upstream; Services' externalIPs can capture traffic (CVE-2020-8554).
+      '--enable-admission-plugins=DenyServiceExternalIPs',
       '--service-cluster-ip-range=10.96.0.0/12',
       '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
       `--service-account-key-file=${files.saPublic}`,

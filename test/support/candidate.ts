@@ -26,7 +26,13 @@ export async function startCandidate(t: TestApp, examId: string, name: string): 
   const token: string = res.body.sessionToken;
   await eventually(
     `${name}'s session to be active`,
-    async () => (await t.http.get('/api/sessions/me').set(bearer(token))).body.state as string,
+    async () => {
+      const { body } = await t.http.get('/api/sessions/me').set(bearer(token));
+      // Fail at once, with the reason, instead of waiting out the timeout.
+      if (body.state === 'provisioning_failed')
+        throw new Error(`${name}'s provisioning failed: ${body.failureReason as string}`);
+      return body.state as string;
+    },
     (state) => state === 'active',
   );
   const download = await t.http.get('/api/sessions/me/kubeconfig').set(bearer(token)).expect(200);

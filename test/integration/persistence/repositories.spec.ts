@@ -64,6 +64,7 @@ function newSession(overrides: Partial<Session> = {}): Session {
     namespaces: [],
     namespaceLimits: {},
     clusterResources: [],
+    podAllowances: {},
     state: SessionState.ACTIVE,
     failureReason: null,
     tokenHash: randomBytes(32).toString('hex'),

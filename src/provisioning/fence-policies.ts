@@ -1,0 +1,374 @@
+import { CLUSTER_RESOURCE_GROUPS, type ClusterResource } from '../question-bank/question.schema.js';
+
+/**
+ * The admission policies that fence candidates on a shared cluster. RBAC says
+ * which kinds a candidate may touch; these say which objects and what content,
+ * for every identity a candidate can act as. Built as plain objects here (no
+ * cluster access), applied by ProvisioningService, proven by the security suite
+ * (test/e2e/security.e2e-spec.ts).
+ */
+
+export const SESSION_LABEL = 'cka.engine/session';
+/** Set on a session's namespaces at the end: nothing acting for the session may change them. */
+export const FROZEN_LABEL = 'cka.engine/frozen';
+/** On a namespace whose questions allow pods on the control plane (`allow: [control-plane]`). */
+export const ALLOW_CONTROL_PLANE_LABEL = 'cka.engine/allow-control-plane';
+/** Pod Security Standard enforced on every candidate namespace, pinned to a version. */
+export const POD_SECURITY = { level: 'baseline', version: 'v1.36' } as const;
+/** The highest PriorityClass value a candidate may create (system classes are 2,000,000,000 and up). */
+export const MAX_CANDIDATE_PRIORITY = 1_000_000;
+
+const ADMISSION = 'admissionregistration.k8s.io/v1';
+const CONTROL_PLANE_TAINTS = [
+  'node-role.kubernetes.io/control-plane',
+  'node-role.kubernetes.io/master',
+];
+
+/** A CEL string literal (single-quoted). */
+export function celString(value: string): string {
+  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
+const celList = (values: string[]) => `[${values.map(celString).join(', ')}]`;
+
+/** What one session's identities are: its candidate ServiceAccount and every ServiceAccount of its namespaces. */
+export interface SessionIdentity {
+  prefix: string;
+  namespaces: string[];
+  engineNamespace: string;
+  candidateServiceAccount: string;
+}
+
+/**
+ * CEL true when the request comes from anyone acting for the session: the
+ * candidate's own ServiceAccount, or any ServiceAccount of the session's
+ * namespaces (the candidate can mint tokens for them, impersonate them, or run
+ * pods as them), so going through one of those changes nothing.
+ */
+export function actsForSession(id: SessionIdentity): string {
+  const user = 'request.userInfo.username';
+  const candidate = `system:serviceaccount:${id.engineNamespace}:${id.candidateServiceAccount}`;
+  return [
+    `${user} == ${celString(candidate)}`,
+    ...id.namespaces.map(
+      (ns) => `${user}.startsWith(${celString(`system:serviceaccount:${ns}:`)})`,
+    ),
+  ].join(' || ');
+}
+
+interface Validation {
+  expression: string;
+  message: string;
+  reason?: 'Forbidden' | 'Invalid';
+}
+
+/** Validations for the content of each grantable kind; each applies only to its own resource. */
+function contentValidations(
+  id: SessionIdentity,
+  resources: ClusterResource[],
+  grantRole: string,
+  hostPathRoots: string[],
+): Validation[] {
+  const onlyFor = (resource: ClusterResource, rule: string) =>
+    `request.operation == 'DELETE' || request.resource.resource != '${resource}' || (${rule})`;
+  const namespaces = celList(id.namespaces);
+  const rules: Partial<Record<ClusterResource, Validation[]>> = {
+    persistentvolumes: [
+      {
+        // The API server allows one volume source per PersistentVolume, so
+        // requiring hostPath refuses every other (nfs, csi, local, …).
+        expression: onlyFor('persistentvolumes', 'has(object.spec.hostPath)'),
+        message: 'a PersistentVolume here may only use a hostPath volume (no other volume source)',
+      },
+      {
+        expression: onlyFor(
+          'persistentvolumes',
+          `!has(object.spec.hostPath) || (!object.spec.hostPath.path.contains('..') && ${celList(
+            hostPathRoots.map((root) => `${root}/`),
+          )}.exists(root, object.spec.hostPath.path.startsWith(root)))`,
+        ),
+        message: `a hostPath PersistentVolume must point under ${hostPathRoots.join(', ')} (no "..")`,
+      },
+      {
+        expression: onlyFor(
+          'persistentvolumes',
+          `!has(object.spec.claimRef) || (has(object.spec.claimRef.namespace) && object.spec.claimRef.namespace in ${namespaces})`,
+        ),
+        message: `a PersistentVolume may only be reserved (claimRef) for a claim in your namespaces: ${id.namespaces.join(', ')}`,
+      },
+    ],
+    storageclasses: [
+      {
+        expression: onlyFor(
+          'storageclasses',
+          `!has(object.metadata.annotations) || !object.metadata.annotations.exists(k, k.endsWith('is-default-class'))`,
+        ),
+        message:
+          'the default StorageClass is cluster-wide state shared by every candidate; it cannot be set in this environment',
+      },
+    ],
+    ingressclasses: [
+      {
+        expression: onlyFor(
+          'ingressclasses',
+          `!has(object.metadata.annotations) || !object.metadata.annotations.exists(k, k.endsWith('is-default-class'))`,
+        ),
+        message:
+          'the default IngressClass is cluster-wide state shared by every candidate; it cannot be set in this environment',
+      },
+    ],
+    priorityclasses: [
+      {
+        expression: onlyFor(
+          'priorityclasses',
+          `!(has(object.globalDefault) && object.globalDefault) && object.value <= ${MAX_CANDIDATE_PRIORITY}`,
+        ),
+        message: `a PriorityClass here may not be the global default, and its value is at most ${MAX_CANDIDATE_PRIORITY}`,
+      },
+    ],
+    clusterroles: [
+      {
+        expression: onlyFor(
+          'clusterroles',
+          `!has(object.aggregationRule) && (!has(object.metadata.labels) || !object.metadata.labels.exists(k, k.startsWith('rbac.authorization.k8s.io/aggregate-to-')))`,
+        ),
+        message:
+          'aggregated ClusterRoles (aggregationRule, aggregate-to-* labels) change the built-in roles of every candidate; not allowed here',
+      },
+    ],
+    clusterrolebindings: [
+      {
+        expression: onlyFor(
+          'clusterrolebindings',
+          `object.roleRef.name != ${celString(grantRole)} && (!has(object.subjects) || object.subjects.all(s, ` +
+            `(s.kind == 'ServiceAccount' && has(s.namespace) && (s.namespace in ${namespaces} || (s.namespace == ${celString(id.engineNamespace)} && s.name == ${celString(id.candidateServiceAccount)}))) || ` +
+            `(s.kind != 'ServiceAccount' && !s.name.startsWith('system:'))))`,
+        ),
+        message: `a ClusterRoleBinding here may bind ServiceAccounts of your namespaces (${id.namespaces.join(', ')}) and users or groups not named system:*, never the engine's grant role`,
+      },
+    ],
+  };
+  return resources.flatMap((resource) => rules[resource] ?? []);
+}
+
+/**
+ * The session's policy on cluster-scoped kinds: objects named `<prefix>-…`
+ * only, with content that cannot reach other candidates or the nodes,
+ * whoever among the session's identities asks. `ended` turns it into a
+ * refusal of everything (the freeze at the end).
+ */
+export function sessionClusterPolicy(
+  id: SessionIdentity,
+  resources: ClusterResource[],
+  options: { name: string; grantRole: string; hostPathRoots: string[]; ended?: boolean },
+): object[] {
+  const groups = [...new Set(resources.map((r) => CLUSTER_RESOURCE_GROUPS[r]))];
+  const validations: Validation[] = options.ended
+    ? [
+        {
+          expression: 'false',
+          message: 'the session has ended: its cluster-wide objects are frozen',
+        },
+      ]
+    : [
+        {
+          expression: `(request.operation == 'DELETE' ? oldObject.metadata.name : object.metadata.name).startsWith('${id.prefix}-')`,
+          message: `names of cluster-wide objects must start with ${id.prefix}- (your session prefix)`,
+        },
+        ...contentValidations(id, resources, options.grantRole, options.hostPathRoots),
+      ];
+  return [
+    {
+      apiVersion: ADMISSION,
+      kind: 'ValidatingAdmissionPolicy',
+      metadata: { name: options.name },
+      spec: {
+        failurePolicy: 'Fail',
+        matchConstraints: {
+          resourceRules: [
+            {
+              apiGroups: groups,
+              apiVersions: ['*'],
+              operations: ['CREATE', 'UPDATE', 'DELETE'],
+              resources,
+            },
+          ],
+        },
+        matchConditions: [{ name: 'acts-for-session', expression: actsForSession(id) }],
+        validations: validations.map((v) => ({ reason: 'Forbidden', ...v })),
+      },
+    },
+    {
+      apiVersion: ADMISSION,
+      kind: 'ValidatingAdmissionPolicyBinding',
+      metadata: { name: options.name },
+      spec: { policyName: options.name, validationActions: ['Deny'] },
+    },
+  ];
+}
+
+/**
+ * Cluster-wide policies shared by every session on a cluster (re-applied at
+ * each provisioning, so they follow the engine's version and the current
+ * control-plane nodes):
+ * - `cka-engine-pods`, `-services`, `-rolebindings`: in candidate namespaces, for everyone (a
+ *   Deployment's pods are created by a controller, not the candidate): no
+ *   system PriorityClass, no pod bound to or tolerating the control plane, no
+ *   Service externalIPs (the CVE-2020-8554 class), no RoleBinding that lets
+ *   another session's identity in (collusion). Pod Security `baseline` on the
+ *   namespace refuses privileged pods, host namespaces and hostPath.
+ * - `cka-engine-freeze`: in namespaces labelled frozen, no ServiceAccount
+ *   outside kube-system (the controllers) and other than the engine's own may
+ *   create, change or delete anything: a session's work is fixed at its end,
+ *   whatever tokens or workloads the candidate left behind.
+ */
+/** The shared policies on what is created inside candidate namespaces, one per kind. */
+export const WORKLOAD_POLICIES = {
+  pods: 'cka-engine-pods',
+  services: 'cka-engine-services',
+  roleBindings: 'cka-engine-rolebindings',
+} as const;
+
+export function sharedPolicies(options: {
+  engineUser: string;
+  engineNamespace: string;
+  controlPlaneNodes: string[];
+}): object[] {
+  const freeze = 'cka-engine-freeze';
+  const user = 'request.userInfo.username';
+  const inSessionNamespaces = (
+    name: string,
+    group: string,
+    resource: string,
+    validations: Validation[],
+    variables: { name: string; expression: string }[] = [],
+  ): object[] => [
+    {
+      apiVersion: ADMISSION,
+      kind: 'ValidatingAdmissionPolicy',
+      metadata: { name },
+      spec: {
+        failurePolicy: 'Fail',
+        matchConstraints: {
+          namespaceSelector: { matchExpressions: [{ key: SESSION_LABEL, operator: 'Exists' }] },
+          resourceRules: [
+            {
+              apiGroups: [group],
+              apiVersions: ['v1'],
+              operations: ['CREATE', 'UPDATE'],
+              resources: [resource],
+            },
+          ],
+        },
+        variables,
+        validations: validations.map((v) => ({ reason: 'Forbidden', ...v })),
+      },
+    },
+    {
+      apiVersion: ADMISSION,
+      kind: 'ValidatingAdmissionPolicyBinding',
+      metadata: { name },
+      spec: { policyName: name, validationActions: ['Deny'] },
+    },
+  ];
+  return [
+    ...inSessionNamespaces(
+      WORKLOAD_POLICIES.pods,
+      '',
+      'pods',
+      [
+        {
+          expression: `!has(object.spec.priorityClassName) || !object.spec.priorityClassName.startsWith('system-')`,
+          message:
+            'system PriorityClasses (system-node-critical, system-cluster-critical) are reserved for the cluster',
+        },
+        {
+          expression: `variables.controlPlaneAllowed || !has(object.spec.nodeName) || !(object.spec.nodeName in ${celList(options.controlPlaneNodes)})`,
+          message: 'pods may not be placed on a control-plane node in this environment',
+        },
+        {
+          expression:
+            `variables.controlPlaneAllowed || !has(object.spec.tolerations) || !object.spec.tolerations.exists(t, ` +
+            `((!has(t.key) || t.key == '') && has(t.operator) && t.operator == 'Exists') || ` +
+            `(has(t.key) && t.key in ${celList(CONTROL_PLANE_TAINTS)}))`,
+          message:
+            'pods may not tolerate the control-plane taint (or every taint) in this environment',
+        },
+      ],
+      [
+        // Labelled by the engine (candidates cannot change their namespace's labels).
+        {
+          name: 'controlPlaneAllowed',
+          expression: `has(namespaceObject.metadata.labels) && namespaceObject.metadata.labels.exists(k, k == ${celString(ALLOW_CONTROL_PLANE_LABEL)})`,
+        },
+      ],
+    ),
+    ...inSessionNamespaces(WORKLOAD_POLICIES.services, '', 'services', [
+      {
+        expression: '!has(object.spec.externalIPs) || size(object.spec.externalIPs) == 0',
+        message: 'Services may not set externalIPs (they can capture other traffic on the nodes)',
+      },
+    ]),
+    ...inSessionNamespaces(
+      WORKLOAD_POLICIES.roleBindings,
+      'rbac.authorization.k8s.io',
+      'rolebindings',
+      [
+        {
+          expression:
+            `!has(object.subjects) || object.subjects.all(s, ` +
+            `(s.kind == 'ServiceAccount' && has(s.namespace) && (s.namespace.startsWith(variables.prefix + '-') || ` +
+            `(s.namespace == ${celString(options.engineNamespace)} && s.name == variables.prefix + '-candidate'))) || ` +
+            `(s.kind != 'ServiceAccount' && !s.name.startsWith('system:')))`,
+          message:
+            "a RoleBinding here may name ServiceAccounts of your own session's namespaces, and users or groups not named system:*",
+        },
+      ],
+      // Session namespaces are named `<prefix>-<name>`; the candidate's ServiceAccount `<prefix>-candidate`.
+      [{ name: 'prefix', expression: `request.namespace.split('-')[0]` }],
+    ),
+    {
+      apiVersion: ADMISSION,
+      kind: 'ValidatingAdmissionPolicy',
+      metadata: { name: freeze },
+      spec: {
+        failurePolicy: 'Fail',
+        matchConstraints: {
+          namespaceSelector: { matchLabels: { [FROZEN_LABEL]: 'true' } },
+          resourceRules: [
+            {
+              apiGroups: ['*'],
+              apiVersions: ['*'],
+              operations: ['CREATE', 'UPDATE', 'DELETE', 'CONNECT'],
+              resources: ['*/*'], // every resource and subresource
+            },
+          ],
+        },
+        matchConditions: [
+          // namespaceSelector does not narrow cluster-scoped requests: without
+          // this, every ServiceAccount's cluster-wide write would be refused.
+          { name: 'namespaced', expression: "has(request.namespace) && request.namespace != ''" },
+          {
+            name: 'session-identity',
+            expression:
+              `${user}.startsWith('system:serviceaccount:') && ` +
+              `!${user}.startsWith('system:serviceaccount:kube-system:') && ${user} != ${celString(options.engineUser)}`,
+          },
+        ],
+        validations: [
+          {
+            expression: 'false',
+            message: 'the session has ended: its namespaces are frozen for grading',
+            reason: 'Forbidden',
+          },
+        ],
+      },
+    },
+    {
+      apiVersion: ADMISSION,
+      kind: 'ValidatingAdmissionPolicyBinding',
+      metadata: { name: freeze },
+      spec: { policyName: freeze, validationActions: ['Deny'] },
+    },
+  ];
+}
