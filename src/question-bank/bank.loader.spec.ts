@@ -27,6 +27,7 @@ describe('loadBank', () => {
 
   it('reports every problem at once, each with file, line, column and rule', async () => {
     expect(await lint('invalid')).toEqual([
+      'bad-allow.yaml:5:9 schema allow[0]: Invalid input: expected "control-plane"',
       'check-fields.yaml:16:5 check checks[0] (typo): unknown field "mtach" (kind resource)',
       'check-fields.yaml:23:12 match checks[1] (operator): spec.replicas: unknown operator $between (known: $regex, $gte, $lte, $in, $absent, $exists, $anyOf, $exact)',
       'check-fields.yaml:32:17 kind checks[3] (kind): Deployment is served as apps/v1, not v1',
@@ -55,6 +56,10 @@ describe('loadBank', () => {
       'semantic.yaml:19:13 grader grader "missing-grader" not found in graders/',
       'semantic.yaml:23:13 grader only custom checks take a grader (this one is count)',
       'semantic.yaml:25:8 docs example.com is not documentation allowed in the exam (kubernetes.io, helm.sh, gateway-api.sigs.k8s.io)',
+      'shared-state.yaml:8:3 setup manifest 1 (PersistentVolume shared-volume): cluster-scoped objects of a setup must be named {{prefix}}-… (they are shared by every session otherwise)',
+      'shared-state.yaml:12:3 setup manifest 2 (CustomResourceDefinition widgets.example.com): it changes the cluster for every candidate of a shared cluster (tasks like this belong to dedicated environments)',
+      'shared-state.yaml:16:3 setup manifest 3 (StorageClass s0lint-fast): a default class: it changes the cluster for every candidate of a shared cluster (tasks like this belong to dedicated environments)',
+      'shared-state.yaml:30:37 pattern checks[0] (a): /^(x)\\1$/ is not a pattern the linear-time (RE2) engine accepts: invalid escape sequence: `\\1`',
       'syntax.yaml:3:1 yaml Flow sequence in block collection must be sufficiently indented and end with a ]',
     ]);
   });

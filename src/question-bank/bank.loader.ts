@@ -372,8 +372,65 @@ function checkSetup(
         rule: 'setup',
         message: `manifest ${index + 1} has no ${missing.join(', ')}`,
       });
+      return;
     }
+    const shared = sharedStateProblem(object, String(vars.prefix));
+    if (shared)
+      bank.problems.push({
+        file: source.file,
+        ...at(startLine),
+        rule: 'setup',
+        message: `manifest ${index + 1} (${String(object.kind)} ${String(metadata.name)}): ${shared}`,
+      });
   });
+}
+
+/** Kinds whose objects change the cluster for everyone: never in a shared-mode setup. */
+const CLUSTER_STATE_KINDS = new Set([
+  'Node',
+  'CustomResourceDefinition',
+  'CertificateSigningRequest',
+  'ValidatingWebhookConfiguration',
+  'MutatingWebhookConfiguration',
+  'ValidatingAdmissionPolicy',
+  'ValidatingAdmissionPolicyBinding',
+  'MutatingAdmissionPolicy',
+  'MutatingAdmissionPolicyBinding',
+  'APIService',
+  'RuntimeClass',
+  'FlowSchema',
+  'PriorityLevelConfiguration',
+]);
+/** Cluster-scoped kinds a setup may create, under the session prefix (teardown and the sweeper find them by label). */
+const PREFIXED_CLUSTER_KINDS = new Set([
+  'Namespace',
+  'PersistentVolume',
+  'StorageClass',
+  'PriorityClass',
+  'IngressClass',
+  'ClusterRole',
+  'ClusterRoleBinding',
+]);
+
+/**
+ * Why a setup object would touch what every candidate of a shared cluster
+ * shares, or undefined. On a shared cluster one candidate's setup must not
+ * change another's cluster: such tasks need an environment of their own.
+ */
+function sharedStateProblem(object: Record<string, unknown>, prefix: string): string | undefined {
+  const kind = String(object.kind);
+  const metadata = object.metadata as { name: string; annotations?: Record<string, unknown> };
+  const dedicated =
+    'it changes the cluster for every candidate of a shared cluster (tasks like this belong to dedicated environments)';
+  if (CLUSTER_STATE_KINDS.has(kind)) return dedicated;
+  if (!PREFIXED_CLUSTER_KINDS.has(kind)) return undefined;
+  if (!metadata.name.startsWith(`${prefix}-`))
+    return `cluster-scoped objects of a setup must be named {{prefix}}-… (they are shared by every session otherwise)`;
+  const isDefault = Object.entries(metadata.annotations ?? {}).some(
+    ([key, value]) => key.endsWith('is-default-class') && String(value) === 'true',
+  );
+  if (isDefault || object.globalDefault === true) return `a default class: ${dedicated}`;
+  return undefined;
 }
 
 async function loadExam(file: string, bank: QuestionBank): Promise<void> {
