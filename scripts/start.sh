@@ -81,6 +81,8 @@ fi
 if [ -z "${KUBECONFIG:-}" ] && [ ! -f "$HOME/.kube/config" ]; then
   step "no kubeconfig: starting a sandbox cluster (log in $data/sandbox.log)"
   mkdir -p "$data"
+  # A previous run's line must not be taken for this one's.
+  rm -f "$data/sandbox.out"
   t=$EPOCHREALTIME
   SANDBOX_OWNER_PID=$$ setpriv --pdeathsig TERM -- npm run --silent sandbox >"$data/sandbox.out" 2>"$data/sandbox.log" &
   pids+=($!)

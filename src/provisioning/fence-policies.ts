@@ -29,6 +29,8 @@ export function celString(value: string): string {
   return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
 
+const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
 const celList = (values: string[]) => `[${values.map(celString).join(', ')}]`;
 
 /** What one session's identities are: its candidate ServiceAccount and every ServiceAccount of its namespaces. */
@@ -81,20 +83,26 @@ function contentValidations(
         message: 'a PersistentVolume here may only use a hostPath volume (no other volume source)',
       },
       {
+        // One directory of the session's own right under a root: not another
+        // session's (`/srv/<their prefix>-…`), and no deeper path, which a
+        // symlink planted from a pod in the parent could send anywhere.
         expression: onlyFor(
           'persistentvolumes',
-          `!has(object.spec.hostPath) || (!object.spec.hostPath.path.contains('..') && ${celList(
-            hostPathRoots.map((root) => `${root}/`),
-          )}.exists(root, object.spec.hostPath.path.startsWith(root)))`,
+          `!has(object.spec.hostPath) || (!object.spec.hostPath.path.contains('..') && object.spec.hostPath.path.matches(${celString(
+            `^(${hostPathRoots.map(escapeRegex).join('|')})/${escapeRegex(id.prefix)}-[A-Za-z0-9._-]+$`,
+          )}))`,
         ),
-        message: `a hostPath PersistentVolume must point under ${hostPathRoots.join(', ')} (no "..")`,
+        message: `a hostPath PersistentVolume must be a directory ${hostPathRoots.map((r) => `${r}/${id.prefix}-…`).join(' or ')} (one level, no "..")`,
       },
       {
+        // Unreserved, with no class of its own, it could be bound to another
+        // candidate's claim and capture what they write.
         expression: onlyFor(
           'persistentvolumes',
-          `!has(object.spec.claimRef) || (has(object.spec.claimRef.namespace) && object.spec.claimRef.namespace in ${namespaces})`,
+          `has(object.spec.claimRef) ? (has(object.spec.claimRef.namespace) && object.spec.claimRef.namespace in ${namespaces}) : ` +
+            `(has(object.spec.storageClassName) && object.spec.storageClassName.startsWith(${celString(`${id.prefix}-`)}))`,
         ),
-        message: `a PersistentVolume may only be reserved (claimRef) for a claim in your namespaces: ${id.namespaces.join(', ')}`,
+        message: `a PersistentVolume must be reserved (claimRef) for a claim in your namespaces (${id.namespaces.join(', ')}) or have a storage class named ${id.prefix}-…`,
       },
     ],
     storageclasses: [

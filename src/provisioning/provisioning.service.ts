@@ -183,9 +183,11 @@ export class ProvisioningService {
   async revoke(session: Session): Promise<void> {
     for (const alias of aliasesOf(await this.questionClusters(session))) {
       const cluster = this.clusters.client(alias);
+      const existing: string[] = [];
       for (const namespace of session.namespaces) {
         if (!(await cluster.read({ apiVersion: 'v1', kind: 'Namespace', name: namespace })))
           continue;
+        existing.push(namespace);
         await cluster.apply(
           [
             {
@@ -197,6 +199,7 @@ export class ProvisioningService {
           FREEZE_FIELD_MANAGER,
         );
       }
+      if (existing.length) await this.untilFrozen(cluster, session, existing[0]);
       if (session.clusterResources.length) {
         // Only the policy itself, under the freeze's own manager: the labels
         // and annotations provisioning set (the sweeper reads them) stay.
@@ -459,21 +462,43 @@ export class ProvisioningService {
       MIN_TOKEN_SECONDS,
     );
     const candidate = cluster.withToken(token);
-    const tolerateEverything = {
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: { name: `fence-probe-${session.prefix}`, namespace: session.namespaces[0] },
-      spec: {
-        containers: [{ name: 'probe', image: 'registry.k8s.io/pause:3.10' }],
-        tolerations: [{ operator: 'Exists' }],
-      },
-    };
-    await this.untilRefused(
-      candidate,
-      tolerateEverything,
-      /may not tolerate/,
-      'the workloads admission policy',
+    // A pod tolerating every taint, where no question allows the control
+    // plane (there the pods policy lets it through); with no such namespace,
+    // a RoleBinding for everyone, which the RoleBindings policy refuses.
+    const plain = session.namespaces.find(
+      (ns) => !session.podAllowances?.[ns]?.includes('control-plane'),
     );
+    if (plain) {
+      await this.untilRefused(
+        candidate,
+        {
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: { name: `fence-probe-${session.prefix}`, namespace: plain },
+          spec: {
+            containers: [{ name: 'probe', image: 'registry.k8s.io/pause:3.10' }],
+            tolerations: [{ operator: 'Exists' }],
+          },
+        } as Parameters<ClusterClient['dryRunCreate']>[0],
+        /may not tolerate/,
+        'the pods admission policy',
+      );
+    } else {
+      await this.untilRefused(
+        candidate,
+        {
+          apiVersion: 'rbac.authorization.k8s.io/v1',
+          kind: 'RoleBinding',
+          metadata: { name: `fence-probe-${session.prefix}`, namespace: session.namespaces[0] },
+          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' },
+          subjects: [
+            { apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'system:authenticated' },
+          ],
+        } as Parameters<ClusterClient['dryRunCreate']>[0],
+        /RoleBinding here may name/,
+        'the RoleBindings admission policy',
+      );
+    }
     const resource = (session.clusterResources as ClusterResource[])[0];
     if (!resource) return;
     const [apiVersion, kind] = CLUSTER_RESOURCE_KINDS[resource];
@@ -487,6 +512,40 @@ export class ProvisioningService {
       },
       /must start with/,
       'the name-prefix admission policy',
+    );
+  }
+
+  /**
+   * The freeze label reaches the API server's admission through its
+   * namespace cache a moment later; grading must not start before a write by
+   * the candidate (still authenticated here) is refused. Skipped when the
+   * candidate's ServiceAccount is already gone (a repeated revoke).
+   */
+  private async untilFrozen(
+    cluster: ClusterClient,
+    session: Session,
+    namespace: string,
+  ): Promise<void> {
+    let token: string;
+    try {
+      ({ token } = await cluster.requestToken(
+        this.config.provisioning.engineNamespace,
+        this.serviceAccountOf(session),
+        MIN_TOKEN_SECONDS,
+      ));
+    } catch (error) {
+      if (error instanceof ClusterError && error.status === 404) return;
+      throw error;
+    }
+    await this.untilRefused(
+      cluster.withToken(token),
+      {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: `freeze-probe-${session.prefix}`, namespace },
+      },
+      /namespaces are frozen/,
+      'the freeze at the end',
     );
   }
 
@@ -516,9 +575,8 @@ export class ProvisioningService {
    * those, bound to the candidate, and the session's admission policy
    * (fence-policies.ts): names `<prefix>-…` only, content that reaches no
    * other candidate and no node, for every identity acting for the session.
-   * `escalate` on ClusterRoles lets a candidate write a ClusterRole with rules
-   * they do not hold cluster-wide (the classic "ClusterRole for Deployments,
-   * bound in one namespace" task); binding it still needs RBAC's own check.
+   * RBAC's escalation check still applies: a ClusterRole may hold only what
+   * the candidate holds cluster-wide.
    */
   private clusterGrantObjects(
     session: Session,
@@ -548,14 +606,10 @@ export class ProvisioningService {
           // would show every other session's objects (and, for volumes, their
           // claims' namespaces). By name is enough for kubectl get, describe,
           // apply, edit and delete; names are given in the task or chosen.
-          verbs: [
-            'get',
-            'create',
-            'update',
-            'patch',
-            'delete',
-            ...(resource === 'clusterroles' ? ['escalate'] : []),
-          ],
+          // No escalate: a ClusterRole created empty, bound, then widened
+          // would hand the binding's subjects anything (RBAC does not look at
+          // bindings again), up to the candidate's own Namespace object.
+          verbs: ['get', 'create', 'update', 'patch', 'delete'],
         })),
       },
       {

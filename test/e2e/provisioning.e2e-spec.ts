@@ -236,7 +236,7 @@ describe('cluster-scoped grants fenced by the session prefix', () => {
   const pv = (name: string) => `apiVersion: v1
 kind: PersistentVolume
 metadata: { name: ${name} }
-spec: { capacity: { storage: 1Gi }, accessModes: [ReadWriteOnce], hostPath: { path: /srv/${name} } }
+spec: { capacity: { storage: 1Gi }, accessModes: [ReadWriteOnce], storageClassName: ${name}, hostPath: { path: /srv/${name} } }
 `;
 
   it("admits objects with the prefix, rejects others, and removes the candidate's after the exam", async () => {

@@ -165,17 +165,42 @@ const CLUSTER_CONTENT: Case[] = [
   {
     name: "a PersistentVolume onto the node's root",
     objects: (a) => [pv(`${a.prefix}-root`, { hostPath: { path: '/' } })],
-    refused: /must point under \/mnt, \/srv, \/data/,
+    refused: /must be a directory \/mnt\/s\w+-… or \/srv\/s\w+-… or \/data\/s\w+-…/,
   },
   {
     name: 'a PersistentVolume escaping its root with ..',
     objects: (a) => [pv(`${a.prefix}-dots`, { hostPath: { path: '/mnt/../etc' } })],
-    refused: /must point under|must not contain '\.\.'/,
+    refused: /must be a directory|must not contain '\.\.'/,
   },
   {
     name: 'a PersistentVolume at a look-alike of an allowed root (/mntx)',
     objects: (a) => [pv(`${a.prefix}-alike`, { hostPath: { path: '/mntx/etc' } })],
-    refused: /must point under/,
+    refused: /must be a directory/,
+  },
+  {
+    name: "a PersistentVolume onto another candidate's directory",
+    objects: (a, b) => [
+      pv(`${a.prefix}-theirs`, {
+        hostPath: { path: `/srv/${b.prefix}-ok` },
+        storageClassName: `${a.prefix}-manual`,
+      }),
+    ],
+    refused: /must be a directory/,
+  },
+  {
+    name: 'a PersistentVolume below its own directory (where a planted symlink could lead)',
+    objects: (a) => [
+      pv(`${a.prefix}-deep`, {
+        hostPath: { path: `/srv/${a.prefix}-ok/link/etc` },
+        storageClassName: `${a.prefix}-manual`,
+      }),
+    ],
+    refused: /must be a directory/,
+  },
+  {
+    name: "an unreserved PersistentVolume without a class of its own (could capture another's claim)",
+    objects: (a) => [pv(`${a.prefix}-bait`, { hostPath: { path: `/srv/${a.prefix}-bait` } })],
+    refused: /or have a storage class named/,
   },
   {
     name: 'a PersistentVolume of another volume source (nfs)',
@@ -290,17 +315,22 @@ const CLUSTER_CONTENT: Case[] = [
     refused: /aggregated ClusterRoles/,
   },
   {
-    name: 'control: the ClusterRole task (create Deployments, then bind it in one namespace)',
+    // No escalate: created empty, bound, then widened, it would grant anything.
+    name: 'a ClusterRole with rules the candidate does not hold cluster-wide',
+    objects: (a) => [clusterRole(`${a.prefix}-deployer`)],
+    refused: /attempting to grant RBAC permissions not currently held/,
+  },
+  {
+    name: 'control: a ClusterRole within its grants, bound in its namespace',
     objects: (a) => [
-      clusterRole(`${a.prefix}-deployer`),
-      // One it holds cluster-wide (through the grant), so RBAC lets it bind this one
+      // It holds this cluster-wide (through the grant), so RBAC lets it bind it
       // anywhere and only the policy decides the ClusterRoleBinding cases below.
       clusterRole(`${a.prefix}-pv-reader`, {
         rules: [{ apiGroups: [''], resources: ['persistentvolumes'], verbs: ['get'] }],
       }),
       {
-        ...binding('RoleBinding', 'deployer', `${a.prefix}-deployer`, [sa(work(a))]),
-        metadata: { name: 'deployer', namespace: work(a) },
+        ...binding('RoleBinding', 'pv-reader', `${a.prefix}-pv-reader`, [sa(work(a))]),
+        metadata: { name: 'pv-reader', namespace: work(a) },
       },
     ],
   },
@@ -459,6 +489,28 @@ describe('shared mode security: an anonymous user of an open exam, with a candid
   // In order: later cases use the ClusterRole the control case creates.
   describe('cluster-wide grants fenced by content', () => {
     it.each(CLUSTER_CONTENT.map((c) => [c.name, c] as const))('%s', (_n, c) => check(c));
+
+    it('a ClusterRole created empty and bound cannot be widened afterwards', async () => {
+      await check({
+        name: 'empty, bound',
+        objects: (a) => [
+          clusterRole(`${a.prefix}-empty`, { rules: [] }),
+          binding('ClusterRoleBinding', `${a.prefix}-empty`, `${a.prefix}-empty`, [sa(work(a))]),
+        ],
+      });
+      const widened = join(dir, 'widened.json');
+      await writeFile(
+        widened,
+        JSON.stringify(
+          clusterRole(`${a.prefix}-empty`, {
+            rules: [{ apiGroups: ['*'], resources: ['*'], verbs: ['*'] }],
+          }),
+        ),
+      );
+      await expect(kubectl(['replace', '-f', widened], a.kubeconfig)).rejects.toMatchObject({
+        stderr: expect.stringMatching(/attempting to grant RBAC permissions not currently held/),
+      });
+    });
   });
 
   describe('nothing crosses between candidates', () => {
@@ -497,7 +549,7 @@ describe('shared mode security: an anonymous user of an open exam, with a candid
         name: 'as the namespace default ServiceAccount, onto the root',
         objects: (a) => [pv(`${a.prefix}-sa-root`, { hostPath: { path: '/' } })],
         flags: (a) => [`--as=system:serviceaccount:${work(a)}:default`],
-        refused: /must point under/,
+        refused: /must be a directory/,
       });
     });
   });
