@@ -211,7 +211,7 @@ const CLUSTER_CONTENT: Case[] = [
     name: "a PersistentVolume reserved for a claim in another candidate's namespace",
     objects: (a, b) => [
       pv(`${a.prefix}-steal`, {
-        hostPath: { path: '/srv/steal' },
+        hostPath: { path: `/srv/${a.prefix}-steal` },
         claimRef: { namespace: work(b), name: 'data' },
       }),
     ],
@@ -300,6 +300,8 @@ const CLUSTER_CONTENT: Case[] = [
           name: `${a.prefix}-agg`,
           labels: { 'rbac.authorization.k8s.io/aggregate-to-admin': 'true' },
         },
+        // Rules it holds (through the grant), so only the policy can refuse it.
+        rules: [{ apiGroups: [''], resources: ['persistentvolumes'], verbs: ['get'] }],
       }),
     ],
     refused: /aggregated ClusterRoles/,
@@ -312,7 +314,8 @@ const CLUSTER_CONTENT: Case[] = [
         rules: [],
       }),
     ],
-    refused: /aggregated ClusterRoles/,
+    // RBAC itself asks for cluster-admin here; the policy refuses it too.
+    refused: /aggregated ClusterRoles|cluster-admin privileges to use the aggregationRule/,
   },
   {
     // No escalate: created empty, bound, then widened, it would grant anything.
