@@ -76,6 +76,10 @@ use_node() {
   export npm_config_nodedir="$dir"
 }
 
+# How ensure_* run their long commands; start.sh replaces it so that a stop
+# takes them (and their children) down too.
+run_step() { "$@"; }
+
 # npm ci, unless node_modules was installed from this very lockfile by this
 # very Node (native modules are built for one Node ABI): a stamp file records
 # both. A failed or interrupted install leaves no stamp.
@@ -86,7 +90,7 @@ ensure_node_modules() {
     echo "    node_modules matches package-lock.json and node $(node --version): npm ci skipped"
     return 0
   fi
-  npm ci --no-audit --no-fund
+  run_step npm ci --no-audit --no-fund
   echo "$want" >"$stamp"
 }
 
@@ -97,6 +101,6 @@ ensure_build() {
     echo "    dist/ is newer than the sources: build skipped"
     return 0
   fi
-  npm run --silent build
+  run_step npm run --silent build
   touch "$stamp"
 }

@@ -28,6 +28,40 @@ need_packages redis-server:redis-server redis-cli:redis-tools setpriv:util-linux
 use_node
 took "$t" "packages and node $(node --version)"
 
+pids=()
+# Process groups of the install and build steps (npm, node-gyp, the compiler).
+step_groups=()
+stop_children() {
+  trap - EXIT INT TERM HUP
+  local g
+  for g in "${step_groups[@]}"; do kill -TERM -- "-$g" 2>/dev/null || true; done
+  [ ${#pids[@]} -eq 0 ] && [ ${#step_groups[@]} -eq 0 ] && return 0
+  [ ${#pids[@]} -gt 0 ] && { kill -TERM "${pids[@]}" 2>/dev/null || true; }
+  for _ in $(seq 40); do
+    local pid live=0
+    for pid in "${pids[@]}" "${step_groups[@]}"; do kill -0 "$pid" 2>/dev/null && live=1; done
+    [ $live -eq 1 ] || break
+    sleep 0.1
+  done
+  for g in "${step_groups[@]}"; do kill -KILL -- "-$g" 2>/dev/null || true; done
+  [ ${#pids[@]} -gt 0 ] && { kill -KILL "${pids[@]}" 2>/dev/null || true; }
+  wait 2>/dev/null || true
+}
+trap stop_children EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+
+# npm ci and the build run in a process group of their own, in the
+# background, so that a signal stops them at once (wait returns on a trapped
+# signal; a foreground child would first run to its end).
+run_step() {
+  setsid setpriv --pdeathsig TERM -- "$@" &
+  step_groups=("$!")
+  wait "$!"
+  step_groups=()
+}
+
 step "node_modules"
 t=$EPOCHREALTIME
 ensure_node_modules
@@ -37,25 +71,6 @@ step "build"
 t=$EPOCHREALTIME
 ensure_build
 took "$t" "build"
-
-pids=()
-stop_children() {
-  trap - EXIT INT TERM HUP
-  [ ${#pids[@]} -eq 0 ] && return 0
-  kill -TERM "${pids[@]}" 2>/dev/null || true
-  for _ in $(seq 40); do
-    local pid live=0
-    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && live=1; done
-    [ $live -eq 1 ] || break
-    sleep 0.1
-  done
-  kill -KILL "${pids[@]}" 2>/dev/null || true
-  wait 2>/dev/null || true
-}
-trap stop_children EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-trap 'exit 129' HUP
 
 # Children are started through `setpriv --pdeathsig TERM` (never through a shell
 # function, which would put a subshell between them and this script): the kernel
