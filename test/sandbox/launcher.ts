@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { type SandboxBinaries, ensureSandboxBinaries, processAlive } from './build.js';
-import { Component } from './component.js';
+import { Component, ComponentExitedError } from './component.js';
 import { type HttpResult, type TlsClient, freePort, httpGetText, httpsRequest } from './http.js';
 import { nodeManifests } from './nodes.js';
 import { type ClientIdentity, type KeyPairPem, generatePki } from './pki.js';
@@ -71,7 +71,27 @@ const IDENTITIES: Record<string, ClientIdentity> = {
  * cluster can schedule pods. On any failure everything started is stopped and
  * the error names the component and its last log lines.
  */
+/**
+ * Ports are picked free and bound by the components a moment later; another
+ * process (a test run starts several sandboxes, Redis and PostgreSQL at
+ * once) can take one in between. A component that exits on a taken port is
+ * retried with fresh ports, a couple of times; any other failure is final.
+ */
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startSandboxOnce(options);
+    } catch (error) {
+      const portTaken =
+        error instanceof ComponentExitedError && /address already in use/.test(error.logTail);
+      if (!portTaken || attempt >= 3) throw error;
+      options.log?.(`${error.component} found its port taken; starting again on fresh ports`);
+      await rm(dirname(error.logPath), { recursive: true, force: true });
+    }
+  }
+}
+
+async function startSandboxOnce(options: SandboxOptions): Promise<Sandbox> {
   const log = options.log ?? (() => {});
   if (!existsSync('/usr/bin/setpriv')) {
     throw new Error(

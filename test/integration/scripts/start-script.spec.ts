@@ -1,7 +1,7 @@
 import { jest } from '@jest/globals';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../sandbox/http.js';
@@ -64,16 +64,20 @@ async function startScript(): Promise<Run> {
   script.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const run = { script, marker, redisPort, output: () => output, dir };
   runs.push(run);
+  const listening = /listening on http:\/\/127\.0\.0\.1:\d+; start: [\d.]+ s/;
   await eventually(
-    'start.sh to print that the engine is listening',
-    async () => {
-      if (script.exitCode !== null)
-        throw new Error(`start.sh exited ${script.exitCode}:\n${output}`);
-      return output;
-    },
-    (text) => /listening on http:\/\/127\.0\.0\.1:\d+; start: [\d.]+ s/.test(text),
+    'start.sh to print that the engine is listening (or to exit)',
+    async () => output,
+    (text) => listening.test(text) || script.exitCode !== null,
     240_000,
   );
+  if (!listening.test(output)) {
+    // The whole story, not the 500 characters eventually() keeps.
+    const sandboxLog = await readFile(join(dir, 'data', 'sandbox.log'), 'utf8').catch(() => '');
+    throw new Error(
+      `start.sh exited ${script.exitCode}:\n${output}\n--- sandbox.log ---\n${sandboxLog}`,
+    );
+  }
   const health = await fetch(`http://127.0.0.1:${port}/health/live`);
   expect(health.status).toBe(200);
   return run;
