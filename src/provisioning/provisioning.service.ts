@@ -239,20 +239,8 @@ export class ProvisioningService {
           name: this.grantRoleOf(session),
         });
       }
-      if (session.clusterResources.includes('clusterrolebindings')) {
-        for (const binding of await cluster.list(
-          'rbac.authorization.k8s.io/v1',
-          'ClusterRoleBinding',
-        )) {
-          const name = binding.metadata?.name ?? '';
-          if (name.startsWith(`${session.prefix}-`))
-            await cluster.delete({
-              apiVersion: 'rbac.authorization.k8s.io/v1',
-              kind: 'ClusterRoleBinding',
-              name,
-            });
-        }
-      }
+      if (session.clusterResources.includes('clusterrolebindings'))
+        await this.deletePrefixed(cluster, session, 'clusterrolebindings');
     }
   }
 
@@ -266,14 +254,8 @@ export class ProvisioningService {
       const cluster = this.clusters.client(alias);
       await this.deleteLabelled(cluster, session.id);
       // What the candidate made under the grant carries the prefix, not our label.
-      for (const resource of session.clusterResources as ClusterResource[]) {
-        const [apiVersion, kind] = CLUSTER_RESOURCE_KINDS[resource];
-        for (const object of await cluster.list(apiVersion, kind)) {
-          const name = object.metadata?.name ?? '';
-          if (name.startsWith(`${session.prefix}-`))
-            await cluster.delete({ apiVersion, kind, name });
-        }
-      }
+      for (const resource of session.clusterResources as ClusterResource[])
+        await this.deletePrefixed(cluster, session, resource);
       for (const namespace of session.namespaces)
         await cluster.delete({ apiVersion: 'v1', kind: 'Namespace', name: namespace });
       await cluster.delete({
@@ -282,6 +264,19 @@ export class ProvisioningService {
         name: this.serviceAccountOf(session),
         namespace: this.config.provisioning.engineNamespace,
       });
+    }
+  }
+
+  /** Every object of a grantable kind named with the session's prefix (what the candidate made). */
+  private async deletePrefixed(
+    cluster: ClusterClient,
+    session: Session,
+    resource: ClusterResource,
+  ): Promise<void> {
+    const [apiVersion, kind] = CLUSTER_RESOURCE_KINDS[resource];
+    for (const object of await cluster.list(apiVersion, kind)) {
+      const name = object.metadata?.name ?? '';
+      if (name.startsWith(`${session.prefix}-`)) await cluster.delete({ apiVersion, kind, name });
     }
   }
 
