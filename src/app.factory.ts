@@ -31,6 +31,8 @@ export async function createHttpApp(
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new ErrorFilter());
   app.disable('x-powered-by');
+  // The client address throttling and session caps count by (req.ip).
+  app.set('trust proxy', config.http.trustProxy);
   app.enableShutdownHooks();
   const document = SwaggerModule.createDocument(
     app,

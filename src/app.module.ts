@@ -19,6 +19,7 @@ import { MetricsModule } from './metrics/metrics.module.js';
 import { QueueModule } from './queue/queue.module.js';
 import { WorkerModule } from './queue/worker.module.js';
 import { SessionsModule } from './sessions/sessions.module.js';
+import { ThrottlingModule } from './throttling/throttling.module.js';
 
 export interface AppRoles {
   /** Serve the REST API. */
@@ -43,6 +44,7 @@ export class AppModule implements NestModule {
         DatabaseModule,
         MetricsModule,
         QueueModule,
+        ThrottlingModule, // counts @Public routes only, so its place among the guards does not matter
         AuthModule,
         ExamsModule,
         InvitationsModule,

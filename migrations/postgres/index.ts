@@ -1,3 +1,4 @@
+import { SessionClientAddress1796210485636 } from './1796210485636-session-client-address.js';
 import { SessionPodAllowances1796196952269 } from './1796196952269-session-pod-allowances.js';
 import { GradeRunScore1795390313708 } from './1795390313708-grade-run-score.js';
 import { GradeRunTrigger1795388607839 } from './1795388607839-grade-run-trigger.js';
@@ -5,9 +6,7 @@ import { Initial1795384372310 } from './1795384372310-initial.js';
 import type { MigrationInterface } from 'typeorm';
 
 /** Applied in this order; `npm run migration:generate` appends here. */
-export const POSTGRES_MIGRATIONS: (new () => MigrationInterface)[] = [
-  Initial1795384372310,
+export const POSTGRES_MIGRATIONS: (new () => MigrationInterface)[] = [Initial1795384372310,
   GradeRunTrigger1795388607839,
   GradeRunScore1795390313708,
-  SessionPodAllowances1796196952269,
-];
+  SessionPodAllowances1796196952269, SessionClientAddress1796210485636];

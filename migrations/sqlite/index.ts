@@ -1,3 +1,4 @@
+import { SessionClientAddress1796210474912 } from './1796210474912-session-client-address.js';
 import { SessionPodAllowances1796196948154 } from './1796196948154-session-pod-allowances.js';
 import { GradeRunScore1795390312495 } from './1795390312495-grade-run-score.js';
 import { GradeRunTrigger1795388606778 } from './1795388606778-grade-run-trigger.js';
@@ -5,9 +6,7 @@ import { Initial1795384371336 } from './1795384371336-initial.js';
 import type { MigrationInterface } from 'typeorm';
 
 /** Applied in this order; `npm run migration:generate` appends here. */
-export const SQLITE_MIGRATIONS: (new () => MigrationInterface)[] = [
-  Initial1795384371336,
+export const SQLITE_MIGRATIONS: (new () => MigrationInterface)[] = [Initial1795384371336,
   GradeRunTrigger1795388606778,
   GradeRunScore1795390312495,
-  SessionPodAllowances1796196948154,
-];
+  SessionPodAllowances1796196948154, SessionClientAddress1796210474912];

@@ -8,7 +8,13 @@ describe('loadConfig', () => {
       /data\/engine\.sqlite$/,
     );
     expect(config.redis).toEqual({ url: 'redis://127.0.0.1:6379', prefix: 'cka' });
-    expect(config.http).toEqual({ host: '127.0.0.1', port: 3000 });
+    expect(config.http).toEqual({ host: '127.0.0.1', port: 3000, trustProxy: false });
+    expect(config.limits).toEqual({
+      publicRequests: { limit: 120, windowMs: 60_000 },
+      sessionStarts: { limit: 5, windowMs: 600_000 },
+      maxActiveSessions: 100,
+      maxActiveSessionsPerClient: 2,
+    });
     expect(config.worker.enabled).toBe(true);
   });
 
@@ -26,6 +32,26 @@ describe('loadConfig', () => {
     });
     expect(config.http.port).toBe(8080);
     expect(config.worker.enabled).toBe(false);
+  });
+
+  it('parses request windows and the proxy setting, and refuses a window of 0 s', () => {
+    const config = loadConfig({
+      THROTTLE_PUBLIC: '0/60',
+      THROTTLE_SESSION_START: '3/3600',
+      TRUST_PROXY: '1',
+    });
+    expect(config.limits.publicRequests).toEqual({ limit: 0, windowMs: 60_000 });
+    expect(config.limits.sessionStarts).toEqual({ limit: 3, windowMs: 3_600_000 });
+    expect(config.http.trustProxy).toBe(1);
+    expect(loadConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8' }).http.trustProxy).toBe(
+      'loopback, 10.0.0.0/8',
+    );
+    expect(() => loadConfig({ THROTTLE_PUBLIC: '10/0' })).toThrow(
+      /THROTTLE_PUBLIC: the window must be at least one second/,
+    );
+    expect(() => loadConfig({ THROTTLE_SESSION_START: 'many' })).toThrow(
+      /THROTTLE_SESSION_START: <limit>\/<seconds>/,
+    );
   });
 
   it('treats empty variables as unset', () => {

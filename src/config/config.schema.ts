@@ -13,6 +13,16 @@ const url = (protocols: string[]) =>
       message: `must start with ${protocols.map((p) => `${p}://`).join(' or ')}`,
     });
 
+/** `<limit>/<seconds>`: at most `limit` requests in each window of `seconds`. */
+const throttle = z
+  .string()
+  .regex(/^\d{1,7}\/\d{1,6}$/, '<limit>/<seconds>, e.g. 120/60')
+  .transform((v) => {
+    const [limit, seconds] = v.split('/').map(Number);
+    return { limit, windowMs: seconds * 1000 };
+  })
+  .refine((v) => v.windowMs > 0, 'the window must be at least one second');
+
 /**
  * Every setting the engine reads from the environment, with its default. This
  * is the only place that reads process.env (besides the .env loader).
@@ -22,6 +32,24 @@ export const envSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: int(0, 65535).default(3000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /**
+   * Which proxies to believe about the client's address (X-Forwarded-For), as
+   * Express's `trust proxy`: `false` (the socket's peer is the client), `true`,
+   * a hop count, or comma-separated addresses/subnets (`loopback`, `10.0.0.0/8`).
+   */
+  TRUST_PROXY: z
+    .string()
+    .regex(/^(true|false|\d{1,2}|[A-Za-z0-9.:/,\s-]+)$/, 'true, false, a hop count or addresses')
+    .default('false'),
+
+  /** Requests per client to routes that need no token: `<limit>/<seconds>` (0/… turns it off). */
+  THROTTLE_PUBLIC: throttle.prefault('120/60'),
+  /** Session starts per client, within THROTTLE_PUBLIC: each builds namespaces and pods on a cluster. */
+  THROTTLE_SESSION_START: throttle.prefault('5/600'),
+  /** Sessions provisioning or running at once, for everyone (0: no cap); more get a 503. */
+  MAX_ACTIVE_SESSIONS: int(0, 100_000).default(100),
+  /** Open-exam sessions provisioning or running at once per client (0: no cap); more get a 429. */
+  MAX_ACTIVE_SESSIONS_PER_CLIENT: int(0, 10_000).default(2),
 
   DATABASE_URL: url(['postgres', 'postgresql']).optional(),
   SQLITE_PATH: z.string().min(1).default('data/engine.sqlite'),
@@ -86,7 +114,14 @@ export type Env = z.infer<typeof envSchema>;
 /** The validated configuration, grouped by concern. */
 export interface AppConfig {
   env: Env['NODE_ENV'];
-  http: { host: string; port: number };
+  http: { host: string; port: number; trustProxy: boolean | number | string };
+  /** Per-client request windows (in-memory, per API process) and session caps. */
+  limits: {
+    publicRequests: RequestWindow;
+    sessionStarts: RequestWindow;
+    maxActiveSessions: number;
+    maxActiveSessionsPerClient: number;
+  };
   log: { level: Env['LOG_LEVEL'] };
   database:
     | { type: 'sqlite'; path: string; migrationsRun: boolean }
@@ -114,6 +149,12 @@ export interface AppConfig {
     sweepIntervalMs: number;
     hostPathRoots: string[];
   };
+}
+
+/** At most `limit` requests per client in each `windowMs`; a limit of 0 turns it off. */
+export interface RequestWindow {
+  limit: number;
+  windowMs: number;
 }
 
 export interface ClusterTarget {
@@ -153,7 +194,13 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
   const env = parsed.data;
   return {
     env: env.NODE_ENV,
-    http: { host: env.HOST, port: env.PORT },
+    http: { host: env.HOST, port: env.PORT, trustProxy: trustProxyOf(env.TRUST_PROXY) },
+    limits: {
+      publicRequests: env.THROTTLE_PUBLIC,
+      sessionStarts: env.THROTTLE_SESSION_START,
+      maxActiveSessions: env.MAX_ACTIVE_SESSIONS,
+      maxActiveSessionsPerClient: env.MAX_ACTIVE_SESSIONS_PER_CLIENT,
+    },
     log: { level: env.LOG_LEVEL },
     database: env.DATABASE_URL
       ? { type: 'postgres', url: env.DATABASE_URL, migrationsRun: env.DB_MIGRATIONS_RUN }
@@ -181,6 +228,13 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
       hostPathRoots: env.HOSTPATH_ROOTS.split(','),
     },
   };
+}
+
+/** Express's `trust proxy` value from the variable's text. */
+function trustProxyOf(value: string): boolean | number | string {
+  if (value === 'true' || value === 'false') return value === 'true';
+  if (/^\d+$/.test(value)) return Number(value);
+  return value;
 }
 
 function clusterTargets(env: Env): ClusterTarget[] {

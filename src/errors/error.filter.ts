@@ -44,6 +44,9 @@ export class ErrorFilter implements ExceptionFilter {
     if (response.headersSent) return;
     // A handler may have declared another content type (a YAML download, say).
     response.removeHeader('Content-Disposition');
+    // 429 and 503 say when to come back.
+    const retryAfter = body.details.retryAfterSeconds;
+    if (typeof retryAfter === 'number') response.setHeader('Retry-After', String(retryAfter));
     response.status(status).type('application/json').json(body);
   }
 

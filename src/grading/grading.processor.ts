@@ -7,10 +7,9 @@ import { ProvisioningService } from '../provisioning/provisioning.service.js';
 import type { JobProcessor } from '../queue/job-processor.js';
 import { JobName, type JobOf, QueueName } from '../queue/jobs.js';
 import { SessionLifecycleService } from '../sessions/session-lifecycle.service.js';
-import { SessionEvent } from '../sessions/session-event.entity.js';
 import { SessionState } from '../sessions/session-state.js';
 import { Session } from '../sessions/session.entity.js';
-import { type GradeTrigger, GradingService } from './grading.service.js';
+import { GradingService } from './grading.service.js';
 
 /**
  * Grades an ended session against the live cluster.
@@ -32,7 +31,6 @@ export class GradingProcessor implements JobProcessor {
     private readonly provisioning: ProvisioningService,
     private readonly grading: GradingService,
     @InjectRepository(Session) private readonly sessions: Repository<Session>,
-    @InjectRepository(SessionEvent) private readonly events: Repository<SessionEvent>,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -41,7 +39,6 @@ export class GradingProcessor implements JobProcessor {
     const session = await this.sessions.findOneBy({ id: sessionId });
     const ended: string[] = [SessionState.SUBMITTED, SessionState.EXPIRED, SessionState.GRADING];
     if (!session || !ended.includes(session.state)) return; // graded already, or not ended
-    const trigger = await this.triggerOf(session);
     // Again after a crash mid-grade: revoking is idempotent.
     await this.provisioning.revoke(session);
     if (session.state !== SessionState.GRADING) {
@@ -54,7 +51,7 @@ export class GradingProcessor implements JobProcessor {
     const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
     let run;
     try {
-      run = await this.grading.gradeSession(sessionId, { trigger, lastAttempt });
+      run = await this.grading.gradeSession(sessionId, { lastAttempt });
     } catch (error) {
       // Out of attempts on something other than undecided checks (the
       // database, a bug): say so on the session rather than leave it in
@@ -76,20 +73,5 @@ export class GradingProcessor implements JobProcessor {
         this.config.provisioning.teardownAfterSeconds * 1000,
       );
     }
-  }
-
-  /** How the session came to be graded, from its state or the move into grading. */
-  private async triggerOf(session: Session): Promise<GradeTrigger> {
-    let from: string | null = session.state;
-    if (session.state === SessionState.GRADING) {
-      const into = await this.events.findOne({
-        where: { sessionId: session.id, toState: SessionState.GRADING },
-        order: { id: 'DESC' },
-      });
-      from = into?.fromState ?? null;
-    }
-    if (from === SessionState.SUBMITTED) return 'submit';
-    if (from === SessionState.EXPIRED) return 'expiry';
-    return 'regrade';
   }
 }

@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Logger } from 'pino';
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { ROOT_LOGGER } from '../logging/logging.module.js';
+import { SessionEvent } from '../sessions/session-event.entity.js';
 import { SessionLifecycleService } from '../sessions/session-lifecycle.service.js';
 import { SessionQuestion } from '../sessions/session-question.entity.js';
 import { SessionState } from '../sessions/session-state.js';
@@ -16,8 +17,10 @@ import { scoreRun, timeUsedSeconds } from './score.js';
 
 /**
  * Why a session is graded: its end (submit or expiry) or a trainer's regrade.
- * Read from the session, not from the job, which the reconciler may have
- * enqueued on the trigger's behalf.
+ * Read from the session's move into grading when the run is stored (in the
+ * same transaction), not from the job: the reconciler may have enqueued it,
+ * and a regrade asked for while an earlier job was still finishing is
+ * answered by that job's run (reading the same frozen cluster).
  */
 export type GradeTrigger = 'submit' | 'expiry' | 'regrade';
 
@@ -57,10 +60,7 @@ export class GradingService {
    * is retried; on the last attempt the run is stored as incomplete and the
    * session goes to grading_failed (trainers see why and can regrade).
    */
-  async gradeSession(
-    sessionId: string,
-    options: { trigger: GradeTrigger; lastAttempt: boolean },
-  ): Promise<GradeRun> {
+  async gradeSession(sessionId: string, options: { lastAttempt: boolean }): Promise<GradeRun> {
     const session = await this.dataSource.getRepository(Session).findOneByOrFail({ id: sessionId });
     const questions = await this.dataSource
       .getRepository(SessionQuestion)
@@ -96,7 +96,7 @@ export class GradingService {
       id: randomUUID(),
       sessionId,
       status: complete ? 'complete' : 'incomplete',
-      trigger: options.trigger,
+      trigger: 'submit' satisfies GradeTrigger, // set in the transaction below
       startedAt,
       finishedAt: new Date(),
       pointsAwarded,
@@ -123,6 +123,7 @@ export class GradingService {
       ),
     );
     await this.dataSource.transaction(async (manager) => {
+      run.trigger = await triggerIn(manager, sessionId);
       await manager.insert(GradeRun, run);
       // Chunked: PostgreSQL and SQLite both cap the parameters of one statement.
       for (let i = 0; i < results.length; i += 100)
@@ -132,7 +133,7 @@ export class GradingService {
         sessionId,
         complete ? SessionState.GRADED : SessionState.GRADING_FAILED,
         complete
-          ? `graded: ${pointsAwarded}/${pointsPossible} (${options.trigger})`
+          ? `graded: ${pointsAwarded}/${pointsPossible} (${run.trigger})`
           : `grading incomplete: ${run.note}`,
         { gradedAt: run.finishedAt },
       );
@@ -150,6 +151,17 @@ export class GradingService {
     );
     return run;
   }
+}
+
+/** How the session came into grading: the state it left on its newest move there. */
+async function triggerIn(manager: EntityManager, sessionId: string): Promise<GradeTrigger> {
+  const into = await manager.findOne(SessionEvent, {
+    where: { sessionId, toState: SessionState.GRADING },
+    order: { id: 'DESC' },
+  });
+  if (into?.fromState === SessionState.SUBMITTED) return 'submit';
+  if (into?.fromState === SessionState.EXPIRED) return 'expiry';
+  return 'regrade';
 }
 
 /** A stored session question as the check runner takes it. */

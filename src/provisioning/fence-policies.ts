@@ -1,4 +1,5 @@
 import { CLUSTER_RESOURCE_GROUPS, type ClusterResource } from '../question-bank/question.schema.js';
+import { SESSION_PREFIX_PATTERN } from '../sessions/issued-questions.js';
 
 /**
  * The admission policies that fence candidates on a shared cluster. RBAC says
@@ -32,6 +33,49 @@ export function celString(value: string): string {
 const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 const celList = (values: string[]) => `[${values.map(celString).join(', ')}]`;
+
+/** CEL true when a ClusterRole name is one a session made (`<any prefix>-…`). */
+const sessionMadeRole = (name: string) =>
+  `${name}.matches(${celString(`^${SESSION_PREFIX_PATTERN}-`)})`;
+
+/**
+ * What a candidate may put in a ClusterRole they make: the verbs the built-in
+ * `admin` role holds on each resource in a namespace, keyed `group/resource`
+ * (core group ''), read from the cluster at provisioning. A candidate-made
+ * ClusterRole is usable only through RoleBindings in the session's own
+ * namespaces (a ClusterRoleBinding to one is refused), so bounding its rules by
+ * `admin` bounds what it can ever grant by what the candidate already has.
+ */
+export type RoleAllowance = Record<string, string[]>;
+
+/** Verbs that are never granted through a candidate-made role, whatever `admin` holds. */
+const PRIVILEGE_VERBS = new Set(['bind', 'escalate', 'impersonate', '*']);
+
+/** The allowance from the rules of the cluster's `admin` ClusterRole (aggregated). */
+export function roleAllowanceOf(
+  adminRules: { apiGroups?: string[]; resources?: string[]; verbs: string[] }[],
+): RoleAllowance {
+  const allowance: Record<string, Set<string>> = {};
+  for (const rule of adminRules) {
+    for (const group of rule.apiGroups ?? [])
+      for (const resource of rule.resources ?? []) {
+        if (group === '*' || resource === '*') continue;
+        const verbs = (allowance[`${group}/${resource}`] ??= new Set());
+        for (const verb of rule.verbs) if (!PRIVILEGE_VERBS.has(verb)) verbs.add(verb);
+      }
+  }
+  return Object.fromEntries(
+    Object.entries(allowance)
+      .filter(([, verbs]) => verbs.size)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([key, verbs]) => [key, [...verbs].sort()]),
+  );
+}
+
+const celMap = (map: RoleAllowance) =>
+  `{${Object.entries(map)
+    .map(([key, verbs]) => `${celString(key)}: ${celList(verbs)}`)
+    .join(', ')}}`;
 
 /** What one session's identities are: its candidate ServiceAccount and every ServiceAccount of its namespaces. */
 export interface SessionIdentity {
@@ -143,16 +187,31 @@ function contentValidations(
         message:
           'aggregated ClusterRoles (aggregationRule, aggregate-to-* labels) change the built-in roles of every candidate; not allowed here',
       },
+      {
+        // The candidate holds escalate on ClusterRoles (RBAC would otherwise
+        // ask them to hold the rules cluster-wide, and the classic "ClusterRole
+        // for Deployments, bound in one namespace" task could not be solved).
+        // So the content is bounded here instead, on every create and update:
+        // explicit groups and resources, each with verbs admin holds on it.
+        expression: onlyFor(
+          'clusterroles',
+          `!has(object.rules) || object.rules.all(r, (!has(r.nonResourceURLs) || size(r.nonResourceURLs) == 0) && ` +
+            `(!has(r.apiGroups) || !has(r.resources) || r.apiGroups.all(g, r.resources.all(res, ` +
+            `(g + '/' + res) in variables.roleAllowance && r.verbs.all(v, v in variables.roleAllowance[g + '/' + res])))))`,
+        ),
+        message:
+          'a ClusterRole here may hold only what the built-in admin role holds inside a namespace: API groups and resources named (no *), no nonResourceURLs, no bind, escalate or impersonate, and no writes to namespaces, resource quotas, limit ranges or endpoints; it can be bound in your namespaces with a RoleBinding',
+      },
     ],
     clusterrolebindings: [
       {
         expression: onlyFor(
           'clusterrolebindings',
-          `object.roleRef.name != ${celString(grantRole)} && (!has(object.subjects) || object.subjects.all(s, ` +
+          `object.roleRef.name != ${celString(grantRole)} && !${sessionMadeRole('object.roleRef.name')} && (!has(object.subjects) || object.subjects.all(s, ` +
             `(s.kind == 'ServiceAccount' && has(s.namespace) && (s.namespace in ${namespaces} || (s.namespace == ${celString(id.engineNamespace)} && s.name == ${celString(id.candidateServiceAccount)}))) || ` +
             `(s.kind != 'ServiceAccount' && !s.name.startsWith('system:'))))`,
         ),
-        message: `a ClusterRoleBinding here may bind ServiceAccounts of your namespaces (${id.namespaces.join(', ')}) and users or groups not named system:*, never the engine's grant role`,
+        message: `a ClusterRoleBinding here may bind ServiceAccounts of your namespaces (${id.namespaces.join(', ')}) and users or groups not named system:*, never the engine's grant role nor a ClusterRole made in a session (bind those in your namespaces with a RoleBinding; cluster-wide bindings of your own roles need a dedicated environment)`,
       },
     ],
   };
@@ -168,8 +227,18 @@ function contentValidations(
 export function sessionClusterPolicy(
   id: SessionIdentity,
   resources: ClusterResource[],
-  options: { name: string; grantRole: string; hostPathRoots: string[]; ended?: boolean },
+  options: {
+    name: string;
+    grantRole: string;
+    hostPathRoots: string[];
+    /** Needed where the session may make ClusterRoles (not for the ended policy). */
+    roleAllowance?: RoleAllowance;
+    ended?: boolean;
+  },
 ): object[] {
+  const bindsRoles = !options.ended && resources.includes('clusterroles');
+  if (bindsRoles && !options.roleAllowance)
+    throw new Error('a session that may make ClusterRoles needs the role allowance');
   const groups = [...new Set(resources.map((r) => CLUSTER_RESOURCE_GROUPS[r]))];
   const validations: Validation[] = options.ended
     ? [
@@ -203,6 +272,9 @@ export function sessionClusterPolicy(
           ],
         },
         matchConditions: [{ name: 'acts-for-session', expression: actsForSession(id) }],
+        variables: bindsRoles
+          ? [{ name: 'roleAllowance', expression: celMap(options.roleAllowance!) }]
+          : [],
         validations: validations.map((v) => ({ reason: 'Forbidden', ...v })),
       },
     },
@@ -330,6 +402,11 @@ export function sharedPolicies(options: {
             `(s.kind != 'ServiceAccount' && !s.name.startsWith('system:')))`,
           message:
             "a RoleBinding here may name ServiceAccounts of your own session's namespaces, and users or groups not named system:*",
+        },
+        {
+          // Another session could widen its ClusterRole after this binding.
+          expression: `object.roleRef.kind != 'ClusterRole' || !${sessionMadeRole('object.roleRef.name')} || object.roleRef.name.startsWith(variables.prefix + '-')`,
+          message: "a RoleBinding here may not use another session's ClusterRole",
         },
       ],
       // Session namespaces are named `<prefix>-<name>`; the candidate's ServiceAccount `<prefix>-candidate`.

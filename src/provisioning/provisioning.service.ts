@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
+import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { Repository } from 'typeorm';
 import {
@@ -24,6 +25,8 @@ import {
   ALLOW_CONTROL_PLANE_LABEL,
   FROZEN_LABEL,
   POD_SECURITY,
+  type RoleAllowance,
+  roleAllowanceOf,
   SESSION_LABEL,
   type SessionIdentity,
   sessionClusterPolicy,
@@ -112,6 +115,8 @@ export class ProvisioningService {
   private readonly logger: Logger;
   /** The engine's username on each cluster (exempt from the freeze), asked once. */
   private readonly engineUsers = new Map<string, string>();
+  /** What candidate-made ClusterRoles may hold on each cluster (admin's rules), read once. */
+  private readonly roleAllowances = new Map<string, RoleAllowance>();
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -137,7 +142,10 @@ export class ProvisioningService {
       const cluster = this.clusters.client(alias);
       const started = Date.now();
       await cluster.apply(await this.sharedFence(cluster), FIELD_MANAGER);
-      await cluster.apply(this.accessObjects(session, expiresAt), FIELD_MANAGER);
+      const roleAllowance = session.clusterResources.includes('clusterroles')
+        ? await this.roleAllowance(cluster)
+        : undefined;
+      await cluster.apply(this.accessObjects(session, expiresAt, roleAllowance), FIELD_MANAGER);
       await this.untilFenced(cluster, session);
       for (const question of questions.filter((q) => q.cluster === alias)) {
         try {
@@ -357,7 +365,7 @@ export class ProvisioningService {
     return this.questions.find({ where: { sessionId: session.id }, select: { cluster: true } });
   }
 
-  private accessObjects(session: Session, expiresAt: Date) {
+  private accessObjects(session: Session, expiresAt: Date, roleAllowance?: RoleAllowance) {
     const engineNamespace = this.config.provisioning.engineNamespace;
     const serviceAccount = this.serviceAccountOf(session);
     // Sessions started before limits were stored get the defaults.
@@ -372,7 +380,7 @@ export class ProvisioningService {
     });
     return [
       // The fence first: the grant below only ever works through it.
-      ...this.clusterGrantObjects(session, meta),
+      ...this.clusterGrantObjects(session, meta, roleAllowance),
       {
         apiVersion: 'v1',
         kind: 'Namespace',
@@ -570,12 +578,11 @@ export class ProvisioningService {
    * those, bound to the candidate, and the session's admission policy
    * (fence-policies.ts): names `<prefix>-…` only, content that reaches no
    * other candidate and no node, for every identity acting for the session.
-   * RBAC's escalation check still applies: a ClusterRole may hold only what
-   * the candidate holds cluster-wide.
    */
   private clusterGrantObjects(
     session: Session,
     meta: (name: string) => Record<string, unknown>,
+    roleAllowance?: RoleAllowance,
   ): object[] {
     const resources = session.clusterResources as ClusterResource[];
     if (!resources.length) return [];
@@ -587,9 +594,10 @@ export class ProvisioningService {
       metadata: meta((object as { metadata: { name: string } }).metadata.name),
     });
     return [
-      ...sessionClusterPolicy(this.identityOf(session), resources, this.policyOptions(session)).map(
-        withMeta,
-      ),
+      ...sessionClusterPolicy(this.identityOf(session), resources, {
+        ...this.policyOptions(session),
+        roleAllowance,
+      }).map(withMeta),
       {
         apiVersion: 'rbac.authorization.k8s.io/v1',
         kind: 'ClusterRole',
@@ -601,10 +609,20 @@ export class ProvisioningService {
           // would show every other session's objects (and, for volumes, their
           // claims' namespaces). By name is enough for kubectl get, describe,
           // apply, edit and delete; names are given in the task or chosen.
-          // No escalate: a ClusterRole created empty, bound, then widened
-          // would hand the binding's subjects anything (RBAC does not look at
-          // bindings again), up to the candidate's own Namespace object.
-          verbs: ['get', 'create', 'update', 'patch', 'delete'],
+          // Escalate on ClusterRoles, so a candidate can write rules they hold
+          // only inside their namespaces (RBAC asks for them cluster-wide).
+          // Safe because the session policy bounds the rules by admin's and
+          // refuses ClusterRoleBindings to session-made roles: one created
+          // empty, bound, then widened reaches only the session's namespaces,
+          // and only as far as the candidate already does.
+          verbs: [
+            'get',
+            'create',
+            'update',
+            'patch',
+            'delete',
+            ...(resource === 'clusterroles' ? ['escalate'] : []),
+          ],
         })),
       },
       {
@@ -640,6 +658,24 @@ export class ProvisioningService {
       grantRole: this.grantRoleOf(session),
       hostPathRoots: this.config.provisioning.hostPathRoots,
     };
+  }
+
+  private async roleAllowance(cluster: ClusterClient): Promise<RoleAllowance> {
+    let allowance = this.roleAllowances.get(cluster.alias);
+    if (!allowance) {
+      const admin = await cluster.read<
+        KubernetesObject & {
+          rules?: { apiGroups?: string[]; resources?: string[]; verbs: string[] }[];
+        }
+      >({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', name: 'admin' });
+      if (!admin?.rules?.length)
+        throw new Error(
+          `cluster ${cluster.alias} has no built-in admin ClusterRole to bound candidate roles by`,
+        );
+      allowance = roleAllowanceOf(admin.rules);
+      this.roleAllowances.set(cluster.alias, allowance);
+    }
+    return allowance;
   }
 
   /**

@@ -3,6 +3,8 @@ import type { RenderedQuestion } from '../question-bank/bank.service.js';
 import type { SessionQuestion } from './session-question.entity.js';
 
 const PREFIX_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
+/** Every session prefix, as a regular expression (RE2 and CEL syntax): a lead letter and five more. */
+export const SESSION_PREFIX_PATTERN = '[a-z][a-z0-9]{5}';
 
 /**
  * A fresh session prefix: `<lead>` and five random letters or digits. It names

@@ -24,6 +24,14 @@ export class Session {
   invitationId: string | null;
 
   /**
+   * The address the session was started from (as TRUST_PROXY resolves it),
+   * for the cap on open-exam sessions per client. Null for sessions from
+   * before it was kept.
+   */
+  @Column({ type: 'varchar', length: 64, nullable: true })
+  clientAddress: string | null;
+
+  /**
    * Short unique name prefix of everything created for this session in the
    * cluster: namespace `<prefix>-<logical>`, cluster-scoped objects `<prefix>-...`.
    */

@@ -1,4 +1,16 @@
-import { Body, Controller, Get, Header, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  Header,
+  HttpCode,
+  Param,
+  Post,
+  Put,
+  Query,
+  Req,
+} from '@nestjs/common';
+import type { Request } from 'express';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { StaffRole } from '../auth/api-token.entity.js';
 import {
@@ -18,6 +30,7 @@ import {
   StartSessionDto,
   StartedSessionView,
 } from './sessions.dto.js';
+import { clientOf, ThrottleAlso } from '../throttling/throttle.guard.js';
 import { SessionsService } from './sessions.service.js';
 
 @ApiTags('sessions')
@@ -28,10 +41,16 @@ export class SessionsController {
 
   @Post()
   @Public()
+  @ThrottleAlso('sessionStarts')
   @ApiOperation({ summary: 'Start a session from an invitation code, or an open exam' })
   @ApiResponse({ status: 201, type: StartedSessionView })
-  start(@Body() dto: StartSessionDto): Promise<StartedSessionView> {
-    return this.sessions.start(dto);
+  @ApiResponse({
+    status: 429,
+    description: 'Too many starts, or open-exam sessions, from this address (Retry-After)',
+  })
+  @ApiResponse({ status: 503, description: 'Every exam place is taken (Retry-After)' })
+  start(@Body() dto: StartSessionDto, @Req() request: Request): Promise<StartedSessionView> {
+    return this.sessions.start(dto, clientOf(request));
   }
 
   @Get()

@@ -1,9 +1,19 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
-import { DataSource, QueryFailedError, Repository } from 'typeorm';
+import {
+  DataSource,
+  type FindOptionsWhere,
+  In,
+  IsNull,
+  Not,
+  QueryFailedError,
+  Repository,
+} from 'typeorm';
 import type { Principal } from '../auth/principal.js';
 import { generateToken, hashToken, TokenPrefix } from '../auth/tokens.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import type { AppConfig } from '../config/config.schema.js';
 import { DomainError, ErrorCode } from '../errors/domain-error.js';
 import { ExamsService } from '../exams/exams.service.js';
 import { Invitation } from '../invitations/invitation.entity.js';
@@ -46,6 +56,7 @@ export class SessionsService {
     private readonly bank: BankService,
     private readonly lifecycle: SessionLifecycleService,
     private readonly provisioning: ProvisioningService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   /**
@@ -53,7 +64,7 @@ export class SessionsService {
    * the questions, draws the candidate's variables, freezes the rendered tasks
    * and queues provisioning. The exam timer starts when provisioning is done.
    */
-  async start(dto: StartSessionDto): Promise<StartedSessionView> {
+  async start(dto: StartSessionDto, client: string): Promise<StartedSessionView> {
     let invitation: Invitation | null = null;
     let examId: string;
     let candidateName: string;
@@ -81,10 +92,12 @@ export class SessionsService {
       });
     }
 
+    await this.withinCaps(invitation ? null : client);
+
     const token = generateToken(TokenPrefix.SESSION);
     for (let attempt = 1; ; attempt++) {
       try {
-        const sessionId = await this.create(exam.spec.id, candidateName, invitation, token);
+        const sessionId = await this.create(exam.spec.id, candidateName, invitation, token, client);
         await this.lifecycle.enqueueSafely(JobName.PROVISION_SESSION, { sessionId });
         return {
           sessionToken: token,
@@ -104,11 +117,61 @@ export class SessionsService {
     }
   }
 
+  /**
+   * Refuses a start past the caps on sessions provisioning or running: in
+   * total (503: the clusters are full) and, for open exams, per client (429:
+   * an anonymous client cannot fill the cluster alone). An invitation is one
+   * person's single start, so only the total applies to it. Both say when a
+   * place is expected to free up (the earliest deadline among the sessions
+   * counted). Counted, not reserved: simultaneous starts may pass a cap by a
+   * few; the request windows in front bound how many.
+   */
+  private async withinCaps(openExamClient: string | null): Promise<void> {
+    const { maxActiveSessions, maxActiveSessionsPerClient } = this.config.limits;
+    const running = In([SessionState.PROVISIONING, SessionState.ACTIVE]);
+    if (maxActiveSessions > 0) {
+      const total = await this.sessions.countBy({ state: running });
+      if (total >= maxActiveSessions) {
+        throw new DomainError(
+          ErrorCode.AT_CAPACITY,
+          `All ${maxActiveSessions} exam places are taken; try again later`,
+          { retryAfterSeconds: await this.untilAPlaceFrees({ state: running }) },
+        );
+      }
+    }
+    if (openExamClient !== null && maxActiveSessionsPerClient > 0) {
+      const mine = { state: running, clientAddress: openExamClient.slice(0, 64) };
+      const count = await this.sessions.countBy(mine);
+      if (count >= maxActiveSessionsPerClient) {
+        throw new DomainError(
+          ErrorCode.SESSION_LIMIT_REACHED,
+          `This address already has ${count} open-exam session${count === 1 ? '' : 's'} running (at most ${maxActiveSessionsPerClient}); submit one or wait for it to end`,
+          {
+            retryAfterSeconds: await this.untilAPlaceFrees(mine),
+            limit: maxActiveSessionsPerClient,
+          },
+        );
+      }
+    }
+  }
+
+  /** Seconds until the earliest deadline among the sessions matched (60 while all are still provisioning). */
+  private async untilAPlaceFrees(where: FindOptionsWhere<Session>): Promise<number> {
+    const first = await this.sessions.findOne({
+      where: { ...where, deadline: Not(IsNull()) },
+      order: { deadline: 'ASC' },
+      select: { id: true, deadline: true },
+    });
+    if (!first?.deadline) return 60;
+    return Math.max(1, Math.ceil((first.deadline.getTime() - Date.now()) / 1000));
+  }
+
   private async create(
     examId: string,
     candidateName: string,
     invitation: Invitation | null,
     token: string,
+    client: string,
   ): Promise<string> {
     const exam = this.exams.get(examId);
     const id = randomUUID();
@@ -137,6 +200,7 @@ export class SessionsService {
         examTitle: exam.spec.title,
         candidateName,
         invitationId: invitation?.id ?? null,
+        clientAddress: client.slice(0, 64),
         prefix,
         namespaces,
         namespaceLimits: exam.spec.namespaceLimits,

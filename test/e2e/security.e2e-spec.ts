@@ -318,16 +318,68 @@ const CLUSTER_CONTENT: Case[] = [
     refused: /aggregated ClusterRoles|cluster-admin privileges to use the aggregationRule/,
   },
   {
-    // No escalate: created empty, bound, then widened, it would grant anything.
-    name: 'a ClusterRole with rules the candidate does not hold cluster-wide',
-    objects: (a) => [clusterRole(`${a.prefix}-deployer`)],
-    refused: /attempting to grant RBAC permissions not currently held/,
+    // The classic CKA task: the candidate holds these only inside their
+    // namespaces, so RBAC alone (without escalate) would refuse the ClusterRole.
+    name: 'control: a ClusterRole for Deployments, StatefulSets and DaemonSets, bound in its namespace',
+    objects: (a) => [
+      clusterRole(`${a.prefix}-deployer`, {
+        rules: [
+          {
+            apiGroups: ['apps'],
+            resources: ['deployments', 'statefulsets', 'daemonsets'],
+            verbs: ['create'],
+          },
+        ],
+      }),
+      { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'cicd-token' } },
+      {
+        ...binding('RoleBinding', 'deployer', `${a.prefix}-deployer`, [sa(work(a), 'cicd-token')]),
+        metadata: { name: 'deployer', namespace: work(a) },
+      },
+    ],
+  },
+  {
+    name: 'a ClusterRole that may relabel its own namespace (dropping Pod Security)',
+    objects: (a) => [
+      clusterRole(`${a.prefix}-ns-writer`, {
+        rules: [{ apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'update', 'patch'] }],
+      }),
+    ],
+    refused: /may hold only what the built-in admin role holds/,
+  },
+  {
+    name: 'a ClusterRole with wildcards',
+    objects: (a) => [
+      clusterRole(`${a.prefix}-star`, {
+        rules: [{ apiGroups: ['*'], resources: ['*'], verbs: ['*'] }],
+      }),
+    ],
+    refused: /may hold only what the built-in admin role holds/,
+  },
+  {
+    name: 'a ClusterRole that may impersonate, bind or escalate',
+    objects: (a) => [
+      clusterRole(`${a.prefix}-imp`, {
+        rules: [
+          { apiGroups: [''], resources: ['serviceaccounts'], verbs: ['impersonate'] },
+          { apiGroups: ['rbac.authorization.k8s.io'], resources: ['roles'], verbs: ['bind'] },
+        ],
+      }),
+    ],
+    refused: /may hold only what the built-in admin role holds/,
+  },
+  {
+    name: 'a ClusterRole that may write Endpoints (CVE-2021-25740)',
+    objects: (a) => [
+      clusterRole(`${a.prefix}-ep`, {
+        rules: [{ apiGroups: [''], resources: ['endpoints'], verbs: ['create', 'update'] }],
+      }),
+    ],
+    refused: /may hold only what the built-in admin role holds/,
   },
   {
     name: 'control: a ClusterRole within its grants, bound in its namespace',
     objects: (a) => [
-      // It holds this cluster-wide (through the grant), so RBAC lets it bind it
-      // anywhere and only the policy decides the ClusterRoleBinding cases below.
       clusterRole(`${a.prefix}-pv-reader`, {
         rules: [{ apiGroups: [''], resources: ['persistentvolumes'], verbs: ['get'] }],
       }),
@@ -336,11 +388,28 @@ const CLUSTER_CONTENT: Case[] = [
         metadata: { name: 'pv-reader', namespace: work(a) },
       },
     ],
+    // persistentvolumes is not in admin's namespaced rules: a session-made role cannot hold it.
+    refused: /may hold only what the built-in admin role holds/,
+  },
+  {
+    // Created empty, bound cluster-wide, then widened, it would grant anything:
+    // session-made roles are bound only inside the session's namespaces.
+    name: 'a ClusterRoleBinding of a ClusterRole the session made',
+    objects: (a) => [
+      binding('ClusterRoleBinding', `${a.prefix}-deployer`, `${a.prefix}-deployer`, [sa(work(a))]),
+    ],
+    refused: /nor a ClusterRole made in a session/,
+  },
+  {
+    name: 'control: a ClusterRoleBinding of a role it holds cluster-wide, for its own ServiceAccount',
+    objects: (a) => [
+      binding('ClusterRoleBinding', `${a.prefix}-nodes`, 'cka-engine-node-reader', [sa(work(a))]),
+    ],
   },
   {
     name: 'a ClusterRoleBinding to every authenticated user',
     objects: (a) => [
-      binding('ClusterRoleBinding', `${a.prefix}-all`, `${a.prefix}-pv-reader`, [
+      binding('ClusterRoleBinding', `${a.prefix}-all`, 'cka-engine-node-reader', [
         { kind: 'Group', name: 'system:authenticated', apiGroup: 'rbac.authorization.k8s.io' },
       ]),
     ],
@@ -387,10 +456,11 @@ const CROSSING: Case[] = [
   {
     name: "a ClusterRoleBinding for another candidate's ServiceAccount",
     objects: (a, b) => [
-      binding('ClusterRoleBinding', `${a.prefix}-friend`, `${a.prefix}-pv-reader`, [sa(work(b))]),
+      binding('ClusterRoleBinding', `${a.prefix}-friend`, 'cka-engine-node-reader', [sa(work(b))]),
     ],
     refused: /ClusterRoleBinding here may bind/,
   },
+
   {
     name: 'control: a RoleBinding for its own ServiceAccount',
     objects: (a) => [
@@ -493,12 +563,15 @@ describe('shared mode security: an anonymous user of an open exam, with a candid
   describe('cluster-wide grants fenced by content', () => {
     it.each(CLUSTER_CONTENT.map((c) => [c.name, c] as const))('%s', (_n, c) => check(c));
 
-    it('a ClusterRole created empty and bound cannot be widened afterwards', async () => {
+    it('a ClusterRole created empty and bound in its namespace cannot be widened past admin', async () => {
       await check({
         name: 'empty, bound',
         objects: (a) => [
           clusterRole(`${a.prefix}-empty`, { rules: [] }),
-          binding('ClusterRoleBinding', `${a.prefix}-empty`, `${a.prefix}-empty`, [sa(work(a))]),
+          {
+            ...binding('RoleBinding', 'empty', `${a.prefix}-empty`, [sa(work(a))]),
+            metadata: { name: 'empty', namespace: work(a) },
+          },
         ],
       });
       const widened = join(dir, 'widened.json');
@@ -506,18 +579,46 @@ describe('shared mode security: an anonymous user of an open exam, with a candid
         widened,
         JSON.stringify(
           clusterRole(`${a.prefix}-empty`, {
-            rules: [{ apiGroups: ['*'], resources: ['*'], verbs: ['*'] }],
+            rules: [{ apiGroups: [''], resources: ['namespaces', 'resourcequotas'], verbs: ['*'] }],
           }),
         ),
       );
       await expect(kubectl(['replace', '-f', widened], a.kubeconfig)).rejects.toMatchObject({
-        stderr: expect.stringMatching(/attempting to grant RBAC permissions not currently held/),
+        stderr: expect.stringMatching(/may hold only what the built-in admin role holds/),
       });
+    });
+
+    it("the ClusterRole task's ServiceAccount can create Deployments in that namespace only", async () => {
+      const as = ['--as', `system:serviceaccount:${work(a)}:cicd-token`];
+      const canI = async (...args: string[]) =>
+        (
+          await kubectl(['auth', 'can-i', ...args, ...as], a.kubeconfig).catch(
+            (error: { stdout?: string }) => ({ stdout: error.stdout ?? '' }),
+          )
+        ).stdout.trim();
+      expect(await canI('create', 'deployments', '-n', work(a))).toBe('yes');
+      expect(await canI('create', 'deployments', '-n', 'default')).toBe('no');
     });
   });
 
   describe('nothing crosses between candidates', () => {
     it.each(CROSSING.map((c) => [c.name, c] as const))('%s', (_n, c) => check(c));
+
+    it("a RoleBinding of another candidate's ClusterRole (which they could widen afterwards)", async () => {
+      const file = join(dir, 'b-role.json');
+      await writeFile(file, JSON.stringify(clusterRole(`${b.prefix}-lent`, { rules: [] })));
+      await kubectl(['create', '-f', file], b.kubeconfig);
+      await check({
+        name: 'borrowed',
+        objects: (a, b) => [
+          {
+            ...binding('RoleBinding', 'borrowed', `${b.prefix}-lent`, [sa(work(a))]),
+            metadata: { name: 'borrowed', namespace: work(a) },
+          },
+        ],
+        refused: /may not use another session's ClusterRole/,
+      });
+    });
   });
 
   describe('every identity acting for the session is fenced, not only the candidate', () => {

@@ -35,6 +35,12 @@ export async function isolatedEnv(
     RECONCILE_INTERVAL_MS: '1000',
     JOB_BACKOFF_MS: '100',
     KUBECONFIG: process.env.SANDBOX_KUBECONFIG ?? '',
+    // Every test client is 127.0.0.1: no request windows or per-client caps
+    // unless a test sets them (test/e2e/limits.e2e-spec.ts).
+    THROTTLE_PUBLIC: '0/60',
+    THROTTLE_SESSION_START: '0/60',
+    MAX_ACTIVE_SESSIONS: '0',
+    MAX_ACTIVE_SESSIONS_PER_CLIENT: '0',
     ...overrides,
   };
 }

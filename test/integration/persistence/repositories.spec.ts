@@ -132,6 +132,7 @@ describe.each(['sqlite', 'postgres'] as const)('persistence on %s', (kind) => {
       undefined as never,
       lifecycle,
       undefined as never,
+      undefined as never,
     );
   });
   afterAll(async () => {
