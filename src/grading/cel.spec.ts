@@ -1,5 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
-import { CelError, checkCelSyntax, compileCel, evaluateCel, evaluateRule } from './cel.js';
+import {
+  CelError,
+  checkCelSyntax,
+  compileCel,
+  evaluateCel,
+  evaluateRule,
+  withRe2Matches,
+} from './cel.js';
 
 // As the API server returns them: parsed from JSON, so every number is a JS number.
 const deployment = JSON.parse(`{
@@ -391,5 +398,28 @@ describe('Kubernetes quantities in CEL', () => {
     expect(() => evaluateCel('quantity("bogus")', {})).toThrow(
       /"bogus" is not a Kubernetes quantity/,
     );
+  });
+});
+
+describe('matches() on RE2', () => {
+  it('answers a catastrophic pattern on a long field value at once (a backtracking engine would not return)', () => {
+    const value = `${'a'.repeat(20_000)}b`;
+    const started = performance.now();
+    expect(evaluateCel("v.matches('^(a+)+$')", { v: value })).toBe(false);
+    expect(evaluateCel("v.matches('^(a|aa)*b$')", { v: value })).toBe(true);
+    // Generous: RE2 takes milliseconds; backtracking would take longer than the universe has.
+    expect(performance.now() - started).toBeLessThan(5_000);
+  });
+
+  it('leaves string literals alone, and names matches() in errors', () => {
+    expect(evaluateCel("'x.matches(y)' + v", { v: '!' })).toBe('x.matches(y)!');
+    expect(withRe2Matches(`a.matches('b') && "c.matches(" == r'.matches('`)).toBe(
+      `a.re2find('b') && "c.matches(" == r'.matches('`,
+    );
+    expect(() => evaluateCel("v.matches('(?=x)')", { v: 'x' })).toThrow(
+      /is not a pattern the linear-time \(RE2\) engine accepts/,
+    );
+    expect(() => compileCel('1.matches("a")')).toThrow(/matches/);
+    expect(() => compileCel('1.matches("a")')).not.toThrow(/re2find/);
   });
 });

@@ -7,6 +7,7 @@ import {
   type ParseResult,
 } from '@marcbachmann/cel-js';
 import { compareQuantities, parseQuantity, type Quantity } from './quantity.js';
+import { patternMatches } from './safe-regex.js';
 
 /**
  * The one adapter to the CEL library. Expression checks are shaped like Kubernetes
@@ -111,9 +112,56 @@ function withQuantities(environment: Environment): Environment {
     );
 }
 
+/**
+ * The library's `string.matches` runs JavaScript's backtracking RegExp, and
+ * its built-ins cannot be replaced. So every `.matches(` call in a source is
+ * parsed as `.re2find(` (same length: error positions stay right), a function
+ * on RE2 (linear time, and the engine Kubernetes' CEL uses): a candidate's
+ * field value cannot hold the event loop whatever the author's pattern.
+ */
+const LINEAR_MATCHES = 're2find';
+
+function withLinearMatches(environment: Environment): Environment {
+  return environment.registerFunction(
+    `string.${LINEAR_MATCHES}(string): bool`,
+    (text: string, pattern: string) => patternMatches(pattern, text),
+  );
+}
+
+/** `source` with `.matches(` calls outside string literals renamed (see LINEAR_MATCHES). */
+export function withRe2Matches(source: string): string {
+  let out = '';
+  for (let i = 0; i < source.length;) {
+    const c = source[i];
+    if (c === '"' || c === "'") {
+      // A string literal (raw or not, single or triple quoted): copied as is.
+      const quote = source.startsWith(c.repeat(3), i) ? c.repeat(3) : c;
+      const raw = /[rR]/.test(source[i - 1] ?? '');
+      let j = i + quote.length;
+      while (j < source.length && !source.startsWith(quote, j))
+        j += !raw && source[j] === '\\' ? 2 : 1;
+      j = Math.min(source.length, j + quote.length);
+      out += source.slice(i, j);
+      i = j;
+      continue;
+    }
+    const call = /^\.(\s*)matches(\s*)\(/.exec(source.slice(i, i + 64));
+    if (call) {
+      out += `.${call[1]}${LINEAR_MATCHES}${call[2]}(`;
+      i += call[0].length;
+      continue;
+    }
+    out += c;
+    i++;
+  }
+  return out;
+}
+
 // Bindings differ per check, so any identifier is accepted here and resolved at evaluation.
-const runtime = withQuantities(new Environment({ ...OPTIONS, unlistedVariablesAreDyn: true }));
-const lintBase = withQuantities(new Environment(OPTIONS));
+const runtime = withLinearMatches(
+  withQuantities(new Environment({ ...OPTIONS, unlistedVariablesAreDyn: true })),
+);
+const lintBase = withLinearMatches(withQuantities(new Environment(OPTIONS)));
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const MAX_CACHED_PROGRAMS = 1000;
@@ -235,7 +283,7 @@ function program(expression: string): Program {
 function parseChecked(env: Environment, expression: string, knownNames?: string[]): ParseResult {
   let fn: ParseResult;
   try {
-    fn = env.parse(expression);
+    fn = env.parse(withRe2Matches(expression));
   } catch (error) {
     throw new CelError('compile', expression, describe(expression, error));
   }
@@ -373,6 +421,10 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 
 /** One readable line: the library's summary plus where in the source it happened. */
 function describe(expression: string, error: unknown, label?: string): string {
+  return describeRaw(expression, error, label).replaceAll(LINEAR_MATCHES, 'matches');
+}
+
+function describeRaw(expression: string, error: unknown, label?: string): string {
   const prefix = label ? `${label}: ` : '';
   if (!isLibraryError(error)) {
     const text = error instanceof Error ? error.message : String(error);

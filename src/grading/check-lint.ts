@@ -1,7 +1,7 @@
 import { checkCelSyntax } from './cel.js';
 import { type Check, parseCheck, RESERVED_CEL_NAMES } from './check.schema.js';
 import { validateMatchSpec } from './match.js';
-import { backtrackingRisk, patternProblem } from './safe-regex.js';
+import { patternProblem } from './safe-regex.js';
 import { parseFieldSelector, SelectorError } from './selectors.js';
 
 /** One problem with a check, located by its path inside the check. */
@@ -99,20 +99,16 @@ export function lintCheck(rendered: { kind: string } & Record<string, unknown>):
   return problems;
 }
 
-/** String literals passed to CEL's matches(), which runs on JavaScript's backtracking RegExp. */
+/** String literals passed to CEL's matches(), which runs on RE2 (no backreferences or lookaround). */
 const CEL_MATCHES_LITERAL = /\.matches\(\s*(?:'((?:\\.|[^'\\])*)'|"((?:\\.|[^"\\])*)")\s*\)/g;
 
 function celPatternProblems(path: (string | number)[], source: string): CheckProblem[] {
   const problems: CheckProblem[] = [];
   for (const match of source.matchAll(CEL_MATCHES_LITERAL)) {
     const pattern = (match[1] ?? match[2]).replace(/\\\\/g, '\\');
-    const risk = backtrackingRisk(pattern);
-    if (risk)
-      problems.push({
-        path,
-        rule: 'pattern',
-        message: `${path.join('.')}: matches('${pattern}'): ${risk}; rewrite it without the nested repetition`,
-      });
+    const problem = patternProblem(pattern);
+    if (problem)
+      problems.push({ path, rule: 'pattern', message: `${path.join('.')}: matches(): ${problem}` });
   }
   return problems;
 }

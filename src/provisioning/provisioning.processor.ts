@@ -1,6 +1,8 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
+import type { Logger } from 'pino';
 import { Repository } from 'typeorm';
+import { ROOT_LOGGER } from '../logging/logging.module.js';
 import type { JobProcessor } from '../queue/job-processor.js';
 import { JobName, type JobOf, QueueName } from '../queue/jobs.js';
 import { SessionLifecycleService } from '../sessions/session-lifecycle.service.js';
@@ -21,11 +23,16 @@ export class ProvisioningProcessor implements JobProcessor {
       this.provision(job),
   };
 
+  private readonly logger: Logger;
+
   constructor(
     private readonly lifecycle: SessionLifecycleService,
     private readonly provisioning: ProvisioningService,
     @InjectRepository(Session) private readonly sessions: Repository<Session>,
-  ) {}
+    @Inject(ROOT_LOGGER) logger: Logger,
+  ) {
+    this.logger = logger.child({ context: 'Provisioning' });
+  }
 
   private async provision(job: JobOf<typeof JobName.PROVISION_SESSION>): Promise<void> {
     const { sessionId } = job.data;
@@ -45,6 +52,15 @@ export class ProvisioningProcessor implements JobProcessor {
             failureReason: (error as Error).message,
           },
         );
+        // Best effort (the cluster may be what failed): teardown removes them later anyway.
+        await this.provisioning
+          .revokeAccess(session)
+          .catch((revokeError: unknown) =>
+            this.logger.warn(
+              { sessionId, err: revokeError },
+              'could not remove the access objects of a failed provisioning; teardown will',
+            ),
+          );
       }
       throw error;
     }

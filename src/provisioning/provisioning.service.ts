@@ -221,35 +221,51 @@ export class ProvisioningService {
           FREEZE_FIELD_MANAGER,
         );
       }
+      await this.removeAccess(cluster, session);
+    }
+  }
+
+  /**
+   * After a failed provisioning: the candidate never had a kubeconfig (it is
+   * handed out only once active), so nothing needs freezing; their
+   * ServiceAccount and bindings go at once rather than at teardown, and the
+   * half-built namespaces stay for a trainer to look at until then.
+   */
+  async revokeAccess(session: Session): Promise<void> {
+    for (const alias of aliasesOf(await this.questionClusters(session)))
+      await this.removeAccess(this.clusters.client(alias), session);
+  }
+
+  /** The candidate's ServiceAccount, the engine's bindings for it, and prefixed ClusterRoleBindings the candidate made. */
+  private async removeAccess(cluster: ClusterClient, session: Session): Promise<void> {
+    await cluster.delete({
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      name: this.serviceAccountOf(session),
+      namespace: this.config.provisioning.engineNamespace,
+    });
+    for (const namespace of session.namespaces) {
       await cluster.delete({
-        apiVersion: 'v1',
-        kind: 'ServiceAccount',
-        name: this.serviceAccountOf(session),
-        namespace: this.config.provisioning.engineNamespace,
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'RoleBinding',
+        name: 'cka-candidate',
+        namespace,
       });
-      for (const namespace of session.namespaces) {
-        await cluster.delete({
-          apiVersion: 'rbac.authorization.k8s.io/v1',
-          kind: 'RoleBinding',
-          name: 'cka-candidate',
-          namespace,
-        });
-      }
+    }
+    await cluster.delete({
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      name: this.nodeReaderBindingOf(session),
+    });
+    if (session.clusterResources.length) {
       await cluster.delete({
         apiVersion: 'rbac.authorization.k8s.io/v1',
         kind: 'ClusterRoleBinding',
-        name: this.nodeReaderBindingOf(session),
+        name: this.grantRoleOf(session),
       });
-      if (session.clusterResources.length) {
-        await cluster.delete({
-          apiVersion: 'rbac.authorization.k8s.io/v1',
-          kind: 'ClusterRoleBinding',
-          name: this.grantRoleOf(session),
-        });
-      }
-      if (session.clusterResources.includes('clusterrolebindings'))
-        await this.deletePrefixed(cluster, session, 'clusterrolebindings');
     }
+    if (session.clusterResources.includes('clusterrolebindings'))
+      await this.deletePrefixed(cluster, session, 'clusterrolebindings');
   }
 
   /**

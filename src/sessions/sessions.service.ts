@@ -289,7 +289,7 @@ export class SessionsService {
       examTitle: session.examTitle,
       candidateName: session.candidateName,
       state: session.state,
-      failureReason: session.failureReason,
+      failureReason: staff ? session.failureReason : candidateFailureOf(session),
       durationSeconds: session.durationSeconds,
       passPercent: session.passPercent,
       createdAt: session.createdAt.toISOString(),
@@ -457,6 +457,22 @@ function iso(date: Date | null): string | null {
   return date ? date.toISOString() : null;
 }
 
+const CANDIDATE_SETUP_FAILURE = 'The setup of this task failed; a trainer can see why.';
+
+/**
+ * What a candidate is told about a failure: what happened and what to do, never
+ * the internal reason (cluster addresses, object names, API errors), which
+ * trainers see in full.
+ */
+function candidateFailureOf(session: Session): string | null {
+  if (!session.failureReason) return null;
+  if (session.state === SessionState.PROVISIONING_FAILED)
+    return 'Your exam environment could not be prepared, so your timer never started. A trainer can see why; start again, or ask for a new invitation.';
+  if (session.state === SessionState.GRADING_FAILED)
+    return 'Grading could not be completed; a trainer will review it and can grade again.';
+  return 'Something went wrong with this session; a trainer can see why.';
+}
+
 function questionView(
   q: SessionQuestion,
   options: { reveal: boolean; staff: boolean },
@@ -470,7 +486,8 @@ function questionView(
     cluster: q.cluster,
     task: q.task,
     setupStatus: q.setupStatus,
-    setupMessage: q.setupMessage,
+    // Raw API server text names internal objects and addresses: trainers only.
+    setupMessage: options.staff || !q.setupMessage ? q.setupMessage : CANDIDATE_SETUP_FAILURE,
     answer: q.answer,
     flagged: q.flagged,
     note: q.note,

@@ -135,9 +135,15 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
     const sessionQuestions = sessionQuestionRows(session.id, rendered);
     await dataSource.getRepository(Session).insert(session);
     await dataSource.getRepository(SessionQuestion).insert(sessionQuestions);
-    await provisioning.provision(session, deadline);
     const kubeconfigPath = join(scratch, `${prefix}.kubeconfig`);
-    await writeFile(kubeconfigPath, await provisioning.kubeconfig(session), { mode: 0o600 });
+    try {
+      await provisioning.provision(session, deadline);
+      await writeFile(kubeconfigPath, await provisioning.kubeconfig(session), { mode: 0o600 });
+    } catch (error) {
+      // A failed setup leaves nothing behind: namespaces, ServiceAccount, policy, grants.
+      await provisioning.teardown(session).catch(() => undefined);
+      throw error;
+    }
 
     return {
       session,

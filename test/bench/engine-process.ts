@@ -38,6 +38,12 @@ export async function startEngine(env: Record<string, string> = {}): Promise<{
       KUBECONFIG: sandbox.kubeconfigPath,
       LOG_LEVEL: 'warn',
       NODE_ENV: 'production',
+      // Benchmarks are one client starting many sessions: no windows or caps
+      // unless a benchmark sets them (an empty value means the default).
+      THROTTLE_PUBLIC: '0/60',
+      THROTTLE_SESSION_START: '0/60',
+      MAX_ACTIVE_SESSIONS: '0',
+      MAX_ACTIVE_SESSIONS_PER_CLIENT: '0',
       ...env,
     },
     stdio: ['ignore', 'ignore', 'inherit'],

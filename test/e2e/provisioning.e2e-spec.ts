@@ -145,15 +145,49 @@ describe('per-candidate provisioning on the sandbox cluster', () => {
       (s) => s.state === 'provisioning_failed',
       30_000,
     );
-    expect(failed.failureReason).toMatch(
-      /^setup of question broken-setup failed: cluster main: apply Widget s[a-z0-9]{5}-broken\/w: /,
-    );
+    // The candidate is told what happened, not the API server's words.
+    expect(failed.failureReason).toMatch(/^Your exam environment could not be prepared/);
+    expect(failed.failureReason).not.toMatch(/Widget|cluster main/);
     expect(failed.deadline).toBeNull();
     const trainer = await t.staffToken(StaffRole.TRAINER);
     const full = await t.http
       .get(`/api/sessions/${res.body.session.id}`)
       .set(bearer(trainer))
       .expect(200);
+    expect(full.body.failureReason).toMatch(
+      /^setup of question broken-setup failed: cluster main: apply Widget s[a-z0-9]{5}-broken\/w: /,
+    );
+    // Its access objects go at once; the half-built namespace stays for the trainer until teardown.
+    const prefix = (full.body.questions[0].variables as { ns: string }).ns.split('-')[0];
+    await eventually(
+      "the failed session's ServiceAccount and RoleBinding to be gone",
+      async () =>
+        (
+          await kubectl([
+            'get',
+            `serviceaccount/${prefix}-candidate`,
+            '-n',
+            'cka-engine',
+            '--ignore-not-found',
+            '-o',
+            'name',
+          ])
+        ).stdout +
+        (
+          await kubectl([
+            'get',
+            'rolebinding/cka-candidate',
+            '-n',
+            `${prefix}-broken`,
+            '--ignore-not-found',
+            '-o',
+            'name',
+          ])
+        ).stdout,
+      (out) => out.trim() === '',
+      20_000,
+    );
+    await kubectl(['get', 'namespace', `${prefix}-broken`]);
     expect(full.body.events.map((e: { to: string }) => e.to)).toEqual([
       'created',
       'provisioning',
@@ -377,13 +411,23 @@ describe('setup waits, progress, token lifetime and an unreachable cluster', () 
       .post('/api/sessions')
       .send({ examId: 'wait-fails', candidateName: 'F' })
       .expect(201);
-    const failed = await until(res.body.sessionToken, ['provisioning_failed']);
+    await until(res.body.sessionToken, ['provisioning_failed']);
+    const trainer = await t.staffToken(StaffRole.TRAINER);
+    const failed = (
+      await t.http.get(`/api/sessions/${res.body.session.id}`).set(bearer(trainer)).expect(200)
+    ).body as { failureReason: string; questions: { setupStatus: string; setupMessage: string }[] };
     expect(failed.failureReason).toMatch(
       /^setup of question wait-never failed: cluster main: waiting for ConfigMap s[a-z0-9]{5}-stuck\/plain to be Ready timed out after 2 s; last: no Ready condition yet$/,
     );
     expect(failed.questions[0]).toMatchObject({
       setupStatus: 'failed',
       setupMessage: failed.failureReason,
+    });
+    // The candidate sees that the task's setup failed, not why.
+    const mine = await until(res.body.sessionToken, ['provisioning_failed']);
+    expect(mine.questions[0]).toMatchObject({
+      setupStatus: 'failed',
+      setupMessage: 'The setup of this task failed; a trainer can see why.',
     });
   });
 

@@ -2,6 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { StaffRole } from '../../src/auth/api-token.entity.js';
 import type { TestApp } from './app.js';
 import { eventually } from './eventually.js';
 
@@ -29,8 +30,12 @@ export async function startCandidate(t: TestApp, examId: string, name: string): 
     async () => {
       const { body } = await t.http.get('/api/sessions/me').set(bearer(token));
       // Fail at once, with the reason, instead of waiting out the timeout.
-      if (body.state === 'provisioning_failed')
-        throw new Error(`${name}'s provisioning failed: ${body.failureReason as string}`);
+      if (body.state === 'provisioning_failed') {
+        // Candidates are told only that it failed; the reason is for staff.
+        const staff = await t.staffToken(StaffRole.TRAINER);
+        const full = await t.http.get(`/api/sessions/${body.id as string}`).set(bearer(staff));
+        throw new Error(`${name}'s provisioning failed: ${full.body.failureReason as string}`);
+      }
       return body.state as string;
     },
     (state) => state === 'active',
