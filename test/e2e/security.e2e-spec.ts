@@ -392,11 +392,13 @@ const CLUSTER_CONTENT: Case[] = [
     refused: /may hold only what the built-in admin role holds/,
   },
   {
-    // Created empty, bound cluster-wide, then widened, it would grant anything:
-    // session-made roles are bound only inside the session's namespaces.
+    // Created empty (so RBAC lets it be bound), bound cluster-wide, then
+    // widened, it would grant anything: session-made roles are bound only
+    // inside the session's namespaces.
     name: 'a ClusterRoleBinding of a ClusterRole the session made',
     objects: (a) => [
-      binding('ClusterRoleBinding', `${a.prefix}-deployer`, `${a.prefix}-deployer`, [sa(work(a))]),
+      clusterRole(`${a.prefix}-hollow`, { rules: [] }),
+      binding('ClusterRoleBinding', `${a.prefix}-hollow`, `${a.prefix}-hollow`, [sa(work(a))]),
     ],
     refused: /nor a ClusterRole made in a session/,
   },
@@ -623,26 +625,30 @@ describe('shared mode security: an anonymous user of an open exam, with a candid
 
   describe('every identity acting for the session is fenced, not only the candidate', () => {
     it('impersonating a namespace ServiceAccount (bound to a PV-writing ClusterRole) still meets the prefix rule', async () => {
-      await check({
-        name: 'setup',
-        objects: (a) => [
-          {
-            apiVersion: 'rbac.authorization.k8s.io/v1',
-            kind: 'ClusterRole',
-            metadata: { name: `${a.prefix}-pv-writer` },
-            rules: [
-              {
-                apiGroups: [''],
-                resources: ['persistentvolumes'],
-                verbs: ['create', 'delete', 'get'],
-              },
-            ],
-          },
-          binding('ClusterRoleBinding', `${a.prefix}-pv-writer`, `${a.prefix}-pv-writer`, [
-            sa(work(a)),
-          ]),
-        ],
-      });
+      // A candidate cannot give a ServiceAccount cluster-wide rights any more
+      // (see above); an operator's mistake could. Made here as cluster admin.
+      const granted = join(dir, 'sa-pv-writer.json');
+      const name = `test-${a.prefix}-pv-writer`;
+      await writeFile(
+        granted,
+        JSON.stringify({
+          apiVersion: 'v1',
+          kind: 'List',
+          items: [
+            clusterRole(name, {
+              rules: [
+                {
+                  apiGroups: [''],
+                  resources: ['persistentvolumes'],
+                  verbs: ['create', 'delete', 'get'],
+                },
+              ],
+            }),
+            binding('ClusterRoleBinding', name, name, [sa(work(a))]),
+          ],
+        }),
+      );
+      await kubectl(['create', '-f', granted]);
       await check({
         name: 'as the namespace default ServiceAccount',
         objects: () => [pv('unprefixed-by-sa', { hostPath: { path: '/srv/x' } })],
@@ -655,6 +661,7 @@ describe('shared mode security: an anonymous user of an open exam, with a candid
         flags: (a) => [`--as=system:serviceaccount:${work(a)}:default`],
         refused: /must be a directory/,
       });
+      await kubectl(['delete', '-f', granted]);
     });
   });
 
