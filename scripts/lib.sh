@@ -97,7 +97,7 @@ ensure_node_modules() {
 # nest build, unless dist/ is newer than everything it is built from.
 ensure_build() {
   local stamp=dist/.build-stamp
-  if [ -f "$stamp" ] && [ -z "$(find src migrations graders package-lock.json tsconfig.json tsconfig.build.json nest-cli.json -newer "$stamp" -print -quit 2>/dev/null)" ]; then
+  if [ -f "$stamp" ] && [ -z "$(find src migrations graders web package-lock.json tsconfig.json tsconfig.build.json nest-cli.json -newer "$stamp" -print -quit 2>/dev/null)" ]; then
     echo "    dist/ is newer than the sources: build skipped"
     return 0
   fi
