@@ -6,7 +6,10 @@ import { Initial1795384372310 } from './1795384372310-initial.js';
 import type { MigrationInterface } from 'typeorm';
 
 /** Applied in this order; `npm run migration:generate` appends here. */
-export const POSTGRES_MIGRATIONS: (new () => MigrationInterface)[] = [Initial1795384372310,
+export const POSTGRES_MIGRATIONS: (new () => MigrationInterface)[] = [
+  Initial1795384372310,
   GradeRunTrigger1795388607839,
   GradeRunScore1795390313708,
-  SessionPodAllowances1796196952269, SessionClientAddress1796210485636];
+  SessionPodAllowances1796196952269,
+  SessionClientAddress1796210485636,
+];

@@ -6,7 +6,10 @@ import { Initial1795384371336 } from './1795384371336-initial.js';
 import type { MigrationInterface } from 'typeorm';
 
 /** Applied in this order; `npm run migration:generate` appends here. */
-export const SQLITE_MIGRATIONS: (new () => MigrationInterface)[] = [Initial1795384371336,
+export const SQLITE_MIGRATIONS: (new () => MigrationInterface)[] = [
+  Initial1795384371336,
   GradeRunTrigger1795388606778,
   GradeRunScore1795390312495,
-  SessionPodAllowances1796196948154, SessionClientAddress1796210474912];
+  SessionPodAllowances1796196948154,
+  SessionClientAddress1796210474912,
+];
