@@ -1,3 +1,4 @@
+import { SessionReadyAndNotepad1796211495092 } from './1796211495092-session-ready-and-notepad.js';
 import { SessionClientAddress1796210485636 } from './1796210485636-session-client-address.js';
 import { SessionPodAllowances1796196952269 } from './1796196952269-session-pod-allowances.js';
 import { GradeRunScore1795390313708 } from './1795390313708-grade-run-score.js';
@@ -12,4 +13,5 @@ export const POSTGRES_MIGRATIONS: (new () => MigrationInterface)[] = [
   GradeRunScore1795390313708,
   SessionPodAllowances1796196952269,
   SessionClientAddress1796210485636,
+  SessionReadyAndNotepad1796211495092,
 ];

@@ -1,3 +1,4 @@
+import { SessionReadyAndNotepad1796211490994 } from './1796211490994-session-ready-and-notepad.js';
 import { SessionClientAddress1796210474912 } from './1796210474912-session-client-address.js';
 import { SessionPodAllowances1796196948154 } from './1796196948154-session-pod-allowances.js';
 import { GradeRunScore1795390312495 } from './1795390312495-grade-run-score.js';
@@ -12,4 +13,5 @@ export const SQLITE_MIGRATIONS: (new () => MigrationInterface)[] = [
   GradeRunScore1795390312495,
   SessionPodAllowances1796196948154,
   SessionClientAddress1796210474912,
+  SessionReadyAndNotepad1796211490994,
 ];

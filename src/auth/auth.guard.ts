@@ -1,4 +1,5 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
+import type { Request } from 'express';
 import { Reflector } from '@nestjs/core';
 import { InjectRepository } from '@nestjs/typeorm';
 import { IsNull, Repository } from 'typeorm';
@@ -12,13 +13,15 @@ import {
   type Principal,
   PUBLIC_KEY,
 } from './principal.js';
+import { readCookie, sameOriginWrite } from './session-cookie.js';
+import { SessionTokenCache } from './session-token-cache.js';
 import { hashToken, TokenPrefix } from './tokens.js';
-
-const SESSION_TOKEN_CACHE_SIZE = 10_000;
 
 /**
  * Global guard, deny by default: a route is reachable only if it is marked
- * @Public() or the bearer token belongs to one of its @Allow() audiences.
+ * @Public() or the caller's token belongs to one of its @Allow() audiences.
+ * The token is a bearer token (API clients) or the session cookie (the
+ * browser console); a cookie-authenticated write must come from this origin.
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
@@ -26,23 +29,34 @@ export class AuthGuard implements CanActivate {
     private readonly reflector: Reflector,
     @InjectRepository(ApiToken) private readonly tokens: Repository<ApiToken>,
     @InjectRepository(Session) private readonly sessions: Repository<Session>,
+    private readonly sessionTokens: SessionTokenCache,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const request = context
-      .switchToHttp()
-      .getRequest<AuthenticatedRequest & { headers: Record<string, string | undefined> }>();
+    const request = context.switchToHttp().getRequest<AuthenticatedRequest & Request>();
     const targets = [context.getHandler(), context.getClass()];
     const isPublic = this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets);
     const audience = this.reflector.getAllAndOverride<Audience[]>(AUDIENCE_KEY, targets) ?? [];
 
     const token = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
     if (token) request.principal = await this.authenticate(token);
+    else {
+      const cookie = readCookie(request);
+      // A stale cookie (left, replaced by a resume) is no identity, not an error:
+      // the sign-in page must still load.
+      if (cookie) request.principal = await this.authenticate(cookie).catch(() => undefined);
+      if (request.principal && !sameOriginWrite(request)) {
+        throw new DomainError(
+          ErrorCode.CROSS_ORIGIN_REFUSED,
+          'A change made with the session cookie must come from a page of this site',
+        );
+      }
+    }
     if (isPublic) return true;
     if (!request.principal) {
       throw new DomainError(
         ErrorCode.UNAUTHENTICATED,
-        'A bearer token is required (Authorization: Bearer <token>)',
+        'Sign in first: a session cookie or a bearer token (Authorization: Bearer <token>) is required',
       );
     }
     const who = request.principal.kind === 'staff' ? request.principal.role : 'candidate';
@@ -54,35 +68,20 @@ export class AuthGuard implements CanActivate {
     return true;
   }
 
-  /**
-   * A session's token never changes, so the mapping from its hash to the
-   * session id can be kept: the candidate's frequent polls then cost no
-   * lookup. Bounded; the oldest entries go first. (Staff tokens can be
-   * revoked, so they are always looked up.)
-   */
-  private readonly sessionIdByTokenHash = new Map<string, string>();
-
-  private remember(hash: string, sessionId: string): void {
-    if (this.sessionIdByTokenHash.size >= SESSION_TOKEN_CACHE_SIZE) {
-      this.sessionIdByTokenHash.delete(this.sessionIdByTokenHash.keys().next().value!);
-    }
-    this.sessionIdByTokenHash.set(hash, sessionId);
-  }
-
   private async authenticate(token: string): Promise<Principal> {
     const hash = hashToken(token);
     if (token.startsWith(`${TokenPrefix.STAFF}_`)) {
       const found = await this.tokens.findOneBy({ tokenHash: hash, revokedAt: IsNull() });
       if (found) return { kind: 'staff', role: found.role, tokenId: found.id, name: found.name };
     } else if (token.startsWith(`${TokenPrefix.SESSION}_`)) {
-      const cached = this.sessionIdByTokenHash.get(hash);
+      const cached = this.sessionTokens.get(hash);
       if (cached) return { kind: 'candidate', sessionId: cached };
       const found = await this.sessions.findOne({
         where: { tokenHash: hash },
         select: { id: true },
       });
       if (found) {
-        this.remember(hash, found.id);
+        this.sessionTokens.remember(hash, found.id);
         return { kind: 'candidate', sessionId: found.id };
       }
     }

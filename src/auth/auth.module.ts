@@ -1,7 +1,15 @@
-import { Module } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { AuthGuard } from './auth.guard.js';
+import { SessionTokenCache } from './session-token-cache.js';
 
-/** Deny by default: every route needs @Public() or an @Allow() audience. */
-@Module({ providers: [{ provide: APP_GUARD, useClass: AuthGuard }] })
+/**
+ * Deny by default: every route needs @Public() or an @Allow() audience.
+ * Global, so a session's token can be forgotten where it is replaced.
+ */
+@Global()
+@Module({
+  providers: [SessionTokenCache, { provide: APP_GUARD, useClass: AuthGuard }],
+  exports: [SessionTokenCache],
+})
 export class AuthModule {}

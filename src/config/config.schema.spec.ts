@@ -8,7 +8,12 @@ describe('loadConfig', () => {
       /data\/engine\.sqlite$/,
     );
     expect(config.redis).toEqual({ url: 'redis://127.0.0.1:6379', prefix: 'cka' });
-    expect(config.http).toEqual({ host: '127.0.0.1', port: 3000, trustProxy: false });
+    expect(config.http).toEqual({
+      host: '127.0.0.1',
+      port: 3000,
+      trustProxy: false,
+      cookieSecurity: 'auto',
+    });
     expect(config.limits).toEqual({
       publicRequests: { limit: 120, windowMs: 60_000 },
       sessionStarts: { limit: 5, windowMs: 600_000 },

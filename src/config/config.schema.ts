@@ -42,6 +42,9 @@ export const envSchema = z.object({
     .regex(/^(true|false|\d{1,2}|[A-Za-z0-9.:/,\s-]+)$/, 'true, false, a hop count or addresses')
     .default('false'),
 
+  /** The session cookie's Secure flag: auto (when the request came over TLS, as TRUST_PROXY tells), true or false. */
+  COOKIE_SECURE: z.enum(['auto', 'true', 'false']).default('auto'),
+
   /** Requests per client to routes that need no token: `<limit>/<seconds>` (0/… turns it off). */
   THROTTLE_PUBLIC: throttle.prefault('120/60'),
   /** Session starts per client, within THROTTLE_PUBLIC: each builds namespaces and pods on a cluster. */
@@ -83,6 +86,8 @@ export const envSchema = z.object({
     .default('cka-engine'),
   /** Candidate tokens stay valid this long after the deadline (revocation ends them sooner). */
   TOKEN_GRACE_SECONDS: int(0, 86_400).default(300),
+  /** How long a candidate may read the briefing before pressing Begin; then the session is abandoned. */
+  READY_TIMEOUT_SECONDS: int(5, 7 * 86_400).default(1800),
   /** How long a graded session's cluster objects are kept for review before teardown. */
   TEARDOWN_AFTER_SECONDS: int(0, 30 * 86_400).default(3600),
   /** How often labelled leftovers of unknown or long-ended sessions are swept. */
@@ -114,7 +119,12 @@ export type Env = z.infer<typeof envSchema>;
 /** The validated configuration, grouped by concern. */
 export interface AppConfig {
   env: Env['NODE_ENV'];
-  http: { host: string; port: number; trustProxy: boolean | number | string };
+  http: {
+    host: string;
+    port: number;
+    trustProxy: boolean | number | string;
+    cookieSecurity: 'auto' | 'always' | 'never';
+  };
   /** Per-client request windows (in-memory, per API process) and session caps. */
   limits: {
     publicRequests: RequestWindow;
@@ -144,6 +154,7 @@ export interface AppConfig {
   clusters: ClusterTarget[];
   provisioning: {
     engineNamespace: string;
+    readyTimeoutSeconds: number;
     tokenGraceSeconds: number;
     teardownAfterSeconds: number;
     sweepIntervalMs: number;
@@ -194,7 +205,14 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
   const env = parsed.data;
   return {
     env: env.NODE_ENV,
-    http: { host: env.HOST, port: env.PORT, trustProxy: trustProxyOf(env.TRUST_PROXY) },
+    http: {
+      host: env.HOST,
+      port: env.PORT,
+      trustProxy: trustProxyOf(env.TRUST_PROXY),
+      cookieSecurity: ({ auto: 'auto', true: 'always', false: 'never' } as const)[
+        env.COOKIE_SECURE
+      ],
+    },
     limits: {
       publicRequests: env.THROTTLE_PUBLIC,
       sessionStarts: env.THROTTLE_SESSION_START,
@@ -222,6 +240,7 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
     clusters: clusterTargets(env),
     provisioning: {
       engineNamespace: env.ENGINE_NAMESPACE,
+      readyTimeoutSeconds: env.READY_TIMEOUT_SECONDS,
       tokenGraceSeconds: env.TOKEN_GRACE_SECONDS,
       teardownAfterSeconds: env.TEARDOWN_AFTER_SECONDS,
       sweepIntervalMs: env.SWEEP_INTERVAL_MS,

@@ -23,6 +23,7 @@ export const ErrorCode = {
   TOO_MANY_REQUESTS: 'TOO_MANY_REQUESTS',
   SESSION_LIMIT_REACHED: 'SESSION_LIMIT_REACHED',
   AT_CAPACITY: 'AT_CAPACITY',
+  CROSS_ORIGIN_REFUSED: 'CROSS_ORIGIN_REFUSED',
   INTERNAL: 'INTERNAL',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -49,6 +50,7 @@ export const HTTP_STATUS_OF: Record<ErrorCode, number> = {
   TOO_MANY_REQUESTS: 429,
   SESSION_LIMIT_REACHED: 429,
   AT_CAPACITY: 503,
+  CROSS_ORIGIN_REFUSED: 403,
   INTERNAL: 500,
 };
 

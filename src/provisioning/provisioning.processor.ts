@@ -2,6 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Logger } from 'pino';
 import { Repository } from 'typeorm';
+import { APP_CONFIG } from '../config/config.module.js';
+import type { AppConfig } from '../config/config.schema.js';
 import { ROOT_LOGGER } from '../logging/logging.module.js';
 import type { JobProcessor } from '../queue/job-processor.js';
 import { JobName, type JobOf, QueueName } from '../queue/jobs.js';
@@ -11,7 +13,8 @@ import { Session } from '../sessions/session.entity.js';
 import { ProvisioningService } from './provisioning.service.js';
 
 /**
- * Prepares a session's cluster environment, then starts its timer. A failure
+ * Prepares a session's cluster environment, then makes it ready (the
+ * candidate starts the timer with Begin). A failure
  * is retried with backoff; after the last attempt the session becomes
  * provisioning_failed with the reason (the timer never started).
  */
@@ -29,6 +32,7 @@ export class ProvisioningProcessor implements JobProcessor {
     private readonly lifecycle: SessionLifecycleService,
     private readonly provisioning: ProvisioningService,
     @InjectRepository(Session) private readonly sessions: Repository<Session>,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(ROOT_LOGGER) logger: Logger,
   ) {
     this.logger = logger.child({ context: 'Provisioning' });
@@ -64,17 +68,21 @@ export class ProvisioningProcessor implements JobProcessor {
       }
       throw error;
     }
-    // The timer starts only now that the environment is ready.
-    const startedAt = new Date();
-    const deadline = new Date(startedAt.getTime() + session.durationSeconds * 1000);
-    await this.lifecycle.transition(sessionId, SessionState.ACTIVE, 'provisioned; timer started', {
-      startedAt,
-      deadline,
-    });
+    // The timer starts only when the candidate presses Begin; until then the
+    // environment waits, for a bounded time.
+    const readyUntil = new Date(Date.now() + this.config.provisioning.readyTimeoutSeconds * 1000);
+    await this.lifecycle.transition(
+      sessionId,
+      SessionState.READY,
+      'provisioned; waiting for Begin',
+      {
+        readyUntil,
+      },
+    );
     await this.lifecycle.enqueueSafely(
       JobName.EXPIRE_SESSION,
-      { sessionId, deadline: deadline.getTime() },
-      deadline.getTime() - Date.now(),
+      { sessionId, deadline: readyUntil.getTime() },
+      readyUntil.getTime() - Date.now(),
     );
   }
 }

@@ -11,6 +11,7 @@ import { ProvisioningService } from './provisioning.service.js';
 export const TEARDOWN_STATES: readonly SessionState[] = [
   SessionState.GRADED,
   SessionState.PROVISIONING_FAILED,
+  SessionState.ABANDONED,
 ];
 
 /**

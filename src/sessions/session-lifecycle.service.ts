@@ -12,7 +12,7 @@ import { assertTransition, SessionState } from './session-state.js';
 import { Session } from './session.entity.js';
 
 type SessionPatch = Partial<
-  Pick<Session, 'failureReason' | 'startedAt' | 'deadline' | 'endedAt' | 'gradedAt'>
+  Pick<Session, 'failureReason' | 'readyUntil' | 'startedAt' | 'deadline' | 'endedAt' | 'gradedAt'>
 >;
 
 /**
@@ -84,18 +84,48 @@ export class SessionLifecycleService {
   }
 
   /**
-   * Ends an active session whose deadline has passed. Idempotent: returns
-   * false when the session is not active or its deadline is still ahead.
+   * Ends a session whose time is up: an active one past its deadline
+   * (expired, then graded), or a ready one never begun by `readyUntil`
+   * (abandoned, then torn down: there is nothing to grade). Idempotent:
+   * returns false when there is nothing due.
    */
   async expireIfDue(sessionId: string, reason: string): Promise<boolean> {
     const session = await this.dataSource.getRepository(Session).findOneBy({ id: sessionId });
-    if (!session || session.state !== SessionState.ACTIVE || !session.deadline) return false;
-    if (session.deadline.getTime() > Date.now()) return false;
-    try {
+    if (!session) return false;
+    const now = Date.now();
+    let moved: boolean;
+    if (session.state === SessionState.ACTIVE && session.deadline) {
+      if (session.deadline.getTime() > now) return false;
       // The exam ended at its deadline, whenever this runs.
-      await this.transition(sessionId, SessionState.EXPIRED, reason, { endedAt: session.deadline });
+      moved = await this.moveIfStill(sessionId, SessionState.EXPIRED, reason, {
+        endedAt: session.deadline,
+      });
+      if (moved) await this.enqueueSafely(JobName.GRADE_SESSION, { sessionId });
+    } else if (session.state === SessionState.READY && session.readyUntil) {
+      if (session.readyUntil.getTime() > now) return false;
+      moved = await this.moveIfStill(
+        sessionId,
+        SessionState.ABANDONED,
+        `not begun by ${session.readyUntil.toISOString()}`,
+      );
+      if (moved) await this.enqueueSafely(JobName.TEARDOWN_SESSION, { sessionId });
+    } else {
+      return false;
+    }
+    return moved;
+  }
+
+  /** A transition that someone else (a submit, Begin, another worker) may have made moot. */
+  private async moveIfStill(
+    sessionId: string,
+    to: SessionState,
+    reason: string,
+    patch: SessionPatch = {},
+  ): Promise<boolean> {
+    try {
+      await this.transition(sessionId, to, reason, patch);
+      return true;
     } catch (error) {
-      // Someone else (submit, another worker) moved it first: nothing to do.
       if (
         error instanceof DomainError &&
         (error.code === ErrorCode.CONFLICT || error.code === ErrorCode.ILLEGAL_TRANSITION)
@@ -104,8 +134,6 @@ export class SessionLifecycleService {
       }
       throw error;
     }
-    await this.enqueueSafely(JobName.GRADE_SESSION, { sessionId });
-    return true;
   }
 
   /** Enqueues follow-up work; a Redis failure is logged, and the reconciler makes up for it. */

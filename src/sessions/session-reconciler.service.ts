@@ -82,6 +82,7 @@ export class SessionReconciler implements OnApplicationBootstrap, OnApplicationS
         {
           state: In([
             SessionState.PROVISIONING,
+            SessionState.READY,
             SessionState.ACTIVE,
             SessionState.SUBMITTED,
             SessionState.EXPIRED,
@@ -90,11 +91,22 @@ export class SessionReconciler implements OnApplicationBootstrap, OnApplicationS
         },
         // Finished, but their cluster objects are still there.
         {
-          state: In([SessionState.GRADED, SessionState.PROVISIONING_FAILED]),
+          state: In([
+            SessionState.GRADED,
+            SessionState.PROVISIONING_FAILED,
+            SessionState.ABANDONED,
+          ]),
           tornDownAt: IsNull(),
         },
       ],
-      select: { id: true, state: true, deadline: true, createdAt: true, gradedAt: true },
+      select: {
+        id: true,
+        state: true,
+        readyUntil: true,
+        deadline: true,
+        createdAt: true,
+        gradedAt: true,
+      },
     });
     const now = Date.now();
     for (const session of open) {
@@ -103,13 +115,16 @@ export class SessionReconciler implements OnApplicationBootstrap, OnApplicationS
         case SessionState.PROVISIONING:
           await this.ensure(JobName.PROVISION_SESSION, { sessionId }, 0, report);
           break;
-        case SessionState.ACTIVE:
-          if (!session.deadline) break;
-          if (session.deadline.getTime() <= now) {
+        case SessionState.READY:
+        case SessionState.ACTIVE: {
+          // Ready: the time to press Begin; active: the exam's deadline.
+          const due = session.state === SessionState.READY ? session.readyUntil : session.deadline;
+          if (!due) break;
+          if (due.getTime() <= now) {
             if (await this.lifecycle.expireIfDue(sessionId, 'deadline passed (reconciler)'))
               report.expired++;
           } else {
-            const deadline = session.deadline.getTime();
+            const deadline = due.getTime();
             await this.ensure(
               JobName.EXPIRE_SESSION,
               { sessionId, deadline },
@@ -117,6 +132,10 @@ export class SessionReconciler implements OnApplicationBootstrap, OnApplicationS
               report,
             );
           }
+          break;
+        }
+        case SessionState.ABANDONED:
+          await this.ensure(JobName.TEARDOWN_SESSION, { sessionId }, 0, report);
           break;
         case SessionState.GRADED:
         case SessionState.PROVISIONING_FAILED: {

@@ -9,10 +9,11 @@ import {
 } from './session-state.js';
 
 describe('the session state machine', () => {
-  it('follows created → provisioning → active → submitted | expired → grading → graded', () => {
+  it('follows created → provisioning → ready → active → submitted | expired → grading → graded', () => {
     const path: [S, S][] = [
       [S.CREATED, S.PROVISIONING],
-      [S.PROVISIONING, S.ACTIVE],
+      [S.PROVISIONING, S.READY],
+      [S.READY, S.ACTIVE],
       [S.ACTIVE, S.SUBMITTED],
       [S.ACTIVE, S.EXPIRED],
       [S.SUBMITTED, S.GRADING],
@@ -20,6 +21,12 @@ describe('the session state machine', () => {
       [S.GRADING, S.GRADED],
     ];
     for (const [from, to] of path) expect(canTransition(from, to)).toBe(true);
+  });
+
+  it('starts the clock only from ready, and abandons a ready session for good', () => {
+    expect(canTransition(S.PROVISIONING, S.ACTIVE)).toBe(false);
+    expect(canTransition(S.READY, S.ABANDONED)).toBe(true);
+    expect(TRANSITIONS[S.ABANDONED]).toEqual([]);
   });
 
   it('has failure states with a way back', () => {

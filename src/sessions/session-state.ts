@@ -9,6 +9,10 @@ export const SessionState = {
   CREATED: 'created',
   PROVISIONING: 'provisioning',
   PROVISIONING_FAILED: 'provisioning_failed',
+  /** Built; the candidate reads the briefing. The clock starts at Begin. */
+  READY: 'ready',
+  /** Ready but never begun within READY_TIMEOUT_SECONDS: torn down, never graded. */
+  ABANDONED: 'abandoned',
   ACTIVE: 'active',
   SUBMITTED: 'submitted',
   EXPIRED: 'expired',
@@ -24,9 +28,11 @@ const S = SessionState;
 /** Allowed moves, from → to. Anything else is a 409 ILLEGAL_TRANSITION. */
 export const TRANSITIONS: Readonly<Record<SessionState, readonly SessionState[]>> = {
   [S.CREATED]: [S.PROVISIONING],
-  [S.PROVISIONING]: [S.ACTIVE, S.PROVISIONING_FAILED],
+  [S.PROVISIONING]: [S.READY, S.PROVISIONING_FAILED],
   // A trainer may retry a failed provisioning.
   [S.PROVISIONING_FAILED]: [S.PROVISIONING],
+  [S.READY]: [S.ACTIVE, S.ABANDONED],
+  [S.ABANDONED]: [],
   [S.ACTIVE]: [S.SUBMITTED, S.EXPIRED],
   [S.SUBMITTED]: [S.GRADING],
   [S.EXPIRED]: [S.GRADING],
@@ -35,6 +41,9 @@ export const TRANSITIONS: Readonly<Record<SessionState, readonly SessionState[]>
   [S.GRADING_FAILED]: [S.GRADING],
   [S.GRADED]: [S.GRADING],
 };
+
+/** States that hold a place on a cluster (the caps on running sessions count these). */
+export const RUNNING_STATES: readonly SessionState[] = [S.PROVISIONING, S.READY, S.ACTIVE];
 
 /** States in which the candidate's exam time has ended. */
 export const ENDED_STATES: readonly SessionState[] = [

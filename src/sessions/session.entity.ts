@@ -83,13 +83,24 @@ export class Session {
   @InstantColumn()
   createdAt: Date;
 
-  /** When the timer started (provisioning finished). */
+  /**
+   * While `ready` (environment built, briefing shown): by when the candidate
+   * must press Begin, after which the session is abandoned and torn down.
+   */
+  @InstantColumn({ nullable: true })
+  readyUntil: Date | null;
+
+  /** When the timer started (the candidate pressed Begin). */
   @InstantColumn({ nullable: true })
   startedAt: Date | null;
 
   /** Server-side end of the exam; writes after it are rejected. */
   @InstantColumn({ nullable: true })
   deadline: Date | null;
+
+  /** The candidate's notepad for the whole exam (notes per task are on the questions). */
+  @Column({ type: 'text', nullable: true })
+  notepad: string | null;
 
   /** When the candidate submitted or the deadline expired the session. */
   @InstantColumn({ nullable: true })

@@ -7,10 +7,15 @@ import {
   Param,
   Post,
   Put,
+  Inject,
   Query,
   Req,
+  Res,
 } from '@nestjs/common';
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
+import { clearSessionCookie, setSessionCookie } from '../auth/session-cookie.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import type { AppConfig } from '../config/config.schema.js';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { StaffRole } from '../auth/api-token.entity.js';
 import {
@@ -25,6 +30,7 @@ import {
   ListSessionsQuery,
   QuestionView,
   SaveAnswerDto,
+  SaveNotepadDto,
   SessionSummaryView,
   SessionView,
   StartSessionDto,
@@ -37,7 +43,10 @@ import { SessionsService } from './sessions.service.js';
 @ApiBearerAuth()
 @Controller('api/sessions')
 export class SessionsController {
-  constructor(private readonly sessions: SessionsService) {}
+  constructor(
+    private readonly sessions: SessionsService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
 
   @Post()
   @Public()
@@ -49,8 +58,25 @@ export class SessionsController {
     description: 'Too many starts, or open-exam sessions, from this address (Retry-After)',
   })
   @ApiResponse({ status: 503, description: 'Every exam place is taken (Retry-After)' })
-  start(@Body() dto: StartSessionDto, @Req() request: Request): Promise<StartedSessionView> {
-    return this.sessions.start(dto, clientOf(request));
+  async start(
+    @Body() dto: StartSessionDto,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<StartedSessionView> {
+    const started = await this.sessions.start(dto, clientOf(request));
+    setSessionCookie(request, response, started.sessionToken, this.config.http.cookieSecurity);
+    return started;
+  }
+
+  @Post('me/leave')
+  @Public()
+  @HttpCode(204)
+  @ApiOperation({
+    summary:
+      'Forget the session cookie in this browser (the session goes on; the invitation code resumes it)',
+  })
+  leave(@Req() request: Request, @Res({ passthrough: true }) response: Response): void {
+    clearSessionCookie(request, response, this.config.http.cookieSecurity);
   }
 
   @Get()
@@ -103,6 +129,27 @@ export class SessionsController {
     @CurrentPrincipal() principal: Principal,
   ): Promise<QuestionView> {
     return this.sessions.saveAnswer(ownSessionOf(principal), questionId, dto);
+  }
+
+  @Post('me/begin')
+  @HttpCode(200)
+  @Allow('candidate')
+  @ApiOperation({
+    summary: 'Start the clock: the environment is ready and the candidate has read the briefing',
+  })
+  @ApiResponse({ status: 200, type: SessionView })
+  begin(@CurrentPrincipal() principal: Principal): Promise<SessionView> {
+    return this.sessions.begin(ownSessionOf(principal));
+  }
+
+  @Put('me/notepad')
+  @Allow('candidate')
+  @ApiOperation({ summary: "Save the candidate's notepad (while the exam runs)" })
+  saveNotepad(
+    @CurrentPrincipal() principal: Principal,
+    @Body() dto: SaveNotepadDto,
+  ): Promise<{ notepad: string; savedAt: string }> {
+    return this.sessions.saveNotepad(ownSessionOf(principal), dto.notepad);
   }
 
   @Post('me/submit')

@@ -39,6 +39,13 @@ export class StartSessionDto {
   candidateName?: string;
 }
 
+export class SaveNotepadDto {
+  @ApiProperty({ description: 'The whole notepad' })
+  @IsString()
+  @MaxLength(50_000)
+  notepad: string;
+}
+
 export class SaveAnswerDto {
   @ApiPropertyOptional({
     description: 'Text answer (for tasks answered in words or values)',
@@ -133,6 +140,13 @@ export class SessionView {
   @ApiProperty() durationSeconds: number;
   @ApiProperty() passPercent: number;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    format: 'date-time',
+    description: 'While ready: Begin before this, or the session is abandoned',
+  })
+  readyUntil: string | null;
   @ApiProperty({ nullable: true, type: String, format: 'date-time' }) startedAt: string | null;
   @ApiProperty({ nullable: true, type: String, format: 'date-time' }) deadline: string | null;
   @ApiProperty({ nullable: true, type: String, format: 'date-time' }) endedAt: string | null;
@@ -144,6 +158,8 @@ export class SessionView {
   remainingSeconds: number | null;
   @ApiProperty({ format: 'date-time', description: 'Server time of this response' })
   serverTime: string;
+  @ApiProperty({ nullable: true, type: String, description: "The candidate's notepad" })
+  notepad: string | null;
   @ApiProperty({ type: [QuestionView] }) questions: QuestionView[];
   @ApiPropertyOptional({ type: [SessionEventView], description: 'Staff only' })
   events?: SessionEventView[];

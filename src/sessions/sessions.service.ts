@@ -11,6 +11,7 @@ import {
   Repository,
 } from 'typeorm';
 import type { Principal } from '../auth/principal.js';
+import { SessionTokenCache } from '../auth/session-token-cache.js';
 import { generateToken, hashToken, TokenPrefix } from '../auth/tokens.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
@@ -31,7 +32,7 @@ import {
 import { SessionEvent } from './session-event.entity.js';
 import { SessionLifecycleService } from './session-lifecycle.service.js';
 import { SessionQuestion } from './session-question.entity.js';
-import { ENDED_STATES, SessionState } from './session-state.js';
+import { ENDED_STATES, RUNNING_STATES, SessionState } from './session-state.js';
 import { Session } from './session.entity.js';
 import type {
   ListSessionsQuery,
@@ -57,6 +58,7 @@ export class SessionsService {
     private readonly lifecycle: SessionLifecycleService,
     private readonly provisioning: ProvisioningService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly sessionTokens: SessionTokenCache,
   ) {}
 
   /**
@@ -72,8 +74,11 @@ export class SessionsService {
       invitation = await this.invitations.findOneBy({ codeHash: hashToken(dto.invitationCode) });
       if (!invitation)
         throw new DomainError(ErrorCode.INVITATION_INVALID, 'No such invitation code');
-      if (invitation.usedAt)
+      if (invitation.usedAt) {
+        const resumed = invitation.sessionId ? await this.resume(invitation.sessionId) : null;
+        if (resumed) return resumed;
         throw new DomainError(ErrorCode.INVITATION_USED, 'This invitation has already been used');
+      }
       if (invitation.expiresAt.getTime() < Date.now()) {
         throw new DomainError(ErrorCode.INVITATION_EXPIRED, 'This invitation has expired', {
           expiredAt: invitation.expiresAt.toISOString(),
@@ -118,6 +123,42 @@ export class SessionsService {
   }
 
   /**
+   * The same invitation code entered again (another browser, a lost cookie)
+   * while the session is not yet graded: the session continues there with a
+   * new token, and the old one stops working (here at once, in other API
+   * processes within seconds). Null once graded: the code is spent.
+   */
+  private async resume(sessionId: string): Promise<StartedSessionView | null> {
+    const session = await this.sessions.findOne({
+      where: { id: sessionId },
+      select: { id: true, state: true, tokenHash: true },
+    });
+    if (!session || session.state === SessionState.GRADED) return null;
+    const token = generateToken(TokenPrefix.SESSION);
+    const rotated = await this.sessions.update(
+      { id: sessionId, tokenHash: session.tokenHash },
+      { tokenHash: hashToken(token) },
+    );
+    if (rotated.affected !== 1)
+      throw new DomainError(
+        ErrorCode.CONFLICT,
+        'The session was resumed elsewhere at the same moment; retry',
+      );
+    this.sessionTokens.forget(session.tokenHash);
+    await this.events.insert({
+      sessionId,
+      fromState: session.state,
+      toState: session.state,
+      reason: 'resumed with the invitation code (the previous token no longer works)',
+      at: new Date(),
+    });
+    return {
+      sessionToken: token,
+      session: await this.view(sessionId, { kind: 'candidate', sessionId }),
+    };
+  }
+
+  /**
    * Refuses a start past the caps on sessions provisioning or running: in
    * total (503: the clusters are full) and, for open exams, per client (429:
    * an anonymous client cannot fill the cluster alone). An invitation is one
@@ -128,7 +169,7 @@ export class SessionsService {
    */
   private async withinCaps(openExamClient: string | null): Promise<void> {
     const { maxActiveSessions, maxActiveSessionsPerClient } = this.config.limits;
-    const running = In([SessionState.PROVISIONING, SessionState.ACTIVE]);
+    const running = In([...RUNNING_STATES]);
     if (maxActiveSessions > 0) {
       const total = await this.sessions.countBy({ state: running });
       if (total >= maxActiveSessions) {
@@ -213,6 +254,8 @@ export class SessionsService {
         durationSeconds: Math.max(1, Math.round(exam.spec.durationMinutes * 60)),
         passPercent: exam.spec.passPercent,
         createdAt: now,
+        readyUntil: null,
+        notepad: null,
         startedAt: null,
         deadline: null,
         endedAt: null,
@@ -293,6 +336,7 @@ export class SessionsService {
       durationSeconds: session.durationSeconds,
       passPercent: session.passPercent,
       createdAt: session.createdAt.toISOString(),
+      readyUntil: session.state === SessionState.READY ? iso(session.readyUntil) : null,
       startedAt: iso(session.startedAt),
       deadline: iso(session.deadline),
       endedAt: iso(session.endedAt),
@@ -303,6 +347,7 @@ export class SessionsService {
             ? 0
             : null,
       serverTime: new Date(now).toISOString(),
+      notepad: session.notepad,
       questions: questions.map((q) => questionView(q, { reveal, staff })),
     };
     if (staff) {
@@ -352,6 +397,68 @@ export class SessionsService {
     if (result.affected !== 1) await this.refuseUnlessOpen(sessionId, questionId, now);
     const saved = await this.questions.findOneByOrFail({ sessionId, questionId });
     return questionView(saved, { reveal: false, staff: false });
+  }
+
+  /**
+   * Starts the clock: the candidate has read the briefing in a ready
+   * environment. Idempotent (a second tab's Begin returns the running
+   * session); refused while the environment is still being built.
+   */
+  async begin(sessionId: string): Promise<SessionView> {
+    const session = await this.sessions.findOneBy({ id: sessionId });
+    if (!session) throw notFound(sessionId);
+    if (session.state === SessionState.READY) {
+      if (session.readyUntil && session.readyUntil.getTime() <= Date.now()) {
+        await this.lifecycle.expireIfDue(sessionId, 'not begun in time (noticed at Begin)');
+        throw new DomainError(
+          ErrorCode.SESSION_EXPIRED,
+          'The time to begin this exam is over; start a new session',
+          { readyUntil: session.readyUntil.toISOString() },
+        );
+      }
+      const startedAt = new Date();
+      const deadline = new Date(startedAt.getTime() + session.durationSeconds * 1000);
+      await this.lifecycle.transition(sessionId, SessionState.ACTIVE, 'begun; timer started', {
+        startedAt,
+        deadline,
+      });
+      await this.lifecycle.enqueueSafely(
+        JobName.EXPIRE_SESSION,
+        { sessionId, deadline: deadline.getTime() },
+        deadline.getTime() - Date.now(),
+      );
+    } else if (session.state !== SessionState.ACTIVE) {
+      throw new DomainError(
+        session.state === SessionState.PROVISIONING
+          ? ErrorCode.SESSION_NOT_ACTIVE
+          : ErrorCode.SESSION_EXPIRED,
+        session.state === SessionState.PROVISIONING
+          ? 'The exam environment is still being prepared'
+          : `This session cannot begin (${session.state})`,
+        { state: session.state },
+      );
+    }
+    return this.view(sessionId, { kind: 'candidate', sessionId });
+  }
+
+  /** Saves the notepad (one per session), on the same terms as answers. */
+  async saveNotepad(
+    sessionId: string,
+    notepad: string,
+  ): Promise<{ notepad: string; savedAt: string }> {
+    const now = new Date();
+    const result = await this.sessions
+      .createQueryBuilder()
+      .update(Session)
+      .set({ notepad })
+      .where('id = :sessionId AND state = :active AND deadline > :now', {
+        sessionId,
+        active: SessionState.ACTIVE,
+        now: now.getTime(),
+      })
+      .execute();
+    if (result.affected !== 1) await this.refuseUnlessOpen(sessionId, undefined, now);
+    return { notepad, savedAt: now.toISOString() };
   }
 
   /** Ends the exam early at the candidate's request and queues grading. */

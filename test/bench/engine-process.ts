@@ -103,26 +103,31 @@ export interface SessionTimes {
   createdAt: string;
   startedAt: string | null;
   failureReason: string | null;
+  serverTime: string;
+  /** The server's time on the first poll that saw the session ready (polls are 25 ms apart). */
+  readyAt?: string;
 }
 
-/** Polls until the session is active (or failed); bounded. */
+/** Polls until the session is ready (or failed), then begins it; bounded. */
 export async function untilActive(
   base: string,
   session: StartedSession,
   timeoutMs = 60_000,
 ): Promise<SessionTimes> {
   const deadline = Date.now() + timeoutMs;
+  const headers = { authorization: `Bearer ${session.token}` };
   for (;;) {
-    const me = (await (
-      await fetch(`${base}/api/sessions/me`, {
-        headers: { authorization: `Bearer ${session.token}` },
-      })
-    ).json()) as SessionTimes;
+    const me = (await (await fetch(`${base}/api/sessions/me`, { headers })).json()) as SessionTimes;
+    if (me.state === 'ready') {
+      const begun = await fetch(`${base}/api/sessions/me/begin`, { method: 'POST', headers });
+      if (begun.status !== 200) throw new Error(`begin: ${begun.status} ${await begun.text()}`);
+      return { ...((await begun.json()) as SessionTimes), readyAt: me.serverTime };
+    }
     if (me.state === 'active') return me;
     if (me.state === 'provisioning_failed')
       throw new Error(`provisioning failed: ${me.failureReason}`);
     if (Date.now() > deadline)
-      throw new Error(`session ${session.id} not active after ${timeoutMs} ms (${me.state})`);
+      throw new Error(`session ${session.id} not ready after ${timeoutMs} ms (${me.state})`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }

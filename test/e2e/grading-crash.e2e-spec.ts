@@ -84,10 +84,11 @@ describe('a worker killed in the middle of grading', () => {
     expect(started.status).toBe(201);
     const token = started.body.sessionToken!;
     await eventually(
-      'the session to be active',
+      'the session to be ready',
       async () => (await api('/api/sessions/me', token)).body.state,
-      (state) => state === 'active',
+      (state) => state === 'ready',
     );
+    expect((await api('/api/sessions/me/begin', token, { method: 'POST' })).status).toBe(200);
     await api('/api/sessions/me/submit', token, { method: 'POST' });
     await eventually(
       'grading to start',

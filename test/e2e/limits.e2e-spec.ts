@@ -99,13 +99,15 @@ describe('caps on sessions running at once', () => {
   });
   afterAll(() => t?.close());
 
-  const untilActive = (token: string) =>
-    eventually(
-      'the session to be active',
+  const untilActive = async (token: string) => {
+    await eventually(
+      'the session to be ready',
       async () =>
         (await t.http.get('/api/sessions/me').set(bearer(token)).expect(200)).body.state as string,
-      (state) => state === 'active',
+      (state) => state === 'ready',
     );
+    await t.http.post('/api/sessions/me/begin').set(bearer(token)).expect(200);
+  };
 
   it('refuses a third open-exam session from one client with 429, until one ends', async () => {
     const first = await start(t, 'open-long', '192.0.2.1').expect(201);

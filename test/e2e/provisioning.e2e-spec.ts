@@ -357,7 +357,10 @@ describe('setup waits, progress, token lifetime and an unreachable cluster', () 
       'pending',
       'pending',
     ]);
-    const active = await until(res.body.sessionToken, ['active']);
+    await until(res.body.sessionToken, ['ready']);
+    const active = (
+      await t.http.post('/api/sessions/me/begin').set(bearer(res.body.sessionToken)).expect(200)
+    ).body as { deadline: string; questions: { questionId: string; setupStatus: string }[] };
     expect(active.questions.map((q) => [q.questionId, q.setupStatus])).toEqual([
       ['wait-deploy', 'applied'],
       ['answer-text', 'applied'],

@@ -35,6 +35,14 @@ async function mySession(t: TestApp, token: string): Promise<SessionBody> {
   return (await t.http.get('/api/sessions/me').set(bearer(token)).expect(200)).body as SessionBody;
 }
 
+/** Waits for the environment to be ready, then presses Begin: the clock starts. */
+async function begin(t: TestApp, token: string): Promise<SessionBody> {
+  await untilState(t, token, ['ready']);
+  const begun = await t.http.post('/api/sessions/me/begin').set(bearer(token)).expect(200);
+  expect(begun.body.state).toBe('active');
+  return begun.body as SessionBody;
+}
+
 function untilState(t: TestApp, token: string, states: string[], timeoutMs = 20_000) {
   return eventually(
     `session to reach ${states.join(' or ')}`,
@@ -74,7 +82,7 @@ describe('a whole exam over HTTP', () => {
       .expect(409);
     expect(reused.body.code).toBe('INVITATION_USED');
 
-    const active = await untilState(t, token, ['active']);
+    const active = await begin(t, token);
     expect(active.remainingSeconds).toBeGreaterThan(3500);
     expect(active.remainingSeconds).toBeLessThanOrEqual(3600);
     expect(active.questions.map((q) => q.questionId)).toEqual(['configmap-value', 'answer-text']);
@@ -139,6 +147,7 @@ describe('a whole exam over HTTP', () => {
     expect(full.events!.map((e) => e.to)).toEqual([
       'created',
       'provisioning',
+      'ready',
       'active',
       'submitted',
       'grading',
@@ -151,7 +160,7 @@ describe('a whole exam over HTTP', () => {
 
   it('an exam whose deadline passes is expired by the server, and later writes are rejected', async () => {
     const { sessionToken } = await startOpen(t, 'short');
-    const active = await untilState(t, sessionToken, ['active']);
+    const active = await begin(t, sessionToken);
     expect(active.remainingSeconds).toBeLessThanOrEqual(5);
     const ended = await untilState(t, sessionToken, ['expired', 'grading', 'graded'], 15_000);
     expect(new Date(ended.deadline!).getTime()).toBeLessThanOrEqual(Date.now());
@@ -198,6 +207,107 @@ describe('a whole exam over HTTP', () => {
   });
 });
 
+describe('the briefing, then the clock', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp(await isolatedEnv({ READY_TIMEOUT_SECONDS: '5' }));
+  });
+  afterAll(() => t?.close());
+
+  it('waits in ready with no deadline until Begin; Begin starts the clock once, whatever tab presses it', async () => {
+    // An environment that never gets ready (its setup waits for what never comes).
+    const stuck = await startOpen(t, 'wait-fails');
+    const early = await t.http.post('/api/sessions/me/begin').set(bearer(stuck.sessionToken));
+    expect(early.status).toBe(409);
+    expect(early.body).toMatchObject({
+      code: 'SESSION_NOT_ACTIVE',
+      message: 'The exam environment is still being prepared',
+    });
+
+    const { sessionToken } = await startOpen(t, 'open-long');
+    const ready = (await untilState(t, sessionToken, ['ready'])) as SessionBody & {
+      readyUntil: string | null;
+    };
+    expect(ready.deadline).toBeNull();
+    expect(ready.remainingSeconds).toBeNull();
+    expect(new Date(ready.readyUntil!).getTime()).toBeGreaterThan(Date.now());
+    // Not yet begun: nothing to write, no kubeconfig.
+    await t.http
+      .put('/api/sessions/me/answers/answer-text')
+      .set(bearer(sessionToken))
+      .send({ answer: 'x' })
+      .expect(409);
+    const first = await t.http.post('/api/sessions/me/begin').set(bearer(sessionToken)).expect(200);
+    expect(first.body.state).toBe('active');
+    expect(first.body.remainingSeconds).toBeGreaterThan(3590);
+    const second = await t.http
+      .post('/api/sessions/me/begin')
+      .set(bearer(sessionToken))
+      .expect(200);
+    expect(second.body.deadline).toBe(first.body.deadline);
+    await t.http.get('/api/sessions/me/kubeconfig').set(bearer(sessionToken)).expect(200);
+  });
+
+  it('keeps the notepad, only while the exam runs', async () => {
+    const { sessionToken } = await startOpen(t, 'open-long');
+    await untilState(t, sessionToken, ['ready']);
+    await t.http
+      .put('/api/sessions/me/notepad')
+      .set(bearer(sessionToken))
+      .send({ notepad: 'too early' })
+      .expect(409);
+    await t.http.post('/api/sessions/me/begin').set(bearer(sessionToken)).expect(200);
+    const saved = await t.http
+      .put('/api/sessions/me/notepad')
+      .set(bearer(sessionToken))
+      .send({ notepad: 'k = kubectl\n<b>not html</b>' })
+      .expect(200);
+    expect(saved.body.notepad).toBe('k = kubectl\n<b>not html</b>');
+    expect((await mySession(t, sessionToken)) as SessionBody & { notepad: string }).toMatchObject({
+      notepad: 'k = kubectl\n<b>not html</b>',
+    });
+    const bad = await t.http
+      .put('/api/sessions/me/notepad')
+      .set(bearer(sessionToken))
+      .send({ notepad: 42 })
+      .expect(400);
+    expect(bad.body.message).toMatch(/notepad/);
+    await t.http.post('/api/sessions/me/submit').set(bearer(sessionToken)).expect(200);
+    await t.http
+      .put('/api/sessions/me/notepad')
+      .set(bearer(sessionToken))
+      .send({ notepad: 'after' })
+      .expect(409);
+  });
+
+  it('abandons a ready session not begun in time, and tears it down without grading', async () => {
+    const { sessionToken, session } = await startOpen(t, 'open-long');
+    await untilState(t, sessionToken, ['ready']);
+    const abandoned = await untilState(t, sessionToken, ['abandoned'], 30_000);
+    expect(abandoned.deadline).toBeNull();
+    await t.http.post('/api/sessions/me/begin').set(bearer(sessionToken)).expect(409);
+    const trainer = await t.staffToken(StaffRole.TRAINER);
+    await eventually(
+      'the abandoned session to be torn down',
+      async () =>
+        (
+          await t.dataSource.query(`SELECT "tornDownAt" FROM sessions WHERE id = '${session.id}'`)
+        )[0].tornDownAt as unknown,
+      (tornDownAt) => tornDownAt !== null,
+      30_000,
+    );
+    const full = (await t.http.get(`/api/sessions/${session.id}`).set(bearer(trainer)).expect(200))
+      .body as SessionBody;
+    expect(full.events!.map((e) => e.to)).toEqual([
+      'created',
+      'provisioning',
+      'ready',
+      'abandoned',
+    ]);
+    await t.http.get('/api/sessions/me/report').set(bearer(sessionToken)).expect(409);
+  });
+});
+
 describe('nothing is lost', () => {
   it('a restart in the middle of an exam keeps the deadline and the answers (new instance, same database)', async () => {
     const env = await isolatedEnv();
@@ -213,7 +323,7 @@ describe('nothing is lost', () => {
     const { sessionToken } = (
       await first.http.post('/api/sessions').send({ invitationCode: code }).expect(201)
     ).body;
-    const active = await untilState(first, sessionToken, ['active']);
+    const active = await begin(first, sessionToken);
     await first.http
       .put('/api/sessions/me/answers/answer-text')
       .set(bearer(sessionToken))
@@ -243,7 +353,7 @@ describe('nothing is lost', () => {
     const t = await startTestApp(env);
     try {
       const { sessionToken } = await startOpen(t, 'short');
-      await untilState(t, sessionToken, ['active']);
+      await begin(t, sessionToken);
       const redis = new Redis(env.REDIS_URL);
       // The delayed expiry job is gone with everything else.
       const before = await redis.keys(`${env.QUEUE_PREFIX}:*`);

@@ -21,12 +21,12 @@ export interface Candidate {
   serviceAccount: string;
 }
 
-/** Starts an open exam over HTTP, waits until it is active and downloads the kubeconfig. */
+/** Starts an open exam over HTTP, waits until it is ready, begins it and downloads the kubeconfig. */
 export async function startCandidate(t: TestApp, examId: string, name: string): Promise<Candidate> {
   const res = await t.http.post('/api/sessions').send({ examId, candidateName: name }).expect(201);
   const token: string = res.body.sessionToken;
   await eventually(
-    `${name}'s session to be active`,
+    `${name}'s session to be ready`,
     async () => {
       const { body } = await t.http.get('/api/sessions/me').set(bearer(token));
       // Fail at once, with the reason, instead of waiting out the timeout.
@@ -38,8 +38,10 @@ export async function startCandidate(t: TestApp, examId: string, name: string): 
       }
       return body.state as string;
     },
-    (state) => state === 'active',
+    (state) => state === 'ready',
   );
+  // The clock starts when the candidate presses Begin.
+  await t.http.post('/api/sessions/me/begin').set(bearer(token)).expect(200);
   const download = await t.http.get('/api/sessions/me/kubeconfig').set(bearer(token)).expect(200);
   const kubeconfigText = download.text;
   const namespace = (parse(kubeconfigText) as { contexts: { context: { namespace: string } }[] })

@@ -133,6 +133,7 @@ describe.each(['sqlite', 'postgres'] as const)('persistence on %s', (kind) => {
       lifecycle,
       undefined as never,
       undefined as never,
+      undefined as never,
     );
   });
   afterAll(async () => {
