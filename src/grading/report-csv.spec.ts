@@ -37,9 +37,12 @@ function task(
 ): TaskReport {
   return {
     position,
+    number: position + 1,
     questionId,
     title: `Task ${questionId}`,
     domain,
+    domainName: domain,
+    taskHtml: '',
     pointsAwarded: awarded,
     pointsPossible: possible,
     outcome,
@@ -71,8 +74,20 @@ function ada(): SessionReport {
     passPercent: 66,
     passed: false,
     domains: [
-      { domain: 'troubleshooting', pointsAwarded: 5, pointsPossible: 7, percent: 71.4286 },
-      { domain: 'storage', pointsAwarded: 2, pointsPossible: 5, percent: 40 },
+      {
+        domain: 'troubleshooting',
+        domainName: 'troubleshooting',
+        pointsAwarded: 5,
+        pointsPossible: 7,
+        percent: 71.4286,
+      },
+      {
+        domain: 'storage',
+        domainName: 'storage',
+        pointsAwarded: 2,
+        pointsPossible: 5,
+        percent: 40,
+      },
     ],
     // Out of position order on purpose: columns follow positions.
     tasks: [
@@ -109,8 +124,20 @@ function bob(): SessionReport {
     percent: 66.6667,
     passed: true,
     domains: [
-      { domain: 'troubleshooting', pointsAwarded: 6, pointsPossible: 7, percent: 85.7143 },
-      { domain: 'services-networking', pointsAwarded: 2, pointsPossible: 5, percent: 40 },
+      {
+        domain: 'troubleshooting',
+        domainName: 'troubleshooting',
+        pointsAwarded: 6,
+        pointsPossible: 7,
+        percent: 85.7143,
+      },
+      {
+        domain: 'services-networking',
+        domainName: 'services-networking',
+        pointsAwarded: 2,
+        pointsPossible: 5,
+        percent: 40,
+      },
     ],
     tasks: [
       task(1, 'node-notready', 'troubleshooting', 4, 4, 'full', [check('passed', 4, 4)]),

@@ -1,7 +1,26 @@
 import { describe, expect, it } from '@jest/globals';
 
+import { domainName, renderMarkdown } from '../question-bank/markdown.js';
 import { formatDuration, formatPercent, renderReportHtml } from './report-html.js';
 import type { RunSummary, SessionReport, TaskReport } from './report.types.js';
+
+type RawTask = Omit<TaskReport, 'number' | 'domainName' | 'taskHtml' | 'solution'> & {
+  solution?: { explanation: string; commands: string[] };
+};
+
+/** What the report service adds to a stored task: its number, names and rendered Markdown. */
+function asReported(task: RawTask): TaskReport {
+  return {
+    ...task,
+    number: task.position + 1,
+    domainName: domainName(task.domain),
+    taskHtml: renderMarkdown(`Do \`${task.questionId}\`.`),
+    solution: task.solution && {
+      ...task.solution,
+      explanationHtml: renderMarkdown(task.solution.explanation),
+    },
+  };
+}
 
 const FINAL_RUN: RunSummary = {
   runId: 'run-2',
@@ -24,9 +43,9 @@ const FIRST_RUN: RunSummary = {
 };
 
 function tasks(): TaskReport[] {
-  return [
+  const raw: RawTask[] = [
     {
-      position: 1,
+      position: 0,
       questionId: 'etcd-backup',
       title: 'Back up etcd',
       domain: 'cluster-architecture',
@@ -57,7 +76,7 @@ function tasks(): TaskReport[] {
       setupMessage: null,
     },
     {
-      position: 2,
+      position: 1,
       questionId: 'svc-expose',
       title: 'Expose the web deployment',
       domain: 'services-networking',
@@ -106,7 +125,7 @@ function tasks(): TaskReport[] {
       setupMessage: null,
     },
     {
-      position: 3,
+      position: 2,
       questionId: 'node-notready',
       title: 'Fix the NotReady node',
       domain: 'troubleshooting',
@@ -140,6 +159,7 @@ function tasks(): TaskReport[] {
       setupMessage: 'Could not stop kubelet on worker-1: ssh timed out',
     },
   ];
+  return raw.map(asReported);
 }
 
 function report(overrides: Partial<SessionReport> = {}): SessionReport {
@@ -162,9 +182,27 @@ function report(overrides: Partial<SessionReport> = {}): SessionReport {
     passPercent: 66,
     passed: false,
     domains: [
-      { domain: 'cluster-architecture', pointsAwarded: 4, pointsPossible: 4, percent: 100 },
-      { domain: 'services-networking', pointsAwarded: 2, pointsPossible: 5, percent: 40 },
-      { domain: 'troubleshooting', pointsAwarded: 1, pointsPossible: 3, percent: 33.3333 },
+      {
+        domain: 'cluster-architecture',
+        domainName: domainName('cluster-architecture'),
+        pointsAwarded: 4,
+        pointsPossible: 4,
+        percent: 100,
+      },
+      {
+        domain: 'services-networking',
+        domainName: domainName('services-networking'),
+        pointsAwarded: 2,
+        pointsPossible: 5,
+        percent: 40,
+      },
+      {
+        domain: 'troubleshooting',
+        domainName: domainName('troubleshooting'),
+        pointsAwarded: 1,
+        pointsPossible: 3,
+        percent: 33.3333,
+      },
     ],
     tasks: tasks(),
     history: [FINAL_RUN, FIRST_RUN],
@@ -236,13 +274,15 @@ describe('renderReportHtml', () => {
     expect(html).toContain('75% against a pass mark of 66%');
   });
 
-  it('draws one accessible bar per domain, as wide as its percent', () => {
+  it('draws one accessible bar per domain, named as the curriculum does, as wide as its percent', () => {
     const html = renderReportHtml(report());
 
     expect(html).toContain(
-      'role="img" aria-label="services-networking: 40% (2 of 5 points)"><div class="bar-fill" style="width: 40%">',
+      'role="img" aria-label="Services &amp; Networking: 40% (2 of 5 points)"><div class="bar-fill" style="width: 40%">',
     );
-    expect(html).toContain('aria-label="cluster-architecture: 100% (4 of 4 points)"');
+    expect(html).toContain(
+      'aria-label="Cluster Architecture, Installation &amp; Configuration: 100% (4 of 4 points)"',
+    );
     expect(html).toContain('style="width: 33.3%"');
   });
 
@@ -290,13 +330,14 @@ describe('renderReportHtml', () => {
     }
   });
 
-  it('shows reference solutions as plain paragraphs and commands when asked', () => {
+  it('shows reference solutions, explanations rendered from Markdown, and commands when asked', () => {
     const html = renderReportHtml(report(), { showSolutions: true });
 
     const first = taskSection(html, 1);
     expect(first).toContain('Reference solution');
-    expect(first).toContain('<p>Use etcdctl with the cluster certificates.</p>');
-    expect(first).toContain('<p>Then verify the snapshot.</p>');
+    expect(first).toContain(
+      '<p>Use etcdctl with the cluster certificates.</p>\n<p>Then verify the snapshot.</p>',
+    );
     expect(first).toContain(
       '<pre class="commands"><code>ETCDCTL_API&#x3D;3 etcdctl snapshot save /opt/backup.db\netcdctl snapshot status /opt/backup.db</code></pre>',
     );
@@ -305,18 +346,26 @@ describe('renderReportHtml', () => {
     expect(taskSection(html, 3)).not.toContain('Reference solution');
   });
 
-  it('does not render markdown in explanations', () => {
+  it('renders explanations and task texts as Markdown with raw HTML left inert', () => {
     const tasksWithMarkdown = tasks();
-    tasksWithMarkdown[0].solution = {
-      explanation: '**Bold** and [link](https://example.com)',
-      commands: [],
-    };
+    tasksWithMarkdown[0] = asReported({
+      ...tasksWithMarkdown[0],
+      solution: {
+        explanation:
+          '**Bold**, [docs](https://kubernetes.io/docs/) and <img src=x onerror=alert(1)> </script>',
+        commands: [],
+      },
+    });
     const html = renderReportHtml(report({ tasks: tasksWithMarkdown }), { showSolutions: true });
 
     const first = taskSection(html, 1);
-    expect(first).toContain('<p>**Bold** and [link](https://example.com)</p>');
-    expect(first).not.toContain('<strong>Bold');
-    expect(first).not.toContain('<a ');
+    expect(first).toContain('<strong>Bold</strong>');
+    expect(first).toContain(
+      '<a href="https://kubernetes.io/docs/" target="_blank" rel="noopener noreferrer">docs</a>',
+    );
+    expect(first).toContain('&lt;img src=x onerror=alert(1)&gt; &lt;/script&gt;');
+    expect(first).not.toContain('<img');
+    expect(first).toContain('<summary>Task text</summary><p>Do <code>etcd-backup</code>.</p>');
     expect(first).not.toContain('<pre class="commands">');
   });
 
@@ -407,7 +456,10 @@ describe('renderReportHtml', () => {
     evilTasks[1].checks[1].hint = evil;
     evilTasks[1].checks[1].description = evil;
     evilTasks[2].setupMessage = evil;
-    evilTasks[1].solution = { explanation: evil, commands: [evil] };
+    evilTasks[1] = asReported({
+      ...evilTasks[1],
+      solution: { explanation: evil, commands: [evil] },
+    });
 
     const html = renderReportHtml(
       report({
@@ -416,7 +468,9 @@ describe('renderReportHtml', () => {
         incompleteNote: evil,
         complete: false,
         tasks: evilTasks,
-        domains: [{ domain: evil, pointsAwarded: 1, pointsPossible: 2, percent: 50 }],
+        domains: [
+          { domain: evil, domainName: evil, pointsAwarded: 1, pointsPossible: 2, percent: 50 },
+        ],
       }),
       { showSolutions: true },
     );

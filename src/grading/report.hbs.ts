@@ -2,9 +2,11 @@
  * The score report page. It lives in a .ts file because `nest build` copies
  * only compiled TypeScript into dist/.
  *
- * Every value from the report goes through `{{…}}` (HTML-escaped); never use
- * `{{{…}}}` here: titles, answers, check messages and solutions come from
- * question authors, candidates and the cluster. The Content-Security-Policy
+ * Every value from the report goes through `{{…}}` (HTML-escaped): titles,
+ * answers, check messages and solutions come from question authors,
+ * candidates and the cluster. The one exception, `{{{…}}}`, is HTML the
+ * server rendered from Markdown with raw HTML off (`taskHtml`,
+ * `explanationHtml`, from question-bank/markdown.ts). The Content-Security-Policy
  * is a second line of defence: the page needs no script, image or fetch.
  */
 export const REPORT_TEMPLATE = `<!DOCTYPE html>
@@ -112,8 +114,8 @@ export const REPORT_TEMPLATE = `<!DOCTYPE html>
   <ul class="domains">
     {{#each domains}}
     <li>
-      <span>{{domain}}</span>
-      <div class="bar" role="img" aria-label="{{domain}}: {{formatPercent percent}} ({{pointsAwarded}} of {{pointsPossible}} points)"><div class="bar-fill" style="width: {{barWidth percent}}%"></div></div>
+      <span>{{domainName}}</span>
+      <div class="bar" role="img" aria-label="{{domainName}}: {{formatPercent percent}} ({{pointsAwarded}} of {{pointsPossible}} points)"><div class="bar-fill" style="width: {{barWidth percent}}%"></div></div>
       <span class="score">{{formatPercent percent}} &middot; {{pointsAwarded}}/{{pointsPossible}}</span>
     </li>
     {{/each}}
@@ -124,13 +126,14 @@ export const REPORT_TEMPLATE = `<!DOCTYPE html>
 <section aria-labelledby="tasks-heading">
   <h2 id="tasks-heading">Tasks</h2>
   {{#each tasks}}
-  <section class="task" id="task-{{position}}" aria-labelledby="task-{{position}}-title">
-    <h3 id="task-{{position}}-title">Task {{position}}: {{title}}</h3>
+  <section class="task" id="task-{{number}}" aria-labelledby="task-{{number}}-title">
+    <h3 id="task-{{number}}-title">Task {{number}}: {{title}}</h3>
     <p>
       <span class="badge outcome-{{outcome}}">{{outcomeLabel outcome}}</span>
       {{pointsAwarded}} of {{pointsPossible}} points{{#if (eq outcome "incomplete")}} so far{{/if}}
-      <span class="muted">&middot; {{domain}} &middot; {{questionId}}</span>
+      <span class="muted">&middot; {{domainName}} &middot; {{questionId}}</span>
     </p>
+    <details class="task-text"><summary>Task text</summary>{{{taskHtml}}}</details>
     {{#if (eq setupStatus "failed")}}
     <div class="setup-problem" role="note"><strong>Setup problem:</strong> the environment for this task could not be prepared completely.{{#if setupMessage}} <span class="pre">{{setupMessage}}</span>{{/if}}</div>
     {{/if}}
@@ -140,7 +143,7 @@ export const REPORT_TEMPLATE = `<!DOCTYPE html>
     {{/if}}
     {{#if checks.length}}
     <table class="checks">
-      <caption>Checks for task {{position}}</caption>
+      <caption>Checks for task {{number}}</caption>
       <thead><tr><th scope="col">Result</th><th scope="col">Check</th><th scope="col">Points</th><th scope="col">Details</th><th scope="col">Hint</th></tr></thead>
       <tbody>
         {{#each checks}}
@@ -158,11 +161,9 @@ export const REPORT_TEMPLATE = `<!DOCTYPE html>
     <p class="muted">No checks were recorded for this task.</p>
     {{/if}}
     {{#if @root.showSolutions}}{{#if solution}}
-    <section class="solution" aria-labelledby="task-{{position}}-solution">
-      <h4 id="task-{{position}}-solution">Reference solution</h4>
-      {{#each (paragraphs solution.explanation)}}
-      <p>{{this}}</p>
-      {{/each}}
+    <section class="solution" aria-labelledby="task-{{number}}-solution">
+      <h4 id="task-{{number}}-solution">Reference solution</h4>
+      {{{solution.explanationHtml}}}
       {{#if solution.commands.length}}
       <pre class="commands"><code>{{joinLines solution.commands}}</code></pre>
       {{/if}}

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { DomainError, ErrorCode } from '../errors/domain-error.js';
+import { domainName, renderMarkdown } from '../question-bank/markdown.js';
 import { SessionQuestion } from '../sessions/session-question.entity.js';
 import { Session } from '../sessions/session.entity.js';
 import { CheckResult } from './check-result.entity.js';
@@ -106,7 +107,7 @@ export function buildReport(
     percent: score.percent,
     passPercent: session.passPercent,
     passed: score.passed,
-    domains: score.domains,
+    domains: score.domains.map((d) => ({ ...d, domainName: domainName(d.domain) })),
     tasks,
     history: runs.map(runSummary),
   };
@@ -141,15 +142,21 @@ function taskReport(question: SessionQuestion, results: CheckResult[]): TaskRepo
         : 'zero';
   return {
     position: question.position,
+    number: question.position + 1,
     questionId: question.questionId,
     title: question.title,
     domain: question.domain,
+    domainName: domainName(question.domain),
+    taskHtml: renderMarkdown(question.task),
     pointsAwarded,
     pointsPossible: question.weight,
     outcome,
     answer: question.answer,
     checks,
-    solution: question.solution,
+    solution: question.solution && {
+      ...question.solution,
+      explanationHtml: renderMarkdown(question.solution.explanation),
+    },
     setupStatus: question.setupStatus,
     setupMessage: question.setupMessage,
   };

@@ -20,9 +20,14 @@ export type TaskOutcome = 'full' | 'partial' | 'zero' | 'incomplete';
 
 export interface TaskReport {
   position: number;
+  /** How people count tasks: position + 1. */
+  number: number;
   questionId: string;
   title: string;
   domain: string;
+  domainName: string;
+  /** The task text, rendered from Markdown (raw HTML off; see question-bank/markdown.ts). */
+  taskHtml: string;
   pointsAwarded: number;
   pointsPossible: number;
   outcome: TaskOutcome;
@@ -30,16 +35,21 @@ export interface TaskReport {
   answer: string | null;
   checks: CheckReport[];
   /** Only once the session has ended (a report exists only then). */
-  solution?: { explanation: string; commands: string[] };
+  solution?: { explanation: string; explanationHtml: string; commands: string[] };
   setupStatus: string;
   setupMessage: string | null;
 }
 
-export interface DomainReport {
+/** One domain's share of a run's score (stored with the run). */
+export interface DomainScore {
   domain: string;
   pointsAwarded: number;
   pointsPossible: number;
   percent: number;
+}
+
+export interface DomainReport extends DomainScore {
+  domainName: string;
 }
 
 export interface RunSummary {

@@ -1,4 +1,4 @@
-import type { DomainReport } from './report.types.js';
+import type { DomainScore } from './report.types.js';
 
 /** One task's points in a run. */
 export interface TaskScore {
@@ -16,7 +16,7 @@ export interface TaskScore {
  */
 export interface RunScore {
   tasks: TaskScore[];
-  domains: DomainReport[];
+  domains: DomainScore[];
   pointsAwarded: number;
   pointsPossible: number;
   percent: number;
@@ -44,7 +44,7 @@ export function scoreRun(
   tasks: TaskScore[],
   options: { complete: boolean; passPercent: number; timeUsedSeconds: number | null },
 ): RunScore {
-  const domains = new Map<string, DomainReport>();
+  const domains = new Map<string, DomainScore>();
   for (const task of tasks) {
     const domain = domains.get(task.domain) ?? {
       domain: task.domain,

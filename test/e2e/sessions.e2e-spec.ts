@@ -72,15 +72,16 @@ describe('a whole exam over HTTP', () => {
       .post('/api/sessions')
       .send({ invitationCode: invitation.body.code })
       .expect(201);
-    const token: string = started.body.sessionToken;
     expect(started.body.session.state).toBe('provisioning');
     expect(started.body.session.remainingSeconds).toBeNull();
-    // The code is single-use.
+    // The code makes one session: entered again, it resumes that session with a new token.
     const reused = await t.http
       .post('/api/sessions')
       .send({ invitationCode: invitation.body.code })
-      .expect(409);
-    expect(reused.body.code).toBe('INVITATION_USED');
+      .expect(201);
+    expect(reused.body.session.id).toBe(started.body.session.id);
+    await t.http.get('/api/sessions/me').set(bearer(started.body.sessionToken)).expect(401);
+    const token: string = reused.body.sessionToken;
 
     const active = await begin(t, token);
     expect(active.remainingSeconds).toBeGreaterThan(3500);
@@ -138,13 +139,21 @@ describe('a whole exam over HTTP', () => {
       .expect(409);
     expect(late.body.code).toBe('SESSION_EXPIRED');
     await t.http.post('/api/sessions/me/submit').set(bearer(token)).expect(409);
+    // Once graded, the code is spent.
+    const spent = await t.http
+      .post('/api/sessions')
+      .send({ invitationCode: invitation.body.code })
+      .expect(409);
+    expect(spent.body.code).toBe('INVITATION_USED');
 
     // The trainer sees the whole history, variables included.
     const list = await t.http.get('/api/sessions?state=graded').set(bearer(trainer)).expect(200);
     expect(list.body.items.map((s: { id: string }) => s.id)).toContain(graded.id);
     const full = (await t.http.get(`/api/sessions/${graded.id}`).set(bearer(trainer)).expect(200))
       .body as SessionBody;
-    expect(full.events!.map((e) => e.to)).toEqual([
+    // The resume is in the history too, as an event that changes no state.
+    expect(full.events!.filter((e) => /^resumed/.test(e.reason))).toHaveLength(1);
+    expect(full.events!.filter((e) => !/^resumed/.test(e.reason)).map((e) => e.to)).toEqual([
       'created',
       'provisioning',
       'ready',
