@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { AppModule } from './app.module.js';
 import { JSON_BODY_LIMIT, refuseDeepJson } from './common/json-limits.js';
 import { securityHeaders } from './common/security-headers.js';
+import { consoleStatic } from './web/console-static.js';
 import type { AppConfig } from './config/config.schema.js';
 import { ErrorFilter } from './errors/error.filter.js';
 import { createValidationPipe } from './errors/validation.pipe.js';
@@ -26,6 +27,7 @@ export async function createHttpApp(
     },
   );
   app.use(securityHeaders);
+  for (const middleware of consoleStatic(config.web.root)) app.use(middleware);
   app.useBodyParser('json', { limit: JSON_BODY_LIMIT });
   app.use(refuseDeepJson);
   app.useGlobalPipes(createValidationPipe());

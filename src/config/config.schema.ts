@@ -74,6 +74,8 @@ export const envSchema = z.object({
   /** Checks one grading run evaluates at the same time. */
   GRADING_CHECK_CONCURRENCY: int(1, 256).default(16),
 
+  /** The built console (npm run build puts it in dist/web); not there: the API alone is served. */
+  WEB_ROOT: z.string().min(1).default('dist/web'),
   QUESTIONS_DIR: z.string().min(1).default('questions'),
   GRADERS_DIR: z.string().min(1).default('graders'),
 
@@ -146,6 +148,7 @@ export interface AppConfig {
   };
   grading: { concurrency: number; checkConcurrency: number };
   bank: { questionsDir: string; gradersDir: string };
+  web: { root: string };
   cluster: { kubeconfig?: string; context?: string };
   /**
    * Clusters by the alias questions name (`cluster: main`). `main` is the
@@ -236,6 +239,7 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
       checkConcurrency: env.GRADING_CHECK_CONCURRENCY,
     },
     bank: { questionsDir: resolve(env.QUESTIONS_DIR), gradersDir: resolve(env.GRADERS_DIR) },
+    web: { root: resolve(env.WEB_ROOT) },
     cluster: { kubeconfig: env.KUBECONFIG, context: env.KUBE_CONTEXT },
     clusters: clusterTargets(env),
     provisioning: {

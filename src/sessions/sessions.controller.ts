@@ -11,7 +11,10 @@ import {
   Query,
   Req,
   Res,
+  Sse,
+  type MessageEvent,
 } from '@nestjs/common';
+import type { Observable } from 'rxjs';
 import type { Request, Response } from 'express';
 import { clearSessionCookie, setSessionCookie } from '../auth/session-cookie.js';
 import { APP_CONFIG } from '../config/config.module.js';
@@ -37,6 +40,7 @@ import {
   StartedSessionView,
 } from './sessions.dto.js';
 import { clientOf, ThrottleAlso } from '../throttling/throttle.guard.js';
+import { LiveStateService } from './live-state.service.js';
 import { SessionsService } from './sessions.service.js';
 
 @ApiTags('sessions')
@@ -45,6 +49,7 @@ import { SessionsService } from './sessions.service.js';
 export class SessionsController {
   constructor(
     private readonly sessions: SessionsService,
+    private readonly live: LiveStateService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -129,6 +134,17 @@ export class SessionsController {
     @CurrentPrincipal() principal: Principal,
   ): Promise<QuestionView> {
     return this.sessions.saveAnswer(ownSessionOf(principal), questionId, dto);
+  }
+
+  @Sse('me/events')
+  @Allow('candidate')
+  @Header('X-Accel-Buffering', 'no')
+  @ApiOperation({
+    summary:
+      'Server-Sent Events: `state` with the session state, deadline and setup progress, at connect and on every change; `ping` every 15 s',
+  })
+  events(@CurrentPrincipal() principal: Principal): Observable<MessageEvent> {
+    return this.live.follow(ownSessionOf(principal));
   }
 
   @Post('me/begin')

@@ -101,9 +101,16 @@ export class QuestionView {
   @ApiProperty() questionId: string;
   @ApiProperty() title: string;
   @ApiProperty() domain: string;
-  @ApiProperty() weight: number;
+  @ApiProperty({ description: 'Points' }) weight: number;
   @ApiProperty({ description: 'kubeconfig context to use for this task' }) cluster: string;
   @ApiProperty({ description: 'Markdown' }) task: string;
+  @ApiProperty({
+    description: 'The task rendered from Markdown on the server (raw HTML off): safe to insert',
+  })
+  taskHtml: string;
+  @ApiProperty({ description: "The domain's name in the curriculum" }) domainName: string;
+  @ApiProperty({ description: 'Whether the task is answered with text (an answer box)' })
+  answerable: boolean;
   @ApiProperty({
     enum: ['pending', 'applied', 'failed'],
     description: "Progress of this task's setup on the cluster",

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { ExamsModule } from '../exams/exams.module.js';
 import { ProvisioningModule } from '../provisioning/provisioning.module.js';
 import { QuestionBankModule } from '../question-bank/question-bank.module.js';
+import { LiveStateService } from './live-state.service.js';
 import { SessionLifecycleService } from './session-lifecycle.service.js';
 import { SessionsController } from './sessions.controller.js';
 import { SessionsService } from './sessions.service.js';
@@ -10,7 +11,7 @@ import { SessionsService } from './sessions.service.js';
 @Module({
   imports: [ExamsModule, QuestionBankModule, ProvisioningModule],
   controllers: [SessionsController],
-  providers: [SessionsService, SessionLifecycleService],
+  providers: [SessionsService, SessionLifecycleService, LiveStateService],
   exports: [SessionLifecycleService],
 })
 export class SessionsModule {}

@@ -20,6 +20,7 @@ import { ExamsService } from '../exams/exams.service.js';
 import { Invitation } from '../invitations/invitation.entity.js';
 import { ProvisioningService } from '../provisioning/provisioning.service.js';
 import { BankService } from '../question-bank/bank.service.js';
+import { domainName, renderMarkdown } from '../question-bank/markdown.js';
 import { JobName } from '../queue/jobs.js';
 import { rawSelect } from '../database/raw-select.js';
 import {
@@ -316,7 +317,9 @@ export class SessionsService {
       'flagged',
       'note',
       'answeredAt',
-      ...(reveal ? ['checks', 'solution'] : []),
+      // Read always (small): whether a task takes a text answer is seen in them.
+      'checks',
+      ...(reveal ? ['solution'] : []),
       ...(staff ? ['variables'] : []),
     ];
     const questions = await rawSelect(
@@ -592,6 +595,9 @@ function questionView(
     weight: q.weight,
     cluster: q.cluster,
     task: q.task,
+    taskHtml: renderMarkdown(q.task),
+    domainName: domainName(q.domain),
+    answerable: q.checks.some((check) => check.kind === 'answer'),
     setupStatus: q.setupStatus,
     // Raw API server text names internal objects and addresses: trainers only.
     setupMessage: options.staff || !q.setupMessage ? q.setupMessage : CANDIDATE_SETUP_FAILURE,

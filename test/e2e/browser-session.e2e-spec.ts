@@ -1,4 +1,7 @@
 import { jest } from '@jest/globals';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { StaffRole } from '../../src/auth/api-token.entity.js';
 import { isolatedEnv, startTestApp, type TestApp } from '../support/app.js';
 import { bearer } from '../support/candidate.js';
@@ -170,5 +173,101 @@ describe('the session cookie', () => {
     );
     const spent = await t.http.post('/api/sessions').send({ invitationCode: code }).expect(409);
     expect(spent.body.code).toBe('INVITATION_USED');
+  });
+});
+
+describe('the console at / and its live state', () => {
+  let t: TestApp;
+  let base: string;
+  beforeAll(async () => {
+    // A stand-in build: what matters here is how the engine serves it.
+    const root = await mkdtemp(join(tmpdir(), 'web-root-'));
+    await mkdir(join(root, 'assets'));
+    await writeFile(join(root, 'index.html'), '<!doctype html><title>console</title>');
+    await writeFile(join(root, 'assets', 'index-abc123.js'), 'console.log(1)');
+    t = await startTestApp(await isolatedEnv({ WEB_ROOT: root }));
+    await t.app.listen(0, '127.0.0.1');
+    base = await t.app.getUrl();
+  });
+  afterAll(() => t?.close());
+
+  it('serves index.html uncached with a strict CSP, client routes included; assets immutable', async () => {
+    for (const path of ['/', '/exam', '/results/anything']) {
+      const page = await t.http.get(path).expect(200);
+      expect(page.headers['content-type']).toMatch(/^text\/html/);
+      expect(page.text).toContain('<title>console</title>');
+      expect(page.headers['cache-control']).toBe('no-cache');
+      expect(page.headers['content-security-policy']).toBe(
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+      );
+      expect(page.headers['x-content-type-options']).toBe('nosniff');
+      expect(page.headers['x-frame-options']).toBe('DENY');
+    }
+    const asset = await t.http.get('/assets/index-abc123.js').expect(200);
+    expect(asset.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+    await t.http.get('/assets/missing-000.js').expect(404);
+    await t.http.get('/favicon.ico').expect(404);
+    // The server's own routes are untouched.
+    expect((await t.http.get('/api/nope').expect(404)).body.code).toBe('NOT_FOUND');
+    await t.http.get('/health/live').expect(200);
+    await t.http.get('/docs/openapi.json').expect(200);
+  });
+
+  it('pushes the session state as Server-Sent Events, at connect and on each change', async () => {
+    const started = await t.http
+      .post('/api/sessions')
+      .send({ examId: 'open-long', candidateName: 'Ada' })
+      .expect(201);
+    const cookie = cookieOf(started.headers['set-cookie']);
+    const anonymous = await fetch(`${base}/api/sessions/me/events`);
+    expect(anonymous.status).toBe(401);
+
+    const controller = new AbortController();
+    const res = await fetch(`${base}/api/sessions/me/events`, {
+      headers: { cookie },
+      signal: controller.signal,
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    const states: { state: string; deadline: string | null; questions: unknown[] }[] = [];
+    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = '';
+    const nextState = async (wanted: string) => {
+      const until = Date.now() + 30_000;
+      while (Date.now() < until) {
+        const found = states.find((s) => s.state === wanted);
+        if (found) return found;
+        const { value, done } = await reader.read();
+        if (done) break;
+        buffer += value;
+        for (;;) {
+          const end = buffer.indexOf('\n\n');
+          if (end < 0) break;
+          const event = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          if (!/^event: state$/m.test(event)) continue;
+          states.push(JSON.parse(/^data: (.*)$/m.exec(event)![1]));
+        }
+      }
+      throw new Error(`no "${wanted}" event; got ${JSON.stringify(states.map((s) => s.state))}`);
+    };
+    try {
+      const ready = await nextState('ready');
+      expect(ready.questions).toEqual([
+        expect.objectContaining({ questionId: 'configmap-value', setupStatus: 'applied' }),
+        expect.objectContaining({ questionId: 'answer-text', setupStatus: 'applied' }),
+      ]);
+      await t.http
+        .post('/api/sessions/me/begin')
+        .set('cookie', cookie)
+        .set('sec-fetch-site', 'same-origin')
+        .expect(200);
+      const active = await nextState('active');
+      expect(new Date(active.deadline!).getTime()).toBeGreaterThan(Date.now());
+      // Every change once: provisioning (unless it was already ready at connect), ready, active.
+      expect(states.map((s) => s.state).filter((s, i, all) => all.indexOf(s) !== i)).toEqual([]);
+    } finally {
+      controller.abort();
+    }
   });
 });
