@@ -17,7 +17,8 @@ phase() { # usage: phase "title" command...
 }
 
 phase "Debian packages" need_packages redis-server:redis-server redis-cli:redis-tools \
-  '/usr/lib/postgresql/*/bin/postgres':postgresql setpriv:util-linux openssl:openssl
+  '/usr/lib/postgresql/*/bin/postgres':postgresql setpriv:util-linux openssl:openssl \
+  chromium:chromium /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf:fonts-dejavu-core
 phase "node" use_node
 echo "    node $(node --version) at $(command -v node)"
 phase "npm ci" ensure_node_modules
@@ -34,6 +35,6 @@ checks() {
 phase "typecheck, lint, format, build, question bank" checks
 phase "question bank self-test: every setup and reference solution graded on a sandbox (bank:test)" \
   npm run --silent bank:test
-phase "tests: unit, integration (sandbox cluster, Redis, SQLite, PostgreSQL, start.sh), e2e (HTTP)" \
+phase "tests: unit, integration (sandbox cluster, Redis, SQLite, PostgreSQL, start.sh), e2e (HTTP), browser (Chromium)" \
   npm run --silent test:all
 took "$started_at" "the whole suite"

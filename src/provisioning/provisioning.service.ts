@@ -487,7 +487,9 @@ export class ProvisioningService {
     const plain = session.namespaces.find(
       (ns) => !session.podAllowances?.[ns]?.includes('control-plane'),
     );
-    if (plain) {
+    if (!session.namespaces.length) {
+      // Questions that use no namespace (a text answer): nothing namespaced to fence.
+    } else if (plain) {
       await this.untilRefused(
         candidate,
         {

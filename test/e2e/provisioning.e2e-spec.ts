@@ -396,6 +396,15 @@ describe('setup waits, progress, token lifetime and an unreachable cluster', () 
     expect(claims.sub).toMatch(/^system:serviceaccount:cka-engine:s[a-z0-9]{5}-candidate$/);
   });
 
+  it('provisions an exam whose tasks use no namespace (nothing namespaced to fence)', async () => {
+    const res = await t.http
+      .post('/api/sessions')
+      .send({ examId: 'answer-only', candidateName: 'N' })
+      .expect(201);
+    const ready = await until(res.body.sessionToken, ['ready', 'provisioning_failed']);
+    expect(ready.state).toBe('ready');
+  });
+
   it("applies the exam's namespace limits", async () => {
     const { kubeconfig: path } = await startCandidate(t, 'tight', 'Q');
     await kubectl(['run', 'one', '--image=nginx'], path);

@@ -1,0 +1,90 @@
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { AxeBuilder } from '@axe-core/playwright';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { isolatedEnv, REPO_ROOT, startTestApp, type TestApp } from '../support/app.js';
+
+/** Where the suite writes its screenshots (git-ignored): look at them. */
+export const SCREENSHOTS = join(REPO_ROOT, 'test-results', 'browser');
+const WEB_ROOT = join(REPO_ROOT, 'dist', 'web');
+
+/** Debian's Chromium (the test script installs it); no browser download. */
+export function chromiumPath(): string {
+  const path = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+  if (!existsSync(path))
+    throw new Error(`no Chromium at ${path}: install Debian's chromium (scripts/test.sh does)`);
+  return path;
+}
+
+export interface ConsoleApp {
+  t: TestApp;
+  base: string;
+  browser: Browser;
+  close: () => Promise<void>;
+}
+
+/**
+ * The engine (HTTP and workers, on the sandbox) serving the built console,
+ * listening on a loopback port, and a headless Chromium.
+ */
+export async function startConsoleApp(overrides: Record<string, string> = {}): Promise<ConsoleApp> {
+  if (!existsSync(join(WEB_ROOT, 'index.html')))
+    throw new Error(`the console is not built (${WEB_ROOT}): run npm run build first`);
+  await mkdir(SCREENSHOTS, { recursive: true });
+  const t = await startTestApp(await isolatedEnv({ WEB_ROOT, ...overrides }));
+  await t.app.listen(0, '127.0.0.1');
+  const base = (await t.app.getUrl()).replace('[::1]', '127.0.0.1');
+  const browser = await chromium.launch({
+    executablePath: chromiumPath(),
+    // Root in a container has no user namespaces for Chromium's sandbox.
+    args: ['--no-sandbox', '--disable-dev-shm-usage'],
+  });
+  return {
+    t,
+    base,
+    browser,
+    close: async () => {
+      await browser.close().catch(() => undefined);
+      await t.close();
+    },
+  };
+}
+
+/** A fresh browser profile (its own cookies and storage) that records CSP violations and page errors. */
+export async function newConsole(
+  app: ConsoleApp,
+  options: { colorScheme?: 'light' | 'dark' } = {},
+): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
+  const context = await app.browser.newContext({
+    baseURL: app.base,
+    viewport: { width: 1440, height: 900 },
+    colorScheme: options.colorScheme ?? 'light',
+  });
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error' && /Content Security Policy|Refused to/.test(message.text()))
+      problems.push(`CSP: ${message.text()}`);
+  });
+  return { context, page, problems };
+}
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: false });
+}
+
+/** axe's serious and critical violations on the page as it is now (both are failures here). */
+export async function accessibilityProblems(page: Page): Promise<string[]> {
+  const result = await new AxeBuilder({ page }).analyze();
+  return result.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map(
+      (v) =>
+        `${v.id} (${v.impact}): ${v.help} — ${v.nodes
+          .slice(0, 3)
+          .map((n) => n.target.join(' '))
+          .join(', ')}`,
+    );
+}
