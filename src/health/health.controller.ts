@@ -7,6 +7,7 @@ import { CurrentPrincipal, type Principal, Public } from '../auth/principal.js';
 import { withTimeout } from '../common/with-timeout.js';
 import { ClusterService } from '../cluster/cluster.service.js';
 import { QueueService } from '../queue/queue.service.js';
+import { SkipThrottle } from '../throttling/throttle.guard.js';
 
 type Probe = { status: 'up'; latencyMs: number } | { status: 'down'; error: string };
 
@@ -30,6 +31,7 @@ export class HealthController {
     private readonly cluster: ClusterService,
   ) {}
 
+  @SkipThrottle()
   @Get('live')
   @ApiOperation({ summary: 'Liveness: the process answers' })
   live() {

@@ -16,6 +16,13 @@ import { RequestWindows } from './request-windows.js';
 const EXTRA_WINDOW_KEY = 'throttle:extra-window';
 type ExtraWindow = 'sessionStarts';
 
+const SKIP_KEY = 'throttle:skip';
+/**
+ * Never counted: the liveness probe answers from memory, and a kubelet or load
+ * balancer told 429 would take the engine for dead and restart it.
+ */
+export const SkipThrottle = () => SetMetadata(SKIP_KEY, true);
+
 /** A public route that costs more than a read (a session start builds objects on a cluster): a tighter window too. */
 export const ThrottleAlso = (window: ExtraWindow) => SetMetadata(EXTRA_WINDOW_KEY, window);
 
@@ -48,6 +55,7 @@ export class ThrottleGuard implements CanActivate {
     if (context.getType() !== 'http') return true;
     const targets = [context.getHandler(), context.getClass()];
     if (!this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets)) return true;
+    if (this.reflector.getAllAndOverride<boolean>(SKIP_KEY, targets)) return true;
     const client = clientOf(context.switchToHttp().getRequest<Request>());
     const extra = this.reflector.getAllAndOverride<ExtraWindow | undefined>(
       EXTRA_WINDOW_KEY,

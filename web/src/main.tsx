@@ -1,7 +1,10 @@
 import { render } from 'preact';
+import { App } from './App.js';
+import { applyPreferences } from './prefs.js';
+import { boot, startStore } from './store.js';
+import './styles.css';
 
-function App() {
-  return <main>CKA mock exam console</main>;
-}
-
+applyPreferences();
+startStore();
+void boot();
 render(<App />, document.getElementById('app')!);
