@@ -1,0 +1,387 @@
+import { jest } from '@jest/globals';
+import { execFile } from 'node:child_process';
+import { dirname } from 'node:path';
+import { promisify } from 'node:util';
+import type { BrowserContext, Page } from 'playwright-core';
+import { StaffRole } from '../../src/auth/api-token.entity.js';
+import { bearer } from '../support/candidate.js';
+import { eventually } from '../support/eventually.js';
+import {
+  accessibilityProblems,
+  type ConsoleApp,
+  newConsole,
+  screenshot,
+  startConsoleApp,
+} from './console-harness.js';
+
+jest.setTimeout(180_000);
+
+const run = promisify(execFile);
+const HOURS = 3_600_000;
+
+/**
+ * A candidate's whole exam in a real Chromium, against the engine serving the
+ * built console on the sandbox. The steps run in order on one page (each
+ * builds on the last); screenshots of each go to test-results/browser/.
+ */
+describe('the exam console, as a candidate uses it', () => {
+  let app: ConsoleApp;
+  let context: BrowserContext;
+  let page: Page;
+  let problems: string[];
+  let trainer: string;
+  let sessionId: string;
+
+  beforeAll(async () => {
+    app = await startConsoleApp();
+    trainer = await app.t.staffToken(StaffRole.TRAINER);
+    ({ context, page, problems } = await newConsole(app));
+    // The browser's clock is three hours ahead of the server's: the timer must not care.
+    await context.clock.install({ time: Date.now() + 3 * HOURS });
+  });
+  afterAll(async () => {
+    await context?.close();
+    await app?.close();
+  });
+  afterEach(() => {
+    // No CSP violation and no uncaught error on any step.
+    expect(problems).toEqual([]);
+  });
+
+  const staffView = async () =>
+    (await app.t.http.get(`/api/sessions/${sessionId}`).set(bearer(trainer)).expect(200)).body as {
+      state: string;
+      notepad: string | null;
+      questions: {
+        questionId: string;
+        answer: string | null;
+        note: string | null;
+        flagged: boolean;
+      }[];
+    };
+
+  it('signs in with an invitation code', async () => {
+    const invitation = await app.t.http
+      .post('/api/invitations')
+      .set(bearer(trainer))
+      .send({ examId: 'invited', candidateName: 'Grace Hopper' })
+      .expect(201);
+    await page.goto('/');
+    await page.getByTestId('signin-code').waitFor();
+    await screenshot(page, '01-sign-in');
+    expect(await accessibilityProblems(page)).toEqual([]);
+
+    // A wrong code gets a clear message.
+    await page.getByTestId('signin-code').fill('cki_not-a-real-code');
+    await page.getByTestId('signin-submit').click();
+    await page.getByTestId('signin-error').waitFor();
+    expect(await page.getByTestId('signin-error').innerText()).toMatch(/No such invitation code/i);
+    await screenshot(page, '02-sign-in-error');
+
+    await page.getByTestId('signin-code').fill(invitation.body.code);
+    await page.getByTestId('signin-submit').click();
+    await page.getByTestId('briefing').waitFor();
+    // The browser holds the session as a cookie (its requests share the page's cookies).
+    sessionId = ((await (await page.request.get('/api/sessions/me')).json()) as { id: string }).id;
+  });
+
+  it('shows the briefing with each task’s setup, and starts the clock only at Begin', async () => {
+    const briefing = await page.getByTestId('briefing').innerText();
+    expect(briefing).toMatch(/60 min/);
+    expect(briefing).toMatch(/66\s?%/);
+    await page.getByTestId('setup-item-1').waitFor();
+    await eventually(
+      'every task set up',
+      async () =>
+        Promise.all(
+          [1, 2].map((n) => page.getByTestId(`setup-item-${n}`).getAttribute('data-status')),
+        ),
+      (statuses) => statuses.every((s) => s === 'applied'),
+      30_000,
+    );
+    expect((await staffView()).state).toBe('ready');
+    await page.getByTestId('begin').waitFor({ state: 'visible' });
+    await eventually(
+      'Begin to be enabled',
+      () => page.getByTestId('begin').isEnabled(),
+      (enabled) => enabled,
+    );
+    await screenshot(page, '03-briefing-ready');
+    expect(await accessibilityProblems(page)).toEqual([]);
+    await page.getByTestId('begin').click();
+    await page.getByTestId('timer').waitFor();
+    expect((await staffView()).state).toBe('active');
+  });
+
+  it('counts down from the server’s deadline although the browser’s clock is hours off', async () => {
+    const remaining = Number(
+      await page.getByTestId('timer').getAttribute('data-remaining-seconds'),
+    );
+    expect(remaining).toBeGreaterThan(3500);
+    expect(remaining).toBeLessThanOrEqual(3600);
+    expect(await page.getByTestId('timer').innerText()).toMatch(/^(59:\d\d|1:00:00|60:00)/);
+    await screenshot(page, '04-console');
+    expect(await accessibilityProblems(page)).toEqual([]);
+  });
+
+  it('moves between tasks with the keyboard, flags one, and takes a note, an answer and the notepad', async () => {
+    expect(await page.getByTestId('task-title').innerText()).toMatch(
+      /Store a setting in a ConfigMap/,
+    );
+    await page.keyboard.press('Alt+ArrowRight');
+    await eventually(
+      'task 2 to show',
+      () => page.getByTestId('task-title').innerText(),
+      (title) => /Service CIDR/.test(title),
+    );
+    await page.keyboard.press('Alt+1');
+    await eventually(
+      'task 1 to show again',
+      () => page.getByTestId('task-title').innerText(),
+      (title) => /ConfigMap/.test(title),
+    );
+    // Task 1 is done in the terminal: no answer box.
+    expect(await page.getByTestId('task-answer').count()).toBe(0);
+    await page.keyboard.press('Alt+F');
+    await eventually(
+      'task 1 to be flagged in the navigator',
+      () => page.getByTestId('nav-task-1').getAttribute('data-flagged'),
+      (flagged) => flagged === 'true',
+    );
+    await page.getByTestId('task-note').fill('come back: check the key name');
+    await page.getByTestId('nav-task-2').click();
+    await page.getByTestId('task-answer').fill('10.96.0.0/12');
+    await page.getByTestId('notepad').fill('k = kubectl');
+    await untilSaved(page);
+    await screenshot(page, '05-task-with-answer');
+    const saved = await staffView();
+    expect(saved.notepad).toBe('k = kubectl');
+    expect(saved.questions[0]).toMatchObject({
+      flagged: true,
+      note: 'come back: check the key name',
+    });
+    expect(saved.questions[1].answer).toBe('10.96.0.0/12');
+  });
+
+  it('finds everything again after a reload', async () => {
+    await page.reload();
+    await page.getByTestId('timer').waitFor();
+    await page.getByTestId('nav-task-1').click();
+    expect(await page.getByTestId('task-note').inputValue()).toBe('come back: check the key name');
+    expect(await page.getByTestId('nav-task-1').getAttribute('data-flagged')).toBe('true');
+    await page.getByTestId('nav-task-2').click();
+    expect(await page.getByTestId('task-answer').inputValue()).toBe('10.96.0.0/12');
+    expect(await page.getByTestId('notepad').inputValue()).toBe('k = kubectl');
+  });
+
+  it('keeps edits made offline and saves them when the connection returns', async () => {
+    await context.setOffline(true);
+    await page.getByTestId('nav-task-1').click();
+    await page.getByTestId('task-note').fill('written offline');
+    await page.getByTestId('offline-banner').waitFor();
+    await eventually(
+      'the offline save state',
+      () => page.getByTestId('save-status').getAttribute('data-status'),
+      (status) => status === 'offline',
+    );
+    await screenshot(page, '06-offline');
+    expect((await staffView()).questions[0].note).toBe('come back: check the key name');
+    await context.setOffline(false);
+    await untilSaved(page, 20_000);
+    expect((await staffView()).questions[0].note).toBe('written offline');
+  });
+
+  it('solves task 1 with its reference solution through the downloaded kubeconfig', async () => {
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByTestId('kubeconfig-download').click(),
+    ]);
+    const path = await download.path();
+    const question = (
+      (await app.t.http.get(`/api/sessions/${sessionId}`).set(bearer(trainer)).expect(200))
+        .body as {
+        questions: { questionId: string; solution: { commands: string[] } }[];
+      }
+    ).questions.find((q) => q.questionId === 'configmap-value')!;
+    const kubectlDir = dirname(process.env.SANDBOX_KUBECTL!);
+    for (const command of question.solution.commands) {
+      await run('bash', ['-c', command], {
+        env: { ...process.env, KUBECONFIG: path, PATH: `${kubectlDir}:${process.env.PATH}` },
+      });
+    }
+  });
+
+  it('submits through the confirmation, which lists flagged tasks, and shows the results', async () => {
+    await page.getByTestId('submit-open').click();
+    const dialog = page.getByTestId('submit-dialog');
+    await dialog.waitFor();
+    expect(await dialog.innerText()).toMatch(/flag/i);
+    await screenshot(page, '07-submit-confirmation');
+    expect(await accessibilityProblems(page)).toEqual([]);
+    await page.getByTestId('submit-confirm').click();
+    await page.getByTestId('results').waitFor({ timeout: 90_000 });
+    await eventually(
+      'task 1 at full marks',
+      () => page.getByTestId('result-check-1-value').getAttribute('data-status'),
+      (status) => status === 'passed',
+    );
+    expect(await page.getByTestId('result-check-2-cidr').getAttribute('data-status')).toBe(
+      'passed',
+    );
+    expect(await page.getByTestId('results-passed').getAttribute('data-passed')).toBe('true');
+    expect(await page.getByTestId('results-percent').innerText()).toMatch(/100/);
+    await screenshot(page, '08-results');
+    expect(await accessibilityProblems(page)).toEqual([]);
+    // The printable report opens with the cookie alone.
+    const href = await page.getByTestId('report-html-link').getAttribute('href');
+    const report = await page.request.get(href!);
+    expect(report.status()).toBe(200);
+    expect(await report.text()).toContain('Task 1: Store a setting in a ConfigMap');
+  });
+
+  it('has no serious accessibility problem in the dark theme either', async () => {
+    await page.getByTestId('theme-toggle').click();
+    expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
+    await screenshot(page, '09-results-dark');
+    expect(await accessibilityProblems(page)).toEqual([]);
+  });
+});
+
+async function untilSaved(page: Page, timeoutMs = 10_000): Promise<void> {
+  await eventually(
+    'the edits to be saved',
+    () => page.getByTestId('save-status').getAttribute('data-status'),
+    (status) => status === 'saved',
+    timeoutMs,
+  );
+}
+
+describe('a console left open across the deadline', () => {
+  let app: ConsoleApp;
+  beforeAll(async () => {
+    app = await startConsoleApp();
+  });
+  afterAll(() => app?.close());
+
+  it('locks at the deadline, says time is up, and shows the results once graded', async () => {
+    const { context, page, problems } = await newConsole(app, { colorScheme: 'dark' });
+    try {
+      await page.goto('/');
+      await page.getByTestId('signin-exam-select').selectOption('expiring');
+      await page.getByTestId('signin-name').fill('Alan');
+      await page.getByTestId('signin-submit').click();
+      await page.getByTestId('briefing').waitFor();
+      await screenshot(page, '10-briefing-dark');
+      expect(await accessibilityProblems(page)).toEqual([]);
+      await eventually(
+        'Begin to be enabled',
+        () => page.getByTestId('begin').isEnabled(),
+        (enabled) => enabled,
+        30_000,
+      );
+      await page.getByTestId('begin').click();
+      await page.getByTestId('task-answer').fill('a guess');
+      await screenshot(page, '11-console-dark');
+      expect(await accessibilityProblems(page)).toEqual([]);
+      await page.getByTestId('locked-banner').waitFor({ timeout: 40_000 });
+      expect(await page.getByTestId('locked-banner').innerText()).toMatch(/time is up/i);
+      expect(await page.getByTestId('task-answer').isDisabled()).toBe(true);
+      await screenshot(page, '12-time-up');
+      await page.getByTestId('results').waitFor({ timeout: 90_000 });
+      expect(await page.getByTestId('result-check-1-cidr').getAttribute('data-status')).toBe(
+        'failed',
+      );
+      await screenshot(page, '13-results-after-expiry');
+      expect(problems).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+});
+
+describe('what the console does not let through', () => {
+  let app: ConsoleApp;
+  beforeAll(async () => {
+    app = await startConsoleApp();
+  });
+  afterAll(() => app?.close());
+
+  it('renders HTML in task text, titles, notes and answers as text, and links only to the docs', async () => {
+    const { context, page, problems } = await newConsole(app);
+    try {
+      let dialogs = 0;
+      page.on('dialog', (dialog) => {
+        dialogs++;
+        void dialog.dismiss();
+      });
+      await page.goto('/');
+      await page.getByTestId('signin-exam-select').selectOption('hostile');
+      await page.getByTestId('signin-name').fill('<img src=x onerror="window.__xss=7">');
+      await page.getByTestId('signin-submit').click();
+      await eventually(
+        'Begin to be enabled',
+        () => page.getByTestId('begin').isEnabled(),
+        (enabled) => enabled,
+        30_000,
+      );
+      await page.getByTestId('begin').click();
+      await page.getByTestId('task-text').waitFor();
+      const evil = '<img src=x onerror="window.__xss=8"></textarea><script>window.__xss=9</script>';
+      await page.getByTestId('task-note').fill(evil);
+      await page.getByTestId('task-answer').fill(evil);
+      await page.getByTestId('notepad').fill(evil);
+      await untilSaved(page);
+      await page.reload();
+      await page.getByTestId('task-text').waitFor();
+      await screenshot(page, '14-hostile-task');
+
+      const text = await page.getByTestId('task-text').innerText();
+      expect(text).toContain('<img src=x onerror="window.__xss=2">');
+      expect(await page.getByTestId('task-title').innerText()).toContain('<img src=x');
+      expect(await page.getByTestId('task-note').inputValue()).toBe(evil);
+      // Nothing became an element or ran.
+      expect(await page.locator('img[src="x"]').count()).toBe(0);
+      expect(await page.locator('main script').count()).toBe(0);
+      expect(await page.evaluate(() => (window as { __xss?: number }).__xss)).toBeUndefined();
+      // Only the allowed documentation is a link, and it opens in a new tab.
+      const links = await page
+        .getByTestId('task-text')
+        .locator('a')
+        .evaluateAll((as) => as.map((a) => [a.getAttribute('href'), a.getAttribute('target')]));
+      expect(links).toEqual([['https://kubernetes.io/docs/home/', '_blank']]);
+      expect(dialogs).toBe(0);
+      expect(problems).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('refuses what another site asks with the candidate’s cookie', async () => {
+    const { context, page } = await newConsole(app);
+    try {
+      await page.goto('/');
+      await page.getByTestId('signin-exam-select').selectOption('open-long');
+      await page.getByTestId('signin-name').fill('Ada');
+      await page.getByTestId('signin-submit').click();
+      await page.getByTestId('briefing').waitFor();
+      // A page of another origin (localhost is another site than 127.0.0.1).
+      const other = app.base.replace('127.0.0.1', 'localhost');
+      const evilPage = await context.newPage();
+      await evilPage.goto(`${other}/`);
+      const status = await evilPage.evaluate(async (target) => {
+        const res = await fetch(`${target}/api/sessions/me/submit`, {
+          method: 'POST',
+          credentials: 'include',
+          mode: 'no-cors',
+        }).catch(() => undefined);
+        return res ? res.type : 'blocked';
+      }, app.base);
+      // An opaque answer at most: the browser sent no cookie (SameSite=Strict).
+      expect(['opaque', 'blocked']).toContain(status);
+      const me = await page.request.get('/api/sessions/me');
+      expect(((await me.json()) as { state: string }).state).not.toBe('submitted');
+    } finally {
+      await context.close();
+    }
+  });
+});
