@@ -20,6 +20,8 @@ export async function startEngine(env: Record<string, string> = {}): Promise<{
   kubeconfig: string;
   kubectl: string;
   sqlitePath: string;
+  /** The engine's process id (for its memory and CPU). */
+  pid: number;
   stop: () => Promise<void>;
 }> {
   const [redis, sandbox] = await Promise.all([startRedis(), startSandbox({ workers: 2 })]);
@@ -72,6 +74,7 @@ export async function startEngine(env: Record<string, string> = {}): Promise<{
     kubeconfig: sandbox.kubeconfigPath,
     kubectl: sandbox.binaries.kubectl,
     sqlitePath: join(dir, 'bench.sqlite'),
+    pid: engine.pid!,
     stop,
   };
 }

@@ -64,6 +64,13 @@ export async function newConsole(
   const page = await context.newPage();
   const problems: string[] = [];
   page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  // "Leave this exam?" before a reload is the console's own; any other dialog
+  // (an alert) would be injected script running.
+  page.on('dialog', (dialog) => {
+    if (dialog.type() !== 'beforeunload')
+      problems.push(`dialog: ${dialog.type()} ${dialog.message()}`);
+    void dialog.accept();
+  });
   page.on('console', (message) => {
     if (message.type() === 'error' && /Content Security Policy|Refused to/.test(message.text()))
       problems.push(`CSP: ${message.text()}`);

@@ -87,8 +87,9 @@ describe('the exam console, as a candidate uses it', () => {
 
   it('shows the briefing with each task’s setup, and starts the clock only at Begin', async () => {
     const briefing = await page.getByTestId('briefing').innerText();
-    expect(briefing).toMatch(/60 min/);
-    expect(briefing).toMatch(/66\s?%/);
+    expect(briefing).toMatch(/Duration\s+1 hour/);
+    expect(briefing).toMatch(/Pass mark\s+66%/);
+    expect(briefing).toMatch(/Tasks\s+2/);
     await page.getByTestId('setup-item-1').waitFor();
     await eventually(
       'every task set up',
@@ -114,11 +115,16 @@ describe('the exam console, as a candidate uses it', () => {
   });
 
   it('counts down from the server’s deadline although the browser’s clock is hours off', async () => {
+    const { deadline } = (
+      await app.t.http.get(`/api/sessions/${sessionId}`).set(bearer(trainer)).expect(200)
+    ).body as { deadline: string };
     const remaining = Number(
       await page.getByTestId('timer').getAttribute('data-remaining-seconds'),
     );
+    // This process shares the server's clock; the browser's is three hours ahead.
+    const expected = (Date.parse(deadline) - Date.now()) / 1000;
+    expect(Math.abs(remaining - expected)).toBeLessThanOrEqual(2);
     expect(remaining).toBeGreaterThan(3500);
-    expect(remaining).toBeLessThanOrEqual(3600);
     expect(await page.getByTestId('timer').innerText()).toMatch(/^(59:\d\d|1:00:00|60:00)/);
     await screenshot(page, '04-console');
     expect(await accessibilityProblems(page)).toEqual([]);
@@ -291,6 +297,9 @@ describe('a console left open across the deadline', () => {
       expect(await page.getByTestId('result-check-1-cidr').getAttribute('data-status')).toBe(
         'failed',
       );
+      expect(await page.getByTestId('result-check-2-ready').getAttribute('data-status')).toBe(
+        'failed',
+      );
       await screenshot(page, '13-results-after-expiry');
       expect(problems).toEqual([]);
     } finally {
@@ -309,11 +318,6 @@ describe('what the console does not let through', () => {
   it('renders HTML in task text, titles, notes and answers as text, and links only to the docs', async () => {
     const { context, page, problems } = await newConsole(app);
     try {
-      let dialogs = 0;
-      page.on('dialog', (dialog) => {
-        dialogs++;
-        void dialog.dismiss();
-      });
       await page.goto('/');
       await page.getByTestId('signin-exam-select').selectOption('hostile');
       await page.getByTestId('signin-name').fill('<img src=x onerror="window.__xss=7">');
@@ -349,7 +353,6 @@ describe('what the console does not let through', () => {
         .locator('a')
         .evaluateAll((as) => as.map((a) => [a.getAttribute('href'), a.getAttribute('target')]));
       expect(links).toEqual([['https://kubernetes.io/docs/home/', '_blank']]);
-      expect(dialogs).toBe(0);
       expect(problems).toEqual([]);
     } finally {
       await context.close();

@@ -185,6 +185,7 @@ describe('the console at / and its live state', () => {
     await mkdir(join(root, 'assets'));
     await writeFile(join(root, 'index.html'), '<!doctype html><title>console</title>');
     await writeFile(join(root, 'assets', 'index-abc123.js'), 'console.log(1)');
+    await writeFile(join(root, 'favicon.svg'), '<svg xmlns="http://www.w3.org/2000/svg"/>');
     t = await startTestApp(await isolatedEnv({ WEB_ROOT: root }));
     await t.app.listen(0, '127.0.0.1');
     base = await t.app.getUrl();
@@ -205,7 +206,16 @@ describe('the console at / and its live state', () => {
     }
     const asset = await t.http.get('/assets/index-abc123.js').expect(200);
     expect(asset.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+    expect(asset.headers['content-type']).toMatch(/^(text|application)\/javascript/);
+    const gzipped = await t.http
+      .get('/assets/index-abc123.js')
+      .set('accept-encoding', 'gzip')
+      .expect(200);
+    expect(gzipped.headers['content-encoding']).toBe('gzip');
+    expect(gzipped.text).toBe('console.log(1)');
     await t.http.get('/assets/missing-000.js').expect(404);
+    const icon = await t.http.get('/favicon.svg').expect(200);
+    expect(icon.headers['cache-control']).toBe('no-cache');
     await t.http.get('/favicon.ico').expect(404);
     // The server's own routes are untouched.
     expect((await t.http.get('/api/nope').expect(404)).body.code).toBe('NOT_FOUND');
