@@ -152,8 +152,15 @@ export class LiveStateService implements OnModuleDestroy {
       : [];
     const now = new Date().toISOString();
     for (const session of sessions) {
+      // Past its deadline an active session takes no more writes (they are
+      // conditional on the deadline in SQL): consoles are told at once, not
+      // when the expiry job (or, under load, the reconciler) gets to it.
+      const due =
+        session.state === SessionState.ACTIVE &&
+        session.deadline !== null &&
+        session.deadline.getTime() <= Date.now();
       out.set(session.id, {
-        state: session.state,
+        state: due ? SessionState.EXPIRED : session.state,
         deadline: session.deadline?.toISOString() ?? null,
         readyUntil:
           session.state === SessionState.READY ? (session.readyUntil?.toISOString() ?? null) : null,

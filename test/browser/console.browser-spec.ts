@@ -180,6 +180,25 @@ describe('the exam console, as a candidate uses it', () => {
     expect(await page.getByTestId('notepad').inputValue()).toBe('k = kubectl');
   });
 
+  it('keeps two tabs of the session consistent', async () => {
+    const second = await context.newPage();
+    try {
+      await second.goto('/');
+      await second.getByTestId('timer').waitFor();
+      await second.getByTestId('nav-task-2').click();
+      await page.getByTestId('nav-task-2').click();
+      await page.getByTestId('task-note').fill('typed in the first tab');
+      await untilSaved(page);
+      await eventually(
+        'the second tab to show the note',
+        () => second.getByTestId('task-note').inputValue(),
+        (note) => note === 'typed in the first tab',
+      );
+    } finally {
+      await second.close();
+    }
+  });
+
   it('keeps edits made offline and saves them when the connection returns', async () => {
     await context.setOffline(true);
     await page.getByTestId('nav-task-1').click();
@@ -273,6 +292,9 @@ describe('a console left open across the deadline', () => {
     const { context, page, problems } = await newConsole(app, { colorScheme: 'dark' });
     try {
       await page.goto('/');
+      await page.getByTestId('signin-exam-select').waitFor();
+      await screenshot(page, '10-sign-in-dark');
+      expect(await accessibilityProblems(page)).toEqual([]);
       await page.getByTestId('signin-exam-select').selectOption('expiring');
       await page.getByTestId('signin-name').fill('Alan');
       await page.getByTestId('signin-submit').click();
@@ -293,6 +315,7 @@ describe('a console left open across the deadline', () => {
       expect(await page.getByTestId('locked-banner').innerText()).toMatch(/time is up/i);
       expect(await page.getByTestId('task-answer').isDisabled()).toBe(true);
       await screenshot(page, '12-time-up');
+      expect(await accessibilityProblems(page)).toEqual([]);
       await page.getByTestId('results').waitFor({ timeout: 90_000 });
       expect(await page.getByTestId('result-check-1-cidr').getAttribute('data-status')).toBe(
         'failed',
