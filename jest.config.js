@@ -51,5 +51,15 @@ export default {
       globalSetup: '<rootDir>/test/support/global-setup.mjs',
       globalTeardown: '<rootDir>/test/support/global-teardown.mjs',
     },
+    {
+      ...common,
+      // The console's logic modules (web/src), without a DOM: compiled with the
+      // web app's own settings (bundler resolution, DOM types), not the engine's.
+      displayName: 'web',
+      testMatch: ['<rootDir>/web/src/**/*.spec.ts'],
+      transform: {
+        '^.+\\.ts$': ['ts-jest', { ...tsJest, tsconfig: '<rootDir>/web/tsconfig.spec.json' }],
+      },
+    },
   ],
 };

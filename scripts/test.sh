@@ -35,6 +35,6 @@ checks() {
 phase "typecheck, lint, format, build, question bank" checks
 phase "question bank self-test: every setup and reference solution graded on a sandbox (bank:test)" \
   npm run --silent bank:test
-phase "tests: unit, integration (sandbox cluster, Redis, SQLite, PostgreSQL, start.sh), e2e (HTTP), browser (Chromium)" \
+phase "tests: unit, web (console logic), integration (sandbox cluster, Redis, SQLite, PostgreSQL, start.sh), e2e (HTTP), browser (Chromium)" \
   npm run --silent test:all
 took "$started_at" "the whole suite"

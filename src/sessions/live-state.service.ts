@@ -35,8 +35,8 @@ const SETUP_FAILED = 'The setup of this task failed; a trainer can see why.';
 @Injectable()
 export class LiveStateService implements OnModuleDestroy {
   private readonly logger: Logger;
-  private readonly watchers = new Map<string, Set<Subscriber<MessageEvent>>>();
-  private readonly lastSent = new Map<string, string>();
+  /** Per session, each console's stream and what it was last sent (to push only changes). */
+  private readonly watchers = new Map<string, Map<Subscriber<MessageEvent>, string | undefined>>();
   private ticker: NodeJS.Timeout | undefined;
   private pinger: NodeJS.Timeout | undefined;
   private ticking = false;
@@ -50,37 +50,47 @@ export class LiveStateService implements OnModuleDestroy {
 
   get connections(): number {
     let count = 0;
-    for (const set of this.watchers.values()) count += set.size;
+    for (const streams of this.watchers.values()) count += streams.size;
     return count;
   }
 
   /** The stream of one session's state; its current state first. */
   follow(sessionId: string): Observable<MessageEvent> {
     return new Observable<MessageEvent>((subscriber) => {
-      let set = this.watchers.get(sessionId);
-      if (!set) this.watchers.set(sessionId, (set = new Set()));
-      set.add(subscriber);
+      let streams = this.watchers.get(sessionId);
+      if (!streams) this.watchers.set(sessionId, (streams = new Map()));
+      streams.set(subscriber, undefined);
       this.start();
       // A new console gets the state now, not at the next change.
       void this.snapshots([sessionId])
         .then((states) => {
           const state = states.get(sessionId);
-          if (state) subscriber.next({ type: 'state', data: state });
+          if (state) this.send(streams, subscriber, state);
         })
         .catch((error: unknown) => subscriber.error(error));
       return () => {
-        set.delete(subscriber);
-        if (!set.size) {
-          this.watchers.delete(sessionId);
-          this.lastSent.delete(sessionId);
-        }
+        streams.delete(subscriber);
+        if (!streams.size) this.watchers.delete(sessionId);
         if (!this.watchers.size) this.stop();
       };
     });
   }
 
+  /** Sends `state` unless this stream was last sent the same (the time aside). */
+  private send(
+    streams: Map<Subscriber<MessageEvent>, string | undefined>,
+    subscriber: Subscriber<MessageEvent>,
+    state: LiveState,
+  ): void {
+    if (!streams.has(subscriber)) return; // closed meanwhile
+    const key = JSON.stringify({ ...state, serverTime: undefined });
+    if (streams.get(subscriber) === key) return;
+    streams.set(subscriber, key);
+    subscriber.next({ type: 'state', data: state });
+  }
+
   onModuleDestroy(): void {
-    for (const set of this.watchers.values()) for (const s of set) s.complete();
+    for (const streams of this.watchers.values()) for (const s of streams.keys()) s.complete();
     this.watchers.clear();
     this.stop();
   }
@@ -100,8 +110,9 @@ export class LiveStateService implements OnModuleDestroy {
   }
 
   private ping(): void {
-    for (const set of this.watchers.values())
-      for (const s of set) s.next({ type: 'ping', data: { serverTime: new Date().toISOString() } });
+    const data = { serverTime: new Date().toISOString() };
+    for (const streams of this.watchers.values())
+      for (const s of streams.keys()) s.next({ type: 'ping', data });
   }
 
   private async tick(): Promise<void> {
@@ -110,11 +121,8 @@ export class LiveStateService implements OnModuleDestroy {
     try {
       const states = await this.snapshots([...this.watchers.keys()]);
       for (const [sessionId, state] of states) {
-        // serverTime changes every tick; a change is anything else.
-        const key = JSON.stringify({ ...state, serverTime: undefined });
-        if (this.lastSent.get(sessionId) === key) continue;
-        this.lastSent.set(sessionId, key);
-        for (const s of this.watchers.get(sessionId) ?? []) s.next({ type: 'state', data: state });
+        const streams = this.watchers.get(sessionId);
+        for (const subscriber of streams?.keys() ?? []) this.send(streams!, subscriber, state);
       }
     } catch (error) {
       this.logger.warn({ err: error }, 'could not read live session states; will try again');

@@ -85,7 +85,8 @@ describe('operations endpoints', () => {
     expect(res.text).toMatch(
       /queue_job_duration_seconds_count\{queue="provisioning",job="provision-session",status="completed"\} [1-9]/,
     );
-    expect(res.text).toMatch(/session_transitions_total\{to="active"\} [1-9]/);
+    // Provisioned, the session waits for Begin.
+    expect(res.text).toMatch(/session_transitions_total\{to="ready"\} [1-9]/);
   });
 
   it('serves the OpenAPI document at /docs', async () => {

@@ -29,7 +29,8 @@ export interface SaveQueueOptions {
 
 export class SaveQueue {
   private readonly unsaved = new Map<string, Fields>();
-  private readonly inFlight = new Set<string>();
+  /** The request under way for a key; settles once its outcome is applied. */
+  private readonly inFlight = new Map<string, Promise<void>>();
   private debounce: unknown = null;
   private retry: unknown = null;
   private retryDelay: number | null = null;
@@ -74,7 +75,10 @@ export class SaveQueue {
     }
   }
 
-  /** Sends every unsaved edit now. */
+  /**
+   * Sends every unsaved edit now; resolves once each has been answered,
+   * including what was typed while a request for it was already under way.
+   */
   async flush(): Promise<void> {
     this.cancel();
     await Promise.all([...this.unsaved.keys()].map((key) => this.send(key)));
@@ -114,10 +118,18 @@ export class SaveQueue {
   }
 
   private async send(key: string): Promise<void> {
+    // One request per key at a time: wait for the one under way (a flush
+    // before submitting must not resolve while the last edits are unsent).
+    for (let running = this.inFlight.get(key); running; running = this.inFlight.get(key)) {
+      await running;
+      // It failed for want of a connection: the retry timer takes over.
+      if (this.offline) return;
+    }
     const fields = this.unsaved.get(key);
-    if (!fields || this.inFlight.has(key)) return;
+    if (!fields) return;
     const sent = { ...fields };
-    this.inFlight.add(key);
+    let settled = () => {};
+    this.inFlight.set(key, new Promise<void>((resolve) => (settled = resolve)));
     try {
       await this.options.send(key, sent);
       this.offline = false;
@@ -135,6 +147,7 @@ export class SaveQueue {
       }
     } finally {
       this.inFlight.delete(key);
+      settled();
       this.options.onChange();
     }
     // Typed while the request was under way: send that too.

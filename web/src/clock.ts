@@ -28,7 +28,12 @@ export function sampleFromExchange(
   const serverMidpoint = serverTimeMs + resolutionMs / 2;
   return {
     offsetMs: serverMidpoint - (sentAtMs + roundTrip / 2),
-    uncertaintyMs: roundTrip / 2 + resolutionMs / 2,
+    // A round trip cannot take negative time: the browser's clock was set
+    // back while the request was under way, so sentAt is on the old clock
+    // and the offset off by the jump. Clamped to zero it would look like the
+    // most precise sample of all and win over every honest one.
+    uncertaintyMs:
+      receivedAtMs < sentAtMs ? Number.POSITIVE_INFINITY : roundTrip / 2 + resolutionMs / 2,
   };
 }
 

@@ -291,6 +291,10 @@ describe.each(['sqlite', 'postgres'] as const)('persistence on %s', (kind) => {
         weight: 3,
         cluster: 'main',
         task: 'do it',
+        taskHtml: '<p>do it</p>\n',
+        domainName: 'Storage',
+        // Its one check is not an answer check: done in the cluster, no answer box.
+        answerable: false,
         setupStatus: 'pending',
         setupMessage: null,
         answer: 'mine',
