@@ -79,10 +79,6 @@ export class ProvisioningProcessor implements JobProcessor {
         readyUntil,
       },
     );
-    await this.lifecycle.enqueueSafely(
-      JobName.EXPIRE_SESSION,
-      { sessionId, deadline: readyUntil.getTime() },
-      readyUntil.getTime() - Date.now(),
-    );
+    await this.lifecycle.scheduleExpiry(sessionId, readyUntil);
   }
 }

@@ -7,6 +7,7 @@ import { ROOT_LOGGER } from '../logging/logging.module.js';
 import { SessionQuestion } from './session-question.entity.js';
 import { SessionState } from './session-state.js';
 import { Session } from './session.entity.js';
+import { CANDIDATE_SETUP_FAILURE } from './sessions.service.js';
 
 /** What a console needs to follow its session: pushed at connect and on every change. */
 export interface LiveState {
@@ -22,7 +23,6 @@ export interface LiveState {
 const TICK_MS = 500;
 /** Proxies and load balancers close streams that stay silent. */
 const PING_MS = 15_000;
-const SETUP_FAILED = 'The setup of this task failed; a trainer can see why.';
 
 /**
  * Live session state for the browser console, as Server-Sent Events. Changes
@@ -178,7 +178,7 @@ export class LiveStateService implements OnModuleDestroy {
           .map((q) => ({
             questionId: q.questionId,
             setupStatus: q.setupStatus,
-            setupMessage: q.setupMessage ? SETUP_FAILED : null,
+            setupMessage: q.setupMessage ? CANDIDATE_SETUP_FAILURE : null,
           })),
       });
     }

@@ -136,6 +136,20 @@ export class SessionLifecycleService {
     }
   }
 
+  /**
+   * The delayed job that ends the session's current wait at `at`: the exam's
+   * deadline once active, the time to press Begin while ready. The job id
+   * carries the time, so a later wait is a new job and a stale one finds
+   * nothing due (see expireIfDue).
+   */
+  scheduleExpiry(sessionId: string, at: Date): Promise<void> {
+    return this.enqueueSafely(
+      JobName.EXPIRE_SESSION,
+      { sessionId, deadline: at.getTime() },
+      at.getTime() - Date.now(),
+    );
+  }
+
   /** Enqueues follow-up work; a Redis failure is logged, and the reconciler makes up for it. */
   async enqueueSafely<N extends JobName>(
     name: N,

@@ -67,7 +67,8 @@ export class SessionsService {
    * the questions, draws the candidate's variables, freezes the rendered tasks
    * and queues provisioning. The exam timer starts when provisioning is done.
    */
-  async start(dto: StartSessionDto, client: string): Promise<StartedSessionView> {
+  async start(dto: StartSessionDto, clientAddress: string): Promise<StartedSessionView> {
+    const client = clientAddress.slice(0, 64); // as the column holds it
     let invitation: Invitation | null = null;
     let examId: string;
     let candidateName: string;
@@ -182,7 +183,7 @@ export class SessionsService {
       }
     }
     if (openExamClient !== null && maxActiveSessionsPerClient > 0) {
-      const mine = { state: running, clientAddress: openExamClient.slice(0, 64) };
+      const mine = { state: running, clientAddress: openExamClient };
       const count = await this.sessions.countBy(mine);
       if (count >= maxActiveSessionsPerClient) {
         throw new DomainError(
@@ -242,7 +243,7 @@ export class SessionsService {
         examTitle: exam.spec.title,
         candidateName,
         invitationId: invitation?.id ?? null,
-        clientAddress: client.slice(0, 64),
+        clientAddress: client,
         prefix,
         namespaces,
         namespaceLimits: exam.spec.namespaceLimits,
@@ -425,11 +426,7 @@ export class SessionsService {
         startedAt,
         deadline,
       });
-      await this.lifecycle.enqueueSafely(
-        JobName.EXPIRE_SESSION,
-        { sessionId, deadline: deadline.getTime() },
-        deadline.getTime() - Date.now(),
-      );
+      await this.lifecycle.scheduleExpiry(sessionId, deadline);
     } else if (session.state !== SessionState.ACTIVE) {
       throw new DomainError(
         session.state === SessionState.PROVISIONING
@@ -567,7 +564,8 @@ function iso(date: Date | null): string | null {
   return date ? date.toISOString() : null;
 }
 
-const CANDIDATE_SETUP_FAILURE = 'The setup of this task failed; a trainer can see why.';
+/** What a candidate reads for a task whose setup failed (the API server's words are for trainers). */
+export const CANDIDATE_SETUP_FAILURE = 'The setup of this task failed; a trainer can see why.';
 
 /**
  * What a candidate is told about a failure: what happened and what to do, never
