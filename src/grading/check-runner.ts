@@ -80,6 +80,10 @@ const DEFAULT_TIMEOUT_SECONDS: Partial<Record<Check['kind'], number>> = {
   podReady: 15,
   endpoints: 15,
   pvcBound: 15,
+  // The RBAC authorizer reads Roles and bindings from an informer cache: a binding
+  // made a moment before the end can be invisible to a SubjectAccessReview for a
+  // second or two on a loaded API server (bank:test saw it on CI).
+  canI: 5,
 };
 
 /**
