@@ -19,6 +19,7 @@ import { MetricsModule } from './metrics/metrics.module.js';
 import { QueueModule } from './queue/queue.module.js';
 import { WorkerModule } from './queue/worker.module.js';
 import { SessionsModule } from './sessions/sessions.module.js';
+import { TerminalModule } from './terminal/terminal.module.js';
 import { ThrottlingModule } from './throttling/throttling.module.js';
 
 export interface AppRoles {
@@ -51,6 +52,7 @@ export class AppModule implements NestModule {
         SessionsModule,
         GradingModule,
         HealthModule,
+        ...(roles.http ? [TerminalModule] : []),
         ...(roles.worker ? [WorkerModule] : []),
       ],
     };

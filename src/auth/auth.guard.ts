@@ -1,21 +1,10 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import type { Request } from 'express';
 import { Reflector } from '@nestjs/core';
-import { InjectRepository } from '@nestjs/typeorm';
-import { IsNull, Repository } from 'typeorm';
 import { DomainError, ErrorCode } from '../errors/domain-error.js';
-import { Session } from '../sessions/session.entity.js';
-import { ApiToken } from './api-token.entity.js';
-import {
-  type Audience,
-  AUDIENCE_KEY,
-  type AuthenticatedRequest,
-  type Principal,
-  PUBLIC_KEY,
-} from './principal.js';
+import { Authenticator } from './authenticator.js';
+import { type Audience, AUDIENCE_KEY, type AuthenticatedRequest, PUBLIC_KEY } from './principal.js';
 import { readCookie, sameOriginWrite } from './session-cookie.js';
-import { SessionTokenCache } from './session-token-cache.js';
-import { hashToken, TokenPrefix } from './tokens.js';
 
 /**
  * Global guard, deny by default: a route is reachable only if it is marked
@@ -27,9 +16,7 @@ import { hashToken, TokenPrefix } from './tokens.js';
 export class AuthGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
-    @InjectRepository(ApiToken) private readonly tokens: Repository<ApiToken>,
-    @InjectRepository(Session) private readonly sessions: Repository<Session>,
-    private readonly sessionTokens: SessionTokenCache,
+    private readonly authenticator: Authenticator,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -39,12 +26,13 @@ export class AuthGuard implements CanActivate {
     const audience = this.reflector.getAllAndOverride<Audience[]>(AUDIENCE_KEY, targets) ?? [];
 
     const token = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
-    if (token) request.principal = await this.authenticate(token);
+    if (token) request.principal = await this.authenticator.authenticate(token);
     else {
       const cookie = readCookie(request);
       // A stale cookie (left, replaced by a resume) is no identity, not an error:
       // the sign-in page must still load.
-      if (cookie) request.principal = await this.authenticate(cookie).catch(() => undefined);
+      if (cookie)
+        request.principal = await this.authenticator.authenticate(cookie).catch(() => undefined);
       if (request.principal && !sameOriginWrite(request)) {
         throw new DomainError(
           ErrorCode.CROSS_ORIGIN_REFUSED,
@@ -66,25 +54,5 @@ export class AuthGuard implements CanActivate {
       });
     }
     return true;
-  }
-
-  private async authenticate(token: string): Promise<Principal> {
-    const hash = hashToken(token);
-    if (token.startsWith(`${TokenPrefix.STAFF}_`)) {
-      const found = await this.tokens.findOneBy({ tokenHash: hash, revokedAt: IsNull() });
-      if (found) return { kind: 'staff', role: found.role, tokenId: found.id, name: found.name };
-    } else if (token.startsWith(`${TokenPrefix.SESSION}_`)) {
-      const cached = this.sessionTokens.get(hash);
-      if (cached) return { kind: 'candidate', sessionId: cached };
-      const found = await this.sessions.findOne({
-        where: { tokenHash: hash },
-        select: { id: true },
-      });
-      if (found) {
-        this.sessionTokens.remember(hash, found.id);
-        return { kind: 'candidate', sessionId: found.id };
-      }
-    }
-    throw new DomainError(ErrorCode.UNAUTHENTICATED, 'The bearer token is not valid');
   }
 }

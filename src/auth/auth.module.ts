@@ -1,6 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { AuthGuard } from './auth.guard.js';
+import { Authenticator } from './authenticator.js';
 import { SessionTokenCache } from './session-token-cache.js';
 
 /**
@@ -9,7 +10,7 @@ import { SessionTokenCache } from './session-token-cache.js';
  */
 @Global()
 @Module({
-  providers: [SessionTokenCache, { provide: APP_GUARD, useClass: AuthGuard }],
-  exports: [SessionTokenCache],
+  providers: [SessionTokenCache, Authenticator, { provide: APP_GUARD, useClass: AuthGuard }],
+  exports: [SessionTokenCache, Authenticator],
 })
 export class AuthModule {}

@@ -1,4 +1,5 @@
 import type { Request, Response } from 'express';
+import type { IncomingHttpHeaders } from 'node:http';
 
 /**
  * The candidate's session token as a cookie, for the browser console: HttpOnly
@@ -11,7 +12,10 @@ export const SESSION_COOKIE = 'cka_session';
 export type CookieSecurity = 'auto' | 'always' | 'never';
 
 /** The cookie header's value for `name`, if present (no cookie-parser needed for one cookie). */
-export function readCookie(request: Request, name = SESSION_COOKIE): string | undefined {
+export function readCookie(
+  request: { headers: IncomingHttpHeaders },
+  name = SESSION_COOKIE,
+): string | undefined {
   const header = request.headers.cookie;
   if (!header) return undefined;
   for (const part of header.split(';')) {
@@ -66,10 +70,15 @@ export function sameOriginWrite(request: Request): boolean {
   if (SAFE_METHODS.has(request.method)) return true;
   const fetchSite = request.headers['sec-fetch-site'];
   if (fetchSite) return fetchSite === 'same-origin';
-  const origin = request.headers.origin;
+  return originIsHost(request.headers);
+}
+
+/** Whether the request's `Origin` names the host it was sent to (a page of this site). */
+export function originIsHost(headers: IncomingHttpHeaders): boolean {
+  const origin = headers.origin;
   if (!origin) return false;
   try {
-    return new URL(origin).host === request.headers.host;
+    return new URL(origin).host === headers.host;
   } catch {
     return false;
   }

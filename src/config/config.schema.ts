@@ -1,4 +1,5 @@
-import { resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { z } from 'zod';
 
 const bool = z
@@ -114,6 +115,48 @@ export const envSchema = z.object({
       'alias=/path/to/kubeconfig#context, comma-separated (aliases: lower-case letters, digits, dashes)',
     )
     .optional(),
+
+  /**
+   * The browser terminal: a jailed shell per candidate (bubblewrap). auto: on
+   * when bwrap is installed and user namespaces work, else off (the console
+   * offers the kubeconfig instead); true: refuse to start without it.
+   */
+  TERMINAL_ENABLED: z.enum(['auto', 'true', 'false']).default('auto'),
+  /** How long a shell outlives its dropped connection before it is killed. */
+  TERMINAL_GRACE_SECONDS: int(0, 86_400).default(600),
+  /** Processes (and threads) one shell may run at once. */
+  TERMINAL_PIDS_MAX: int(16, 65_536).default(256),
+  /** Memory (MiB) of one shell's processes, its /tmp and home included. */
+  TERMINAL_MEMORY_MB: int(32, 65_536).default(512),
+  /** CPU weight of one shell (cgroup cpu.shares; the engine's own is 1024). */
+  TERMINAL_CPU_SHARES: int(2, 262_144).default(256),
+  /** Size (MiB) of the candidate's home and of its /tmp, each. */
+  TERMINAL_HOME_MB: int(1, 65_536).default(64),
+  /** The kubectl the shell runs (bound read-only into the jail); unset: the first on PATH. */
+  TERMINAL_KUBECTL: z.string().min(1).optional(),
+  /** More read-only binds into the jail: `/host/path[:/jail/path],…`. */
+  TERMINAL_EXTRA_BINDS: z
+    .string()
+    .regex(
+      /^\/[^,:]*(:\/[^,:]*)?(,\/[^,:]*(:\/[^,:]*)?)*$/,
+      '/host/path[:/jail/path], comma-separated',
+    )
+    .optional(),
+  /** The host name in the shell's prompt. */
+  TERMINAL_HOSTNAME: z
+    .string()
+    .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'a DNS label')
+    .default('cka-exam'),
+  /** Where the jails' homes, sockets and cgroup names live on the host (unset: /run/cka-terminal as root, else under the temp dir). */
+  TERMINAL_RUN_DIR: z.string().min(1).optional(),
+  /** Recordings (asciicast v2), one per session, kept with its report. */
+  TERMINAL_RECORDINGS_DIR: z.string().min(1).default('data/recordings'),
+  /** A recording stops growing here (MiB), with a marker saying so. */
+  TERMINAL_RECORDING_MAX_MB: int(1, 4096).default(32),
+  /** Recent output (KiB) replayed to a new connection that takes the shell over. */
+  TERMINAL_REPLAY_KB: int(4, 16_384).default(256),
+  /** Outer user ids of the shells: each session gets one in [base, base + 1,000,000). */
+  TERMINAL_UID_BASE: int(1000, 4_000_000_000).default(1_000_000),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -163,6 +206,24 @@ export interface AppConfig {
     sweepIntervalMs: number;
     hostPathRoots: string[];
   };
+  terminal: TerminalConfig;
+}
+
+export interface TerminalConfig {
+  enabled: 'auto' | boolean;
+  graceMs: number;
+  pidsMax: number;
+  memoryBytes: number;
+  cpuShares: number;
+  homeBytes: number;
+  kubectl?: string;
+  extraBinds: { source: string; target: string }[];
+  hostname: string;
+  runDir: string;
+  recordingsDir: string;
+  recordingMaxBytes: number;
+  replayBytes: number;
+  uidBase: number;
 }
 
 /** At most `limit` requests per client in each `windowMs`; a limit of 0 turns it off. */
@@ -250,8 +311,37 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
       sweepIntervalMs: env.SWEEP_INTERVAL_MS,
       hostPathRoots: env.HOSTPATH_ROOTS.split(','),
     },
+    terminal: {
+      enabled: env.TERMINAL_ENABLED === 'auto' ? 'auto' : env.TERMINAL_ENABLED === 'true',
+      graceMs: env.TERMINAL_GRACE_SECONDS * 1000,
+      pidsMax: env.TERMINAL_PIDS_MAX,
+      memoryBytes: env.TERMINAL_MEMORY_MB * MIB,
+      cpuShares: env.TERMINAL_CPU_SHARES,
+      homeBytes: env.TERMINAL_HOME_MB * MIB,
+      kubectl: env.TERMINAL_KUBECTL ? resolve(env.TERMINAL_KUBECTL) : undefined,
+      extraBinds: (env.TERMINAL_EXTRA_BINDS ?? '')
+        .split(',')
+        .filter(Boolean)
+        .map((entry) => {
+          const [source, target] = entry.split(':');
+          return { source, target: target ?? source };
+        }),
+      hostname: env.TERMINAL_HOSTNAME,
+      runDir: resolve(
+        env.TERMINAL_RUN_DIR ??
+          (process.getuid?.() === 0
+            ? '/run/cka-terminal'
+            : join(tmpdir(), `cka-terminal-${process.getuid?.() ?? 'user'}`)),
+      ),
+      recordingsDir: resolve(env.TERMINAL_RECORDINGS_DIR),
+      recordingMaxBytes: env.TERMINAL_RECORDING_MAX_MB * MIB,
+      replayBytes: env.TERMINAL_REPLAY_KB * 1024,
+      uidBase: env.TERMINAL_UID_BASE,
+    },
   };
 }
+
+const MIB = 1024 * 1024;
 
 /** Express's `trust proxy` value from the variable's text. */
 function trustProxyOf(value: string): boolean | number | string {

@@ -36,6 +36,45 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly terminalsOpen = new Gauge({
+    name: 'terminal_shells_open',
+    help: 'Candidate shells running in this process (connected or within their grace)',
+    registers: [this.registry],
+  });
+
+  readonly terminalConnections = new Gauge({
+    name: 'terminal_connections_open',
+    help: 'Browser terminals connected to this process',
+    registers: [this.registry],
+  });
+
+  readonly terminalBytes = new Counter({
+    name: 'terminal_bytes_total',
+    help: 'Terminal bytes by direction (in: typed by candidates, out: printed by shells)',
+    labelNames: ['direction'] as const,
+    registers: [this.registry],
+  });
+
+  readonly terminalReconnects = new Counter({
+    name: 'terminal_reconnects_total',
+    help: 'Connections that took over a running shell (reloads, new tabs, dropped networks)',
+    registers: [this.registry],
+  });
+
+  readonly terminalKills = new Counter({
+    name: 'terminal_shell_ends_total',
+    help: 'Shells ended, by reason (deadline, submitted, ended, grace, exit, shutdown, error)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly terminalStart = new Histogram({
+    name: 'terminal_shell_start_seconds',
+    help: 'Time to start a shell (kubeconfig, jail, relay)',
+    buckets: [0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }

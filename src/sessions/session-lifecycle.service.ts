@@ -24,6 +24,7 @@ type SessionPatch = Partial<
 @Injectable()
 export class SessionLifecycleService {
   private readonly logger: Logger;
+  private readonly listeners: ((sessionId: string, to: SessionState) => void)[] = [];
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -45,7 +46,16 @@ export class SessionLifecycleService {
     );
     this.metrics.sessionTransitions.inc({ to });
     this.logger.info({ sessionId, from: moved.from, to, reason }, 'session transition');
+    for (const listener of this.listeners) listener(sessionId, to);
     return moved.session;
+  }
+
+  /**
+   * Called after each committed transition made in this process (e.g. the
+   * terminal closes at a submit at once; other processes' moves it polls for).
+   */
+  onTransition(listener: (sessionId: string, to: SessionState) => void): void {
+    this.listeners.push(listener);
   }
 
   /** The same move inside a caller's transaction (e.g. session creation). */

@@ -12,6 +12,6 @@ import { SessionsService } from './sessions.service.js';
   imports: [ExamsModule, QuestionBankModule, ProvisioningModule],
   controllers: [SessionsController],
   providers: [SessionsService, SessionLifecycleService, LiveStateService],
-  exports: [SessionLifecycleService],
+  exports: [SessionLifecycleService, SessionsService],
 })
 export class SessionsModule {}

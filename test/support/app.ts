@@ -41,6 +41,10 @@ export async function isolatedEnv(
     THROTTLE_SESSION_START: '0/60',
     MAX_ACTIVE_SESSIONS: '0',
     MAX_ACTIVE_SESSIONS_PER_CLIENT: '0',
+    // The terminal is off unless a test turns it on (test/e2e/terminal*.e2e-spec.ts).
+    TERMINAL_ENABLED: 'false',
+    TERMINAL_KUBECTL: process.env.SANDBOX_KUBECTL ?? '',
+    TERMINAL_RECORDINGS_DIR: join(dir, 'recordings'),
     ...overrides,
   };
 }

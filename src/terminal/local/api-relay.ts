@@ -1,0 +1,66 @@
+import { chmod, rm } from 'node:fs/promises';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+
+export interface RelayTarget {
+  host: string;
+  port: number;
+}
+
+/**
+ * The jail's only way out: a Unix socket (bound into the jail, where a relay
+ * listens on loopback) that the engine forwards, byte for byte, to one API
+ * server. TLS passes through untouched: the engine sees no request and no
+ * token. The jail has its own network namespace with nothing but loopback,
+ * so Redis, the database, the engine's port and other sandboxes' etcd are out
+ * of reach however the candidate tries; this socket reaches exactly one
+ * address, chosen by the engine from the candidate's own kubeconfig.
+ */
+export class ApiRelay {
+  private readonly server: Server;
+  private readonly sockets = new Set<Socket>();
+
+  private constructor(
+    readonly path: string,
+    readonly target: RelayTarget,
+    private readonly maxConnections: number,
+  ) {
+    this.server = createServer((client) => this.relay(client));
+  }
+
+  /** Listens on `path` (readable and writable by the jail's user: it connects through it). */
+  static async listen(path: string, target: RelayTarget, maxConnections = 64): Promise<ApiRelay> {
+    await rm(path, { force: true });
+    const relay = new ApiRelay(path, target, maxConnections);
+    await new Promise<void>((resolve, reject) => {
+      relay.server.once('error', reject);
+      relay.server.listen(path, () => resolve());
+    });
+    await chmod(path, 0o666);
+    return relay;
+  }
+
+  private relay(client: Socket): void {
+    // kubectl opens a handful of connections; a candidate opening thousands
+    // would only take the engine's file descriptors.
+    if (this.sockets.size >= this.maxConnections * 2) {
+      client.destroy();
+      return;
+    }
+    const upstream = connect(this.target.port, this.target.host);
+    for (const socket of [client, upstream]) {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+      socket.on('error', () => undefined);
+    }
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+    client.pipe(upstream);
+    upstream.pipe(client);
+  }
+
+  async close(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await rm(this.path, { force: true });
+  }
+}

@@ -1,0 +1,596 @@
+import { execFile, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
+import {
+  chmod,
+  chown,
+  copyFile,
+  lstat,
+  mkdir,
+  readdir,
+  rename,
+  rm,
+  stat,
+  writeFile,
+} from 'node:fs/promises';
+import { basename, delimiter, join } from 'node:path';
+import { promisify } from 'node:util';
+import { type IPty, spawn } from 'node-pty';
+import type { Logger } from 'pino';
+import type { TerminalConfig } from '../../config/config.schema.js';
+import type {
+  Shell,
+  ShellExit,
+  ShellSpec,
+  TerminalHost,
+  TerminalHostStatus,
+} from '../terminal-host.js';
+import { ApiRelay } from './api-relay.js';
+import { cgroupsUsable, ShellCgroup, sweepCgroups } from './cgroups.js';
+import {
+  bashrc,
+  groupFile,
+  HOME_FILES,
+  hostsFile,
+  initScript,
+  JAIL_ETC_DIR,
+  JAIL_RELAY_DIR,
+  JAIL_USER,
+  jailKubeconfig,
+  passwdFile,
+} from './jail-environment.js';
+
+const run = promisify(execFile);
+const CGROUP_PARENT = 'cka-terminal';
+
+/**
+ * Shells on the engine's own host, each in a bubblewrap jail:
+ * - its own user, mount, PID, IPC, UTS, cgroup and network namespaces
+ *   (`--unshare-all`), nested user namespaces disabled, no capabilities;
+ * - the system's /usr read-only (with /usr/local hidden but for kubectl),
+ *   a generated /etc, private /tmp and home of a fixed size, /proc of its own
+ *   PID namespace: no engine file, no other candidate, no host process is visible;
+ * - only loopback for network, with one relay per API server of the
+ *   candidate's kubeconfig ({@link ApiRelay});
+ * - as root: an outer uid of its own per session, and a cgroup per shell for
+ *   pids, memory, CPU and a freezer to kill every process at once.
+ *
+ * `--die-with-parent` plus the PID namespace end every process of a shell
+ * when the engine dies, even by SIGKILL; cgroups left by a killed engine are
+ * swept on the next start.
+ */
+export class LocalTerminalHost implements TerminalHost {
+  private readonly root = process.getuid?.() === 0;
+  private readonly instance = instanceName(process.pid);
+  private readonly instanceDir: string;
+  private readonly homesDir: string;
+  private readonly etcDir: string;
+  private useCgroups = false;
+  private kubectl?: string;
+  /** kubectl where the jail's users can read it (the configured one may be in root's home). */
+  private jailKubectl?: string;
+  private readonly relays = new Map<string, Promise<ApiRelay[]>>();
+  private readonly shells = new Map<string, Set<LocalShell>>();
+
+  constructor(
+    private readonly config: TerminalConfig,
+    private readonly logger: Logger,
+  ) {
+    this.instanceDir = join(config.runDir, 'instances', this.instance);
+    this.homesDir = join(config.runDir, 'homes');
+    this.etcDir = join(this.instanceDir, 'etc');
+  }
+
+  async start(): Promise<TerminalHostStatus> {
+    const missing = ['bwrap', 'socat', 'setsid', ...(this.root ? ['setpriv'] : [])].filter(
+      (tool) => !onPath(tool),
+    );
+    if (missing.length) {
+      return {
+        available: false,
+        reason: `missing ${missing.join(', ')} (Debian: apt-get install bubblewrap socat util-linux)`,
+      };
+    }
+    this.kubectl = this.config.kubectl ?? onPath('kubectl');
+    if (!this.kubectl || !existsSync(this.kubectl)) {
+      return {
+        available: false,
+        reason: `no kubectl for the shell (${this.config.kubectl ?? 'none on PATH'}); set TERMINAL_KUBECTL`,
+      };
+    }
+    this.useCgroups = cgroupsUsable();
+    await this.sweep();
+    for (const dir of [this.config.runDir, join(this.config.runDir, 'instances'), this.homesDir]) {
+      await mkdir(dir, { recursive: true });
+      // The jail's user must traverse to its home and sockets, and list nothing.
+      await chmod(dir, 0o711);
+    }
+    await mkdir(join(this.instanceDir, 'sessions'), { recursive: true, mode: 0o711 });
+    await chmod(this.instanceDir, 0o711);
+    await this.writeEtc();
+    this.jailKubectl = await this.shareKubectl(this.kubectl);
+    const probe = spawnSync('/bin/sh', this.command(this.config.uidBase, [], ['/bin/true']), {
+      env: {},
+      encoding: 'utf8',
+      timeout: 10_000,
+    });
+    if (probe.status !== 0) {
+      return {
+        available: false,
+        reason: `bubblewrap cannot make a jail here (user namespaces off?): ${(probe.stderr || probe.error?.message || '').trim()}`,
+      };
+    }
+    this.logger.info(
+      {
+        kubectl: this.kubectl,
+        cgroups: this.useCgroups,
+        runDir: this.config.runDir,
+        root: this.root,
+      },
+      'terminal host ready',
+    );
+    if (!this.useCgroups) {
+      this.logger.warn(
+        'terminal shells run without cgroup limits (pids, memory, CPU): run the engine as root on a cgroup v1 host for them',
+      );
+    }
+    return { available: true };
+  }
+
+  /**
+   * A copy of kubectl in the run folder (which the jails' users can traverse),
+   * named by the original's path, size and time, so engines share it and a
+   * new build replaces it.
+   */
+  private async shareKubectl(source: string): Promise<string> {
+    const info = await stat(source);
+    const key = createHash('sha256')
+      .update(`${source}|${info.size}|${info.mtimeMs}`)
+      .digest('hex')
+      .slice(0, 16);
+    const dir = join(this.config.runDir, 'bin');
+    const target = join(dir, `kubectl-${key}`);
+    if (!existsSync(target)) {
+      await mkdir(dir, { recursive: true, mode: 0o755 });
+      const partial = `${target}.${process.pid}.part`;
+      await copyFile(source, partial);
+      await chmod(partial, 0o755);
+      await rename(partial, target);
+    }
+    return target;
+  }
+
+  /** The read-only files every jail shares: /etc, the init script, kubectl's completion. */
+  private async writeEtc(): Promise<void> {
+    await mkdir(this.etcDir, { recursive: true, mode: 0o755 });
+    const completion = spawnSync(this.kubectl!, ['completion', 'bash'], {
+      encoding: 'utf8',
+      timeout: 10_000,
+    });
+    const files: Record<string, string> = {
+      passwd: passwdFile(),
+      group: groupFile(),
+      hosts: hostsFile(this.config.hostname),
+      hostname: `${this.config.hostname}\n`,
+      'bash.bashrc': bashrc(),
+      init: initScript(),
+      'kubectl-completion.bash': completion.status === 0 ? completion.stdout : '',
+    };
+    for (const [name, text] of Object.entries(files)) {
+      await writeFile(join(this.etcDir, name), text, { mode: name === 'init' ? 0o755 : 0o644 });
+    }
+  }
+
+  async open(spec: ShellSpec): Promise<Shell> {
+    const uid = this.uidOf(spec.sessionId);
+    const home = await this.prepareHome(spec.sessionId, uid);
+    const { text, relays } = jailKubeconfig(spec.kubeconfig);
+    await writeOwned(join(home, '.kube'), undefined, uid, 0o700);
+    await writeOwned(join(home, '.kube', 'config'), text, uid, 0o600);
+    const sockets = await this.relaysOf(
+      spec.sessionId,
+      relays.map((r) => r.target),
+    );
+    const relayArgs = relays.map(
+      (r, i) => `${r.port}=${JAIL_RELAY_DIR}/${basename(sockets[i].path)}`,
+    );
+
+    let cgroup: ShellCgroup | undefined;
+    if (this.useCgroups) {
+      cgroup = new ShellCgroup(
+        join(CGROUP_PARENT, this.instance),
+        `${spec.sessionId}-${Date.now().toString(36)}`,
+      );
+      await cgroup.create({
+        pidsMax: this.config.pidsMax,
+        memoryBytes: this.config.memoryBytes,
+        cpuShares: this.config.cpuShares,
+      });
+    }
+    const args = this.command(uid, cgroup?.dirs ?? [], [`${JAIL_ETC_DIR}/init`, ...relayArgs], {
+      home,
+      sessionDir: this.sessionDir(spec.sessionId),
+    });
+    // A bare environment: nothing of the engine's (database URLs, tokens) reaches the jail.
+    const pty = spawn('/bin/sh', args, {
+      name: 'xterm-256color',
+      cols: spec.cols,
+      rows: spec.rows,
+      cwd: '/',
+      env: {
+        TERM: 'xterm-256color',
+        LANG: 'C.UTF-8',
+        HOME: JAIL_USER.home,
+        USER: JAIL_USER.name,
+        LOGNAME: JAIL_USER.name,
+        SHELL: '/bin/bash',
+        PATH: '/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin',
+      },
+      encoding: null,
+    });
+    const shell = new LocalShell(pty, cgroup);
+    let set = this.shells.get(spec.sessionId);
+    if (!set) this.shells.set(spec.sessionId, (set = new Set()));
+    set.add(shell);
+    shell.onExit(() => {
+      set.delete(shell);
+      void shell.kill();
+    });
+    return shell;
+  }
+
+  /**
+   * The wrapper run in the PTY: join the shell's cgroups (as root, before
+   * anything can fork), drop to the session's uid, then bwrap.
+   */
+  private command(
+    uid: number,
+    cgroupDirs: string[],
+    jailCommand: string[],
+    mounts?: { home: string; sessionDir: string },
+  ): string[] {
+    const join =
+      'n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1/cgroup.procs" || exit 97; shift; n=$((n-1)); done; exec "$@"';
+    const drop = this.root
+      ? ['setpriv', `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', '--no-new-privs', '--']
+      : [];
+    return [
+      '-c',
+      join,
+      'cka-jail',
+      String(cgroupDirs.length),
+      ...cgroupDirs,
+      ...drop,
+      'bwrap',
+      ...this.bwrapArgs(mounts),
+      ...jailCommand,
+    ];
+  }
+
+  private bwrapArgs(mounts?: { home: string; sessionDir: string }): string[] {
+    const etc = (name: string, target = `/etc/${name}`) => [
+      '--ro-bind',
+      join(this.etcDir, name),
+      target,
+    ];
+    const hostEtc = [
+      'alternatives',
+      'inputrc',
+      'vim',
+      'nanorc',
+      'ld.so.cache',
+      'localtime',
+      'nsswitch.conf',
+      'bash_completion.d',
+    ]
+      .filter((name) => existsSync(join('/etc', name)))
+      .flatMap((name) => ['--ro-bind', join('/etc', name), join('/etc', name)]);
+    const size = String(this.config.homeBytes);
+    return [
+      '--unshare-all',
+      '--unshare-user',
+      '--disable-userns',
+      '--die-with-parent',
+      '--uid',
+      String(JAIL_USER.uid),
+      '--gid',
+      String(JAIL_USER.gid),
+      '--hostname',
+      this.config.hostname,
+      '--ro-bind',
+      '/usr',
+      '/usr',
+      '--symlink',
+      'usr/bin',
+      '/bin',
+      '--symlink',
+      'usr/sbin',
+      '/sbin',
+      '--symlink',
+      'usr/lib',
+      '/lib',
+      ...(existsSync('/usr/lib64') ? ['--symlink', 'usr/lib64', '/lib64'] : []),
+      // /usr/local holds what the host installed by hand: only kubectl shows.
+      '--tmpfs',
+      '/usr/local',
+      '--ro-bind',
+      this.jailKubectl ?? this.kubectl!,
+      '/usr/local/bin/kubectl',
+      '--proc',
+      '/proc',
+      '--dev',
+      '/dev',
+      '--size',
+      size,
+      '--tmpfs',
+      '/tmp',
+      '--tmpfs',
+      '/etc',
+      ...hostEtc,
+      ...etc('passwd'),
+      ...etc('group'),
+      ...etc('hosts'),
+      ...etc('hostname'),
+      ...etc('bash.bashrc'),
+      ...etc('init', `${JAIL_ETC_DIR}/init`),
+      ...etc('kubectl-completion.bash', `${JAIL_ETC_DIR}/kubectl-completion.bash`),
+      ...this.config.extraBinds.flatMap((b) => ['--ro-bind', b.source, b.target]),
+      ...(mounts
+        ? ['--bind', mounts.home, JAIL_USER.home, '--ro-bind', mounts.sessionDir, JAIL_RELAY_DIR]
+        : []),
+      '--chdir',
+      mounts ? JAIL_USER.home : '/',
+      '--',
+    ];
+  }
+
+  /** The session's home: a size-limited tmpfs of its own (as root), kept across its shells. */
+  private async prepareHome(sessionId: string, uid: number): Promise<string> {
+    const home = join(this.homesDir, sessionId);
+    const fresh = !existsSync(home);
+    await mkdir(home, { recursive: true, mode: 0o700 });
+    if (this.root && !(await isMountPoint(home))) {
+      await run('mount', [
+        '-t',
+        'tmpfs',
+        '-o',
+        `size=${this.config.homeBytes},uid=${uid},gid=${uid},mode=0700,nosuid,nodev`,
+        `cka-home-${sessionId.slice(0, 8)}`,
+        home,
+      ]);
+    }
+    if (fresh) {
+      for (const [name, text] of Object.entries(HOME_FILES)) {
+        await writeOwned(join(home, name), text, uid, 0o644);
+      }
+    }
+    return home;
+  }
+
+  private sessionDir(sessionId: string): string {
+    return join(this.instanceDir, 'sessions', sessionId);
+  }
+
+  /** The session's relays, one per API server; started with its first shell, kept until release. */
+  private relaysOf(
+    sessionId: string,
+    targets: { host: string; port: number }[],
+  ): Promise<ApiRelay[]> {
+    const key = `${sessionId}|${targets.map((t) => `${t.host}:${t.port}`).join(',')}`;
+    let relays = this.relays.get(key);
+    if (!relays) {
+      relays = (async () => {
+        // Another set of servers (a new kubeconfig) replaces the old relays.
+        for (const [other, started] of this.relays) {
+          if (other.startsWith(`${sessionId}|`) && other !== key) {
+            this.relays.delete(other);
+            for (const relay of await started.catch(() => [])) await relay.close();
+          }
+        }
+        const dir = this.sessionDir(sessionId);
+        await mkdir(dir, { recursive: true, mode: 0o711 });
+        await chmod(dir, 0o711);
+        return Promise.all(targets.map((t, i) => ApiRelay.listen(join(dir, `api-${i}.sock`), t)));
+      })();
+      this.relays.set(key, relays);
+      relays.catch(() => this.relays.delete(key));
+    }
+    return relays;
+  }
+
+  async processes(sessionId: string): Promise<number[]> {
+    const pids: number[] = [];
+    for (const shell of this.shells.get(sessionId) ?? []) pids.push(...(await shell.processes()));
+    return pids;
+  }
+
+  async release(sessionId: string): Promise<void> {
+    for (const shell of this.shells.get(sessionId) ?? []) await shell.kill();
+    this.shells.delete(sessionId);
+    for (const [key, started] of this.relays) {
+      if (!key.startsWith(`${sessionId}|`)) continue;
+      this.relays.delete(key);
+      for (const relay of await started.catch(() => [])) await relay.close();
+    }
+    await rm(this.sessionDir(sessionId), { recursive: true, force: true });
+    const home = join(this.homesDir, sessionId);
+    if (this.root && (await isMountPoint(home))) {
+      await run('umount', ['-l', home]).catch((error: Error) =>
+        this.logger.warn({ sessionId, err: error.message }, 'could not unmount a home'),
+      );
+    }
+    await rm(home, { recursive: true, force: true });
+  }
+
+  async retained(): Promise<string[]> {
+    return readdir(this.homesDir).catch(() => []);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.shells.values()].flatMap((set) => [...set].map((s) => s.kill())));
+    for (const started of this.relays.values()) {
+      for (const relay of await started.catch(() => [])) await relay.close();
+    }
+    this.relays.clear();
+    await rm(this.instanceDir, { recursive: true, force: true });
+    if (this.useCgroups) await sweepCgroups(CGROUP_PARENT, (child) => child === this.instance);
+  }
+
+  /** Cgroups and instance folders of engine processes that are gone (killed, crashed). */
+  private async sweep(): Promise<void> {
+    const stale = (name: string) => name !== this.instance && !instanceAlive(name);
+    if (this.useCgroups) {
+      const swept = await sweepCgroups(CGROUP_PARENT, stale);
+      if (swept.length) this.logger.info({ instances: swept }, 'swept shells of an earlier engine');
+    }
+    const instances = join(this.config.runDir, 'instances');
+    for (const name of await readdir(instances).catch(() => [])) {
+      if (stale(name)) await rm(join(instances, name), { recursive: true, force: true });
+    }
+  }
+
+  /** Each session's shells run as an outer uid of their own (as root), stable across restarts. */
+  private uidOf(sessionId: string): number {
+    if (!this.root) return process.getuid?.() ?? 0;
+    const n = createHash('sha256').update(sessionId).digest().readUInt32BE(0) % 1_000_000;
+    return this.config.uidBase + n;
+  }
+}
+
+class LocalShell implements Shell {
+  private exited = false;
+  private killing?: Promise<void>;
+  private readonly exitListeners: ((exit: ShellExit) => void)[] = [];
+
+  constructor(
+    private readonly pty: IPty,
+    private readonly cgroup?: ShellCgroup,
+  ) {
+    pty.onExit(({ exitCode }) => {
+      this.exited = true;
+      for (const listener of this.exitListeners) listener({ code: exitCode });
+    });
+  }
+
+  get pid(): number {
+    return this.pty.pid;
+  }
+
+  onData(listener: (chunk: Buffer) => void): void {
+    // With `encoding: null` node-pty hands out Buffers (its typings say string).
+    this.pty.onData((data) => listener(data as unknown as Buffer));
+  }
+
+  onExit(listener: (exit: ShellExit) => void): void {
+    this.exitListeners.push(listener);
+  }
+
+  write(data: Buffer): void {
+    if (!this.exited) this.pty.write(data);
+  }
+
+  resize(cols: number, rows: number): void {
+    if (!this.exited) this.pty.resize(cols, rows);
+  }
+
+  pause(): void {
+    if (!this.exited) this.pty.pause();
+  }
+
+  resume(): void {
+    if (!this.exited) this.pty.resume();
+  }
+
+  async processes(): Promise<number[]> {
+    if (this.cgroup) return this.cgroup.processes();
+    return this.exited ? [] : [this.pty.pid];
+  }
+
+  kill(): Promise<void> {
+    this.killing ??= (async () => {
+      if (!this.exited) {
+        try {
+          this.pty.kill('SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+      if (this.cgroup) {
+        await this.cgroup.killAll();
+        await this.cgroup.remove();
+      }
+    })();
+    return this.killing;
+  }
+}
+
+/** `<pid>-<start time>`: names this engine process uniquely across PID reuse. */
+function instanceName(pid: number): string {
+  return `${pid}-${startTimeOf(pid) ?? 0}`;
+}
+
+function startTimeOf(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Field 22, counted after the command name (which may hold spaces, inside parentheses).
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+function instanceAlive(name: string): boolean {
+  const [pid, start] = name.split('-');
+  return startTimeOf(Number(pid)) === start;
+}
+
+function onPath(tool: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '/usr/bin:/bin').split(delimiter)) {
+    const candidate = join(dir, tool);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // next
+    }
+  }
+  for (const dir of ['/usr/bin', '/usr/sbin', '/bin', '/sbin']) {
+    if (existsSync(join(dir, tool))) return join(dir, tool);
+  }
+  return undefined;
+}
+
+async function isMountPoint(path: string): Promise<boolean> {
+  try {
+    const [self, parent] = await Promise.all([stat(path), stat(join(path, '..'))]);
+    return self.dev !== parent.dev;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Writes a file (or makes a folder when `text` is undefined) in the
+ * candidate's home, owned by the jail's outer uid. The engine may be root and
+ * the home is the candidate's: whatever they left at `path` (a symlink to
+ * the engine's database, a folder) is removed first, and the new file is
+ * created exclusively, so nothing is ever written through a link. No shell of
+ * the session runs while this happens, so nothing can swap it in between.
+ */
+async function writeOwned(
+  path: string,
+  text: string | undefined,
+  uid: number,
+  mode: number,
+): Promise<void> {
+  const existing = await lstat(path).catch(() => undefined);
+  if (text === undefined) {
+    if (existing && !existing.isDirectory()) await rm(path, { force: true });
+    if (!existing?.isDirectory()) await mkdir(path, { mode });
+  } else {
+    if (existing) await rm(path, { recursive: true, force: true });
+    await writeFile(path, text, { mode, flag: 'wx' });
+  }
+  await chmod(path, mode);
+  if (process.getuid?.() === 0) await chown(path, uid, uid);
+}
