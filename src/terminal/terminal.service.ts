@@ -13,7 +13,7 @@ import { DomainError, ErrorCode } from '../errors/domain-error.js';
 import { ROOT_LOGGER } from '../logging/logging.module.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { SessionLifecycleService } from '../sessions/session-lifecycle.service.js';
-import { SessionState } from '../sessions/session-state.js';
+import { ENDED_STATES, SessionState } from '../sessions/session-state.js';
 import { Session } from '../sessions/session.entity.js';
 import { SessionsService } from '../sessions/sessions.service.js';
 import { AsciicastRecorder } from './asciicast.js';
@@ -197,17 +197,12 @@ export class TerminalService implements OnApplicationBootstrap, OnModuleDestroy 
     if (!session) throw new DomainError(ErrorCode.SESSION_NOT_FOUND, `No session ${sessionId}`);
     const deadline = session.deadline?.getTime() ?? 0;
     if (session.state !== SessionState.ACTIVE || deadline <= Date.now()) {
+      const ended = session.state === SessionState.ACTIVE || ENDED_STATES.includes(session.state);
       throw new DomainError(
-        session.state === SessionState.ACTIVE ||
-          session.state === SessionState.SUBMITTED ||
-          session.state === SessionState.EXPIRED
-          ? ErrorCode.SESSION_EXPIRED
-          : ErrorCode.SESSION_NOT_ACTIVE,
-        session.state === SessionState.READY ||
-          session.state === SessionState.PROVISIONING ||
-          session.state === SessionState.CREATED
-          ? 'The exam has not begun: the terminal opens when it does'
-          : 'The exam has ended: the terminal is closed',
+        ended ? ErrorCode.SESSION_EXPIRED : ErrorCode.SESSION_NOT_ACTIVE,
+        ended
+          ? 'The exam has ended: the terminal is closed'
+          : 'The exam has not begun: the terminal opens when it does',
         { state: session.state },
       );
     }

@@ -25,14 +25,17 @@ export interface ConsoleApp {
 }
 
 /**
- * The engine (HTTP and workers, on the sandbox) serving the built console,
- * listening on a loopback port, and a headless Chromium.
+ * The engine (HTTP and workers, on the sandbox) serving the built console and
+ * the browser terminal, listening on a loopback port, and a headless Chromium.
  */
 export async function startConsoleApp(overrides: Record<string, string> = {}): Promise<ConsoleApp> {
   if (!existsSync(join(WEB_ROOT, 'index.html')))
     throw new Error(`the console is not built (${WEB_ROOT}): run npm run build first`);
   await mkdir(SCREENSHOTS, { recursive: true });
-  const t = await startTestApp(await isolatedEnv({ WEB_ROOT, ...overrides }));
+  // The browser terminal on (isolatedEnv turns it off): a jailed shell per session.
+  const t = await startTestApp(
+    await isolatedEnv({ WEB_ROOT, TERMINAL_ENABLED: 'true', ...overrides }),
+  );
   await t.app.listen(0, '127.0.0.1');
   const base = (await t.app.getUrl()).replace('[::1]', '127.0.0.1');
   const browser = await chromium.launch({
@@ -60,6 +63,8 @@ export async function newConsole(
     baseURL: app.base,
     viewport: { width: 1440, height: 900 },
     colorScheme: options.colorScheme ?? 'light',
+    // For the terminal's Ctrl+Shift+C and Ctrl+Shift+V, and for reading what they did.
+    permissions: ['clipboard-read', 'clipboard-write'],
   });
   const page = await context.newPage();
   const problems: string[] = [];
@@ -94,4 +99,33 @@ export async function accessibilityProblems(page: Page): Promise<string[]> {
           .map((n) => n.target.join(' '))
           .join(', ')}`,
     );
+}
+
+/** The terminal's screen as text, one line per row (xterm's DOM renderer draws rows as elements). */
+export async function terminalText(page: Page): Promise<string> {
+  return page.evaluate(() =>
+    [...document.querySelectorAll('[data-testid="terminal-screen"] .xterm-rows > div')]
+      .map((row) => (row.textContent ?? '').replace(/\u00a0/g, ' ').trimEnd())
+      .join('\n'),
+  );
+}
+
+/** Waits for the terminal's connection indicator to show `state`. */
+export async function untilTerminal(page: Page, state: string, timeoutMs = 30_000): Promise<void> {
+  await page
+    .locator(`[data-testid="terminal-status"][data-state="${state}"]`)
+    .waitFor({ timeout: timeoutMs });
+}
+
+/** Types a command line into the terminal (which must have the focus) and runs it. */
+export async function typeCommand(page: Page, command: string): Promise<void> {
+  await page.keyboard.type(command);
+  await page.keyboard.press('Enter');
+}
+
+/** Whether the keyboard focus is in the terminal (xterm's hidden input). */
+export async function focusInTerminal(page: Page): Promise<boolean> {
+  return page.evaluate(
+    () => document.activeElement?.classList.contains('xterm-helper-textarea') ?? false,
+  );
 }

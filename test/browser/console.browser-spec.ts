@@ -9,9 +9,13 @@ import { eventually } from '../support/eventually.js';
 import {
   accessibilityProblems,
   type ConsoleApp,
+  focusInTerminal,
   newConsole,
   screenshot,
   startConsoleApp,
+  terminalText,
+  typeCommand,
+  untilTerminal,
 } from './console-harness.js';
 
 jest.setTimeout(180_000);
@@ -130,6 +134,160 @@ describe('the exam console, as a candidate uses it', () => {
     expect(await accessibilityProblems(page)).toEqual([]);
   });
 
+  it('runs kubectl in the browser terminal, on the session’s cluster', async () => {
+    await untilTerminal(page, 'connected');
+    const namespace = /In namespace (\S+?), create/.exec(
+      await page.getByTestId('task-text').innerText(),
+    )?.[1];
+    expect(namespace).toBeTruthy();
+    // Keyboard first: Tab reaches the terminal.
+    await page.getByTestId('terminal-menu-button').focus();
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Tab');
+    expect(await focusInTerminal(page)).toBe(true);
+    await typeCommand(page, `kubectl -n ${namespace} get cm -o name`);
+    await eventually(
+      'the task’s ConfigMap listed in the terminal',
+      () => terminalText(page),
+      (text) => /^configmap\/hint$/m.test(text),
+    );
+    // The console's shortcuts leave the terminal's keys alone: Alt+F is the shell's.
+    await page.keyboard.press('Alt+F');
+    await page.keyboard.press('Alt+ArrowRight');
+    expect(await page.getByTestId('nav-task-1').getAttribute('data-flagged')).toBe('false');
+    expect(await page.getByTestId('task-title').innerText()).toMatch(/ConfigMap/);
+    // Shift+Tab leaves the terminal; the shortcuts work again.
+    await page.keyboard.press('Shift+Tab');
+    expect(await focusInTerminal(page)).toBe(false);
+    await screenshot(page, '04a-terminal-light');
+    expect(await accessibilityProblems(page)).toEqual([]);
+  });
+
+  it('copies with Ctrl+Shift+C and pastes with Ctrl+Shift+V', async () => {
+    const row = page.locator('[data-testid="terminal-screen"] .xterm-rows > div', {
+      hasText: /^configmap\/hint\s*$/,
+    });
+    const box = (await row.last().boundingBox())!;
+    // A double click selects the word under the pointer: the whole name.
+    await page.mouse.dblclick(box.x + 4, box.y + box.height / 2);
+    await page.keyboard.press('Control+Shift+C');
+    await eventually(
+      'the selection in the clipboard',
+      () => page.evaluate(() => navigator.clipboard.readText()),
+      (text) => text === 'configmap/hint',
+    );
+    await page.keyboard.press('Control+Shift+V');
+    await eventually(
+      'the pasted text at the prompt',
+      () => terminalText(page),
+      (text) => /\$ configmap\/hint$/m.test(text),
+    );
+    // Ctrl+C is the shell's: it abandons the pasted line.
+    await page.keyboard.press('Control+C');
+    expect(problems).toEqual([]);
+  });
+
+  it('keeps the shell across a reload: the screen comes back, and so do its variables', async () => {
+    await page.getByTestId('terminal-screen').click();
+    await typeCommand(page, 'export X=42');
+    await page.reload();
+    await untilTerminal(page, 'connected');
+    await eventually(
+      'the replayed screen',
+      () => terminalText(page),
+      (text) => text.includes('export X=42') && text.includes('configmap/hint'),
+    );
+    await page.getByTestId('terminal-screen').click();
+    await typeCommand(page, 'echo $X');
+    await eventually(
+      'echo $X to print 42',
+      () => terminalText(page),
+      (text) => /^42$/m.test(text),
+    );
+  });
+
+  it('has a context menu: Copy, Paste, Select all and Clear, by mouse and by keyboard', async () => {
+    const menu = page.getByTestId('terminal-menu');
+    await page
+      .getByTestId('terminal-screen')
+      .click({ button: 'right', position: { x: 200, y: 60 } });
+    await menu.waitFor();
+    expect(await menu.getByRole('menuitem').allInnerTexts()).toEqual([
+      expect.stringMatching(/^Copy/),
+      expect.stringMatching(/^Paste/),
+      'Select all',
+      'Clear',
+    ]);
+    // Nothing is selected: Copy is there, but disabled.
+    expect(await page.getByTestId('terminal-menu-copy').getAttribute('aria-disabled')).toBe('true');
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('role'))).toBe(
+      'menuitem',
+    );
+    await screenshot(page, '04b-terminal-menu');
+    expect(await accessibilityProblems(page)).toEqual([]);
+    await page.keyboard.press('Escape');
+    await menu.waitFor({ state: 'detached' });
+    expect(await focusInTerminal(page)).toBe(true);
+
+    // By keyboard: Shift+F10, then the arrows.
+    await page.keyboard.press('Shift+F10');
+    await menu.waitFor();
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('ArrowDown');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Select all');
+    await page.keyboard.press('Enter');
+    await menu.waitFor({ state: 'detached' });
+    await page.keyboard.press('Control+Shift+C');
+    await eventually(
+      'the whole screen in the clipboard',
+      () => page.evaluate(() => navigator.clipboard.readText()),
+      (text) => text.includes('export X=42') && /^42$/m.test(text),
+    );
+    await page.getByTestId('terminal-menu-button').click();
+    await menu.waitFor();
+    await page.keyboard.press('End');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Clear');
+    await page.keyboard.press('Enter');
+    await eventually(
+      'the screen to be cleared',
+      () => terminalText(page),
+      (text) => !text.includes('export X=42'),
+    );
+    expect(await focusInTerminal(page)).toBe(true);
+  });
+
+  it('follows the console’s theme and text size', async () => {
+    const fontSize = () =>
+      page.evaluate(
+        () =>
+          getComputedStyle(document.querySelector('[data-testid="terminal-screen"] .xterm-rows')!)
+            .fontSize,
+      );
+    const background = () =>
+      page.evaluate(
+        () =>
+          getComputedStyle(
+            document.querySelector('[data-testid="terminal-screen"] .xterm-viewport')!,
+          ).backgroundColor,
+      );
+    await page.getByTestId('terminal-screen').click();
+    await typeCommand(page, 'ls -la --color=always /etc | head -n 12');
+    expect(await fontSize()).toBe('14px');
+    await page.getByTestId('zoom-in').click();
+    await page.getByTestId('zoom-in').click();
+    await eventually('a larger font', fontSize, (size) => size === '17px');
+    await page.getByTestId('zoom-out').click();
+    await page.getByTestId('zoom-out').click();
+    await eventually('the font back', fontSize, (size) => size === '14px');
+    expect(await background()).toBe('rgb(255, 255, 255)');
+    await page.getByTestId('theme-toggle').click();
+    await eventually('a dark terminal', background, (color) => color === 'rgb(13, 17, 23)');
+    await screenshot(page, '04c-terminal-dark');
+    expect(await accessibilityProblems(page)).toEqual([]);
+    await page.getByTestId('theme-toggle').click();
+    await eventually('a light terminal', background, (color) => color === 'rgb(255, 255, 255)');
+  });
+
   it('moves between tasks with the keyboard, flags one, and takes a note, an answer and the notepad', async () => {
     expect(await page.getByTestId('task-title').innerText()).toMatch(
       /Store a setting in a ConfigMap/,
@@ -185,6 +343,8 @@ describe('the exam console, as a candidate uses it', () => {
     try {
       await second.goto('/');
       await second.getByTestId('timer').waitFor();
+      // Its terminal takes the shell over from the first tab's.
+      await untilTerminal(second, 'connected');
       await second.getByTestId('nav-task-2').click();
       await page.getByTestId('nav-task-2').click();
       await page.getByTestId('task-note').fill('typed in the first tab');
@@ -197,6 +357,23 @@ describe('the exam console, as a candidate uses it', () => {
     } finally {
       await second.close();
     }
+  });
+
+  it('offers the terminal back to a tab whose shell another tab took over', async () => {
+    await page.getByTestId('terminal-take-back').waitFor();
+    expect(await page.getByTestId('terminal-status').getAttribute('data-state')).toBe('closed');
+    expect(await page.getByTestId('terminal-notice').innerText()).toMatch(/another window/);
+    await screenshot(page, '05a-terminal-taken-over');
+    expect(await accessibilityProblems(page)).toEqual([]);
+    await page.getByTestId('terminal-take-back').click();
+    await untilTerminal(page, 'connected');
+    expect(await focusInTerminal(page)).toBe(true);
+    await typeCommand(page, 'echo "still $X"');
+    await eventually(
+      'the same shell',
+      () => terminalText(page),
+      (text) => /^still 42$/m.test(text),
+    );
   });
 
   it('keeps edits made offline and saves them when the connection returns', async () => {
@@ -214,6 +391,8 @@ describe('the exam console, as a candidate uses it', () => {
     await context.setOffline(false);
     await untilSaved(page, 20_000);
     expect((await staffView()).questions[0].note).toBe('written offline');
+    // Back online, the terminal is connected to its shell again (if going offline dropped it).
+    await untilTerminal(page, 'connected', 40_000);
   });
 
   it('solves task 1 with its reference solution through the downloaded kubeconfig', async () => {
@@ -314,6 +493,12 @@ describe('a console left open across the deadline', () => {
       await page.getByTestId('locked-banner').waitFor({ timeout: 40_000 });
       expect(await page.getByTestId('locked-banner').innerText()).toMatch(/time is up/i);
       expect(await page.getByTestId('task-answer').isDisabled()).toBe(true);
+      // The shell is gone; its last screen stays, saying why.
+      await page.getByTestId('terminal-notice').waitFor();
+      expect(await page.getByTestId('terminal-notice').innerText()).toMatch(
+        /time is up|has ended/i,
+      );
+      expect(await page.getByTestId('terminal-status').getAttribute('data-state')).toBe('closed');
       await screenshot(page, '12-time-up');
       expect(await accessibilityProblems(page)).toEqual([]);
       await page.getByTestId('results').waitFor({ timeout: 90_000 });
@@ -334,7 +519,8 @@ describe('a console left open across the deadline', () => {
 describe('what the console does not let through', () => {
   let app: ConsoleApp;
   beforeAll(async () => {
-    app = await startConsoleApp();
+    // And without the terminal: the pane offers the kubeconfig instead, and says why.
+    app = await startConsoleApp({ TERMINAL_ENABLED: 'false' });
   });
   afterAll(() => app?.close());
 
@@ -360,6 +546,11 @@ describe('what the console does not let through', () => {
       await untilSaved(page);
       await page.reload();
       await page.getByTestId('task-text').waitFor();
+      await page.getByTestId('terminal-unavailable').waitFor();
+      expect(await page.getByTestId('terminal-unavailable').innerText()).toMatch(
+        /not available: the terminal is turned off on this server/,
+      );
+      await page.getByTestId('kubeconfig-download').waitFor();
       await screenshot(page, '14-hostile-task');
 
       const text = await page.getByTestId('task-text').innerText();

@@ -1,38 +1,275 @@
 import { jest } from '@jest/globals';
+import { readdirSync, readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { StaffRole } from '../../src/auth/api-token.entity.js';
+import { TerminalService } from '../../src/terminal/terminal.service.js';
 import { isolatedEnv, startTestApp, type TestApp } from '../support/app.js';
 import { bearer, type Candidate, startCandidate } from '../support/candidate.js';
 import { eventually } from '../support/eventually.js';
-import { TerminalClient } from '../support/terminal-client.js';
+import { TerminalClient, UpgradeRefused } from '../support/terminal-client.js';
 
 jest.setTimeout(120_000);
 
+/** Process ids running as `uid`, read from /proc (the engine's view is not trusted here). */
+export function processesOfUid(uid: number): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const status = readFileSync(`/proc/${entry}/status`, 'utf8');
+      const real = Number(/^Uid:\s+(\d+)/m.exec(status)?.[1]);
+      if (real === uid) pids.push(Number(entry));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return pids;
+}
+
+export function uidOf(pid: number): number {
+  return Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
+}
+
+/**
+ * The browser terminal over a real WebSocket, against the engine on the
+ * sandbox: a jailed shell per session, with the candidate's kubeconfig, that
+ * survives a reload (replay, same shell), ends with every process at the
+ * deadline and at submit, and is recorded.
+ */
 describe('the browser terminal', () => {
   let t: TestApp;
   let base: string;
+  let terminals: TerminalService;
   beforeAll(async () => {
     t = await startTestApp(
       await isolatedEnv({ TERMINAL_ENABLED: 'true', TERMINAL_GRACE_SECONDS: '3' }),
     );
     await t.app.listen(0, '127.0.0.1');
     base = `http://127.0.0.1:${(t.app.getHttpServer().address() as AddressInfo).port}`;
+    terminals = t.app.get(TerminalService);
   });
   afterAll(() => t?.close());
 
   const open = (c: Candidate, size?: { cols: number; rows: number }) =>
     TerminalClient.open(base, bearer(c.token), size);
 
-  it('runs kubectl against the session: its pods, its contexts', async () => {
+  /** The outer uid the session's shell runs as (from a process of its cgroup). */
+  const shellUid = async (c: Candidate) => {
+    const pids = await terminals.processes(c.id);
+    expect(pids.length).toBeGreaterThan(0);
+    return uidOf(pids[0]);
+  };
+
+  it('runs kubectl against the session: its pods, its contexts, the k alias', async () => {
     const c = await startCandidate(t, 'slow-grade', 'Ada');
     const term = await open(c);
     expect(term.controls[0]).toMatchObject({ type: 'ready', resumed: false });
-    const pods = await term.run('kubectl get pods -o name');
-    expect(pods).toContain('pod/stuck');
-    const contexts = await term.run('kubectl config get-contexts -o name');
-    expect(contexts.trim().split('\n')).toEqual(['main']);
-    const alias = await term.run('k get pods -o name');
-    expect(alias).toContain('pod/stuck');
+    expect(await term.run('kubectl get pods -o name')).toContain('pod/stuck');
+    expect((await term.run('kubectl config get-contexts -o name')).trim().split('\n')).toEqual([
+      'main',
+    ]);
+    expect(await term.run('kubectl config current-context')).toContain('main');
+    expect(await term.run('k get pods -o name')).toContain('pod/stuck');
+    expect(await term.run('echo $EDITOR; whoami; hostname')).toBe('vim\ncandidate\ncka-exam\n');
+    expect(await term.run('complete -p k')).toContain('__start_kubectl');
+    term.close();
+  });
+
+  it('a resize changes stty size', async () => {
+    const c = await startCandidate(t, 'open-long', 'Resi');
+    const term = await open(c, { cols: 100, rows: 30 });
+    expect(await term.run('stty size')).toBe('30 100\n');
+    term.resize(132, 43);
+    await eventually(
+      'the new size',
+      () => term.run('stty size'),
+      (size) => size === '43 132\n',
+    );
+    term.close();
+  });
+
+  it('a second connection takes the shell over: the screen is replayed, the shell is the same', async () => {
+    const c = await startCandidate(t, 'open-long', 'Reload');
+    const first = await open(c);
+    await first.run('export X=kept-$((6*7)); echo before-reload');
+    const pid = await first.run('echo $$');
+    const second = await open(c);
+    expect(second.controls[0]).toMatchObject({ type: 'ready', resumed: true });
+    expect(second.controls[0].replayedBytes).toBeGreaterThan(0);
+    expect(second.text).toContain('before-reload');
+    await expect(first.closed).resolves.toEqual({ code: 4001, reason: 'taken over' });
+    expect(first.controls.at(-1)).toMatchObject({ type: 'notice', code: 'taken-over' });
+    expect(await second.run('echo $X')).toBe('kept-42\n');
+    expect(await second.run('echo $$')).toBe(pid);
+    second.close();
+  });
+
+  it('a dropped connection keeps the shell for the grace period; then it ends, and the home stays', async () => {
+    const c = await startCandidate(t, 'open-long', 'Drop');
+    const first = await open(c);
+    await first.run('echo notes > ~/notes.txt; export Y=still-here');
+    const uid = await shellUid(c);
+    first.close();
+    await first.closed;
+    // Within the grace (3 s): the same shell.
+    const again = await open(c);
+    expect(again.controls[0]).toMatchObject({ type: 'ready', resumed: true });
+    expect(await again.run('echo $Y')).toBe('still-here\n');
+    again.close();
+    await again.closed;
+    // After it: every process is gone, checked from outside.
+    await eventually(
+      'the shell to end after its grace',
+      async () => processesOfUid(uid).length,
+      (n) => n === 0,
+      15_000,
+    );
+    const fresh = await open(c);
+    expect(fresh.controls[0]).toMatchObject({ type: 'ready', resumed: false });
+    expect(await fresh.run('echo "[$Y]"; cat ~/notes.txt')).toBe('[]\nnotes\n');
+    fresh.close();
+  });
+
+  it('at the deadline the socket closes with a notice and nothing of the shell survives, not even nohup, setsid or a double fork', async () => {
+    // `expiring` lasts 20 s from Begin.
+    const c = await startCandidate(t, 'expiring', 'Deadline');
+    const term = await open(c);
+    await term.run(
+      'nohup sleep 600 >/dev/null 2>&1 & setsid sleep 601 >/dev/null 2>&1 < /dev/null & (sleep 602 &) ; disown -a; true',
+    );
+    const uid = await shellUid(c);
+    expect(processesOfUid(uid).length).toBeGreaterThanOrEqual(4);
+    const closed = await term.closed;
+    expect(closed).toEqual({ code: 4002, reason: 'time-up' });
+    expect(term.controls.at(-1)).toMatchObject({ type: 'notice', code: 'time-up' });
+    await eventually(
+      'every process of the shell to be gone',
+      async () => processesOfUid(uid),
+      (pids) => pids.length === 0,
+      10_000,
+    );
+    // And no new shell after the end.
+    const late = await open(c);
+    await expect(late.closed).resolves.toMatchObject({ code: 4002 });
+  });
+
+  it('submit closes the terminal the same way, and the recording is then the candidate’s to read', async () => {
+    const c = await startCandidate(t, 'open-long', 'Submit');
+    const term = await open(c);
+    await term.run('setsid sleep 900 >/dev/null 2>&1 < /dev/null & echo recorded-line-$((2+3))');
+    const uid = await shellUid(c);
+    // Before the end, the recording is not the candidate's to read.
+    const early = await t.http.get('/api/sessions/me/terminal.cast').set(bearer(c.token));
+    expect(early.status).toBe(409);
+    expect(early.body.code).toBe('SESSION_NOT_ENDED');
+
+    await t.http.post('/api/sessions/me/submit').set(bearer(c.token)).expect(200);
+    await expect(term.closed).resolves.toEqual({ code: 4002, reason: 'submitted' });
+    await eventually(
+      'every process of the shell to be gone',
+      async () => processesOfUid(uid),
+      (pids) => pids.length === 0,
+      10_000,
+    );
+
+    const cast = await t.http
+      .get('/api/sessions/me/terminal.cast')
+      .set(bearer(c.token))
+      .buffer(true)
+      .parse((res, done) => {
+        let text = '';
+        res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        res.on('end', () => done(null, text));
+      })
+      .expect(200);
+    const lines = (cast.body as string).trim().split('\n');
+    const header = JSON.parse(lines[0]) as { version: number; width: number; height: number };
+    expect(header).toMatchObject({ version: 2, width: 120, height: 40 });
+    const events = lines.slice(1).map((l) => JSON.parse(l) as [number, string, string]);
+    expect(
+      events
+        .filter((e) => e[1] === 'o')
+        .map((e) => e[2])
+        .join(''),
+    ).toContain('recorded-line-5');
+    expect(events.some((e) => e[1] === 'm' && e[2] === 'shell ended: submitted')).toBe(true);
+    // Times never go backwards.
+    expect(events.map((e) => e[0])).toEqual([...events.map((e) => e[0])].sort((a, b) => a - b));
+
+    const trainer = await t.staffToken(StaffRole.TRAINER);
+    const staff = await t.http.get(`/api/sessions/${c.id}/terminal.cast`).set(bearer(trainer));
+    expect(staff.status).toBe(200);
+    expect(staff.headers['content-type']).toContain('application/x-asciicast');
+    // A candidate cannot read another session's recording through the staff route.
+    const other = await startCandidate(t, 'open-long', 'Nosy');
+    const nosy = await t.http.get(`/api/sessions/${c.id}/terminal.cast`).set(bearer(other.token));
+    expect(nosy.status).toBe(403);
+  });
+
+  it('two candidates: different users, different homes', async () => {
+    const a = await startCandidate(t, 'open-long', 'Alice');
+    const b = await startCandidate(t, 'open-long', 'Bob');
+    const ta = await open(a);
+    const tb = await open(b);
+    await ta.run('echo alice-secret > ~/mine.txt');
+    expect(await tb.run('cat ~/mine.txt 2>&1; ls ~')).not.toContain('alice-secret');
+    expect(await shellUid(a)).not.toBe(await shellUid(b));
+    ta.close();
+    tb.close();
+  });
+
+  it('refuses anonymous, staff and cross-site connections, and sessions not begun', async () => {
+    const refused = (headers: Record<string, string>) =>
+      TerminalClient.open(base, headers).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+    const anonymous = await refused({});
+    expect(anonymous).toBeInstanceOf(UpgradeRefused);
+    expect((anonymous as UpgradeRefused).status).toBe(401);
+
+    const trainer = await t.staffToken(StaffRole.TRAINER);
+    expect(((await refused(bearer(trainer))) as UpgradeRefused).status).toBe(403);
+
+    const c = await startCandidate(t, 'open-long', 'Cookie');
+    const cookie = `cka_session=${c.token}`;
+    const crossSite = await refused({ cookie, origin: 'https://evil.example' });
+    expect((crossSite as UpgradeRefused).status).toBe(403);
+    expect((crossSite as UpgradeRefused).body).toContain('CROSS_ORIGIN_REFUSED');
+    expect(((await refused({ cookie })) as UpgradeRefused).status).toBe(403);
+    // The same cookie from this site's page works.
+    const host = new URL(base).host;
+    const own = await TerminalClient.open(base, { cookie, origin: `http://${host}` });
+    expect(own.controls[0]).toMatchObject({ type: 'ready' });
+    own.close();
+
+    // A session still in its briefing: accepted, then closed with the reason.
+    const created = await t.http
+      .post('/api/sessions')
+      .send({ examId: 'open-long', candidateName: 'Early' })
+      .expect(201);
+    const token = created.body.sessionToken as string;
+    await eventually(
+      'ready',
+      async () => (await t.http.get('/api/sessions/me').set(bearer(token))).body.state as string,
+      (state) => state === 'ready',
+    );
+    const early = await TerminalClient.open(base, bearer(token));
+    await expect(early.closed).resolves.toMatchObject({ code: 4009 });
+    expect(early.controls.at(-1)).toMatchObject({ type: 'notice', code: 'not-available' });
+  });
+
+  it('reports the terminal as available and counts shells in /metrics', async () => {
+    const c = await startCandidate(t, 'open-long', 'Metrics');
+    const status = await t.http.get('/api/sessions/me/terminal').set(bearer(c.token)).expect(200);
+    expect(status.body).toEqual({ available: true });
+    const term = await open(c);
+    await term.run('true');
+    const metrics = (await t.http.get('/metrics').expect(200)).text;
+    expect(metrics).toMatch(/^terminal_shells_open [1-9]/m);
+    expect(metrics).toMatch(/^terminal_bytes_total\{direction="out"\} [1-9]/m);
+    expect(metrics).toMatch(/^terminal_reconnects_total \d/m);
+    expect(metrics).toMatch(/^terminal_shell_ends_total\{reason="submitted"\} [1-9]/m);
     term.close();
   });
 });

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtemp } from 'node:fs/promises';
+import { chmod, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +25,8 @@ export async function isolatedEnv(
   if (!redis)
     throw new Error('TEST_REDIS_URL is not set: run through the e2e/integration Jest projects');
   const dir = await mkdtemp(join(tmpdir(), 'engine-test-'));
+  // The terminal's jails (other uids) reach their homes under it: searchable, not listable.
+  await chmod(dir, 0o711);
   return {
     SQLITE_PATH: join(dir, 'engine.sqlite'),
     REDIS_URL: redis,
@@ -45,6 +47,8 @@ export async function isolatedEnv(
     TERMINAL_ENABLED: 'false',
     TERMINAL_KUBECTL: process.env.SANDBOX_KUBECTL ?? '',
     TERMINAL_RECORDINGS_DIR: join(dir, 'recordings'),
+    // Homes and sockets of this installation only (another test's engine sweeps its own).
+    TERMINAL_RUN_DIR: join(dir, 'run'),
     ...overrides,
   };
 }

@@ -41,6 +41,18 @@ import {
 } from './jail-environment.js';
 
 const run = promisify(execFile);
+/** What the jail takes from the host's /etc, read-only (the rest of /etc is generated). */
+const HOST_ETC = [
+  'alternatives',
+  'inputrc',
+  'vim',
+  'nanorc',
+  'ld.so.cache',
+  'localtime',
+  'nsswitch.conf',
+  'bash_completion.d',
+  'terminfo',
+];
 const CGROUP_PARENT = 'cka-terminal';
 
 /**
@@ -76,7 +88,7 @@ export class LocalTerminalHost implements TerminalHost {
     private readonly config: TerminalConfig,
     private readonly logger: Logger,
   ) {
-    this.instanceDir = join(config.runDir, 'instances', this.instance);
+    this.instanceDir = join(config.runDir, 'i', this.instance);
     this.homesDir = join(config.runDir, 'homes');
     this.etcDir = join(this.instanceDir, 'etc');
   }
@@ -100,12 +112,21 @@ export class LocalTerminalHost implements TerminalHost {
     }
     this.useCgroups = cgroupsUsable();
     await this.sweep();
-    for (const dir of [this.config.runDir, join(this.config.runDir, 'instances'), this.homesDir]) {
+    for (const dir of [this.config.runDir, join(this.config.runDir, 'i'), this.homesDir]) {
       await mkdir(dir, { recursive: true });
       // The jail's user must traverse to its home and sockets, and list nothing.
       await chmod(dir, 0o711);
     }
-    await mkdir(join(this.instanceDir, 'sessions'), { recursive: true, mode: 0o711 });
+    // A Unix socket's path has at most 107 bytes: <run>/i/<instance>/<session id>/api-N.sock.
+    const longest =
+      this.sessionDir('00000000-0000-0000-0000-000000000000').length + '/api-9.sock'.length;
+    if (longest > 107) {
+      return {
+        available: false,
+        reason: `TERMINAL_RUN_DIR (${this.config.runDir}) is too long for the relay sockets' paths; choose a shorter one`,
+      };
+    }
+    await mkdir(this.instanceDir, { recursive: true, mode: 0o711 });
     await chmod(this.instanceDir, 0o711);
     await this.writeEtc();
     this.jailKubectl = await this.shareKubectl(this.kubectl);
@@ -117,7 +138,7 @@ export class LocalTerminalHost implements TerminalHost {
     if (probe.status !== 0) {
       return {
         available: false,
-        reason: `bubblewrap cannot make a jail here (user namespaces off?): ${(probe.stderr || probe.error?.message || '').trim()}`,
+        reason: `bubblewrap cannot make a jail here (are user namespaces on, and every folder above TERMINAL_RUN_DIR searchable by other users?): ${(probe.stderr || probe.error?.message || '').trim()}`,
       };
     }
     this.logger.info(
@@ -268,82 +289,39 @@ export class LocalTerminalHost implements TerminalHost {
   }
 
   private bwrapArgs(mounts?: { home: string; sessionDir: string }): string[] {
-    const etc = (name: string, target = `/etc/${name}`) => [
-      '--ro-bind',
-      join(this.etcDir, name),
-      target,
-    ];
-    const hostEtc = [
-      'alternatives',
-      'inputrc',
-      'vim',
-      'nanorc',
-      'ld.so.cache',
-      'localtime',
-      'nsswitch.conf',
-      'bash_completion.d',
-    ]
-      .filter((name) => existsSync(join('/etc', name)))
-      .flatMap((name) => ['--ro-bind', join('/etc', name), join('/etc', name)]);
-    const size = String(this.config.homeBytes);
+    const ro = (source: string, target = source) => ['--ro-bind', source, target];
+    const etc = (name: string, target = `/etc/${name}`) => ro(join(this.etcDir, name), target);
+    const hostEtc = HOST_ETC.filter((name) => existsSync(join('/etc', name))).flatMap((name) =>
+      ro(join('/etc', name)),
+    );
+    const tmpfs = (target: string) => ['--size', String(this.config.homeBytes), '--tmpfs', target];
+    // prettier-ignore
     return [
-      '--unshare-all',
-      '--unshare-user',
-      '--disable-userns',
-      '--die-with-parent',
-      '--uid',
-      String(JAIL_USER.uid),
-      '--gid',
-      String(JAIL_USER.gid),
-      '--hostname',
-      this.config.hostname,
-      '--ro-bind',
-      '/usr',
-      '/usr',
-      '--symlink',
-      'usr/bin',
-      '/bin',
-      '--symlink',
-      'usr/sbin',
-      '/sbin',
-      '--symlink',
-      'usr/lib',
-      '/lib',
+      '--unshare-all', '--unshare-user', '--disable-userns', '--die-with-parent',
+      '--uid', String(JAIL_USER.uid), '--gid', String(JAIL_USER.gid),
+      '--hostname', this.config.hostname,
+      ...ro('/usr'),
+      '--symlink', 'usr/bin', '/bin', '--symlink', 'usr/sbin', '/sbin', '--symlink', 'usr/lib', '/lib',
       ...(existsSync('/usr/lib64') ? ['--symlink', 'usr/lib64', '/lib64'] : []),
       // /usr/local holds what the host installed by hand: only kubectl shows.
-      '--tmpfs',
-      '/usr/local',
-      '--ro-bind',
-      this.jailKubectl ?? this.kubectl!,
-      '/usr/local/bin/kubectl',
-      '--proc',
-      '/proc',
-      '--dev',
-      '/dev',
-      '--size',
-      size,
-      '--tmpfs',
-      '/tmp',
-      '--tmpfs',
-      '/etc',
+      ...tmpfs('/usr/local'),
+      ...ro(this.jailKubectl ?? this.kubectl!, '/usr/local/bin/kubectl'),
+      '--proc', '/proc',
+      '--dev', '/dev',
+      ...tmpfs('/tmp'),
+      ...tmpfs('/etc'),
       ...hostEtc,
-      ...etc('passwd'),
-      ...etc('group'),
-      ...etc('hosts'),
-      ...etc('hostname'),
-      ...etc('bash.bashrc'),
+      ...etc('passwd'), ...etc('group'), ...etc('hosts'), ...etc('hostname'), ...etc('bash.bashrc'),
       ...etc('init', `${JAIL_ETC_DIR}/init`),
       ...etc('kubectl-completion.bash', `${JAIL_ETC_DIR}/kubectl-completion.bash`),
-      ...this.config.extraBinds.flatMap((b) => ['--ro-bind', b.source, b.target]),
-      ...(mounts
-        ? ['--bind', mounts.home, JAIL_USER.home, '--ro-bind', mounts.sessionDir, JAIL_RELAY_DIR]
-        : []),
-      '--chdir',
-      mounts ? JAIL_USER.home : '/',
+      ...this.config.extraBinds.flatMap((b) => ro(b.source, b.target)),
+      ...(mounts ? ['--bind', mounts.home, JAIL_USER.home, ...ro(mounts.sessionDir, JAIL_RELAY_DIR)] : []),
+      // The jail's root, /etc and /usr/local are tmpfs the jail's user owns: read-only from here on.
+      '--remount-ro', '/etc', '--remount-ro', '/usr/local', '--remount-ro', '/',
+      '--chdir', mounts ? JAIL_USER.home : '/',
       '--',
     ];
   }
-
   /** The session's home: a size-limited tmpfs of its own (as root), kept across its shells. */
   private async prepareHome(sessionId: string, uid: number): Promise<string> {
     const home = join(this.homesDir, sessionId);
@@ -368,7 +346,7 @@ export class LocalTerminalHost implements TerminalHost {
   }
 
   private sessionDir(sessionId: string): string {
-    return join(this.instanceDir, 'sessions', sessionId);
+    return join(this.instanceDir, sessionId);
   }
 
   /** The session's relays, one per API server; started with its first shell, kept until release. */
@@ -443,7 +421,7 @@ export class LocalTerminalHost implements TerminalHost {
       const swept = await sweepCgroups(CGROUP_PARENT, stale);
       if (swept.length) this.logger.info({ instances: swept }, 'swept shells of an earlier engine');
     }
-    const instances = join(this.config.runDir, 'instances');
+    const instances = join(this.config.runDir, 'i');
     for (const name of await readdir(instances).catch(() => [])) {
       if (stale(name)) await rm(join(instances, name), { recursive: true, force: true });
     }
