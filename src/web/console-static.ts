@@ -11,12 +11,15 @@ import express, { type NextFunction, type Request, type Response } from 'express
  * picked up at the next load; any other GET that is not the API, the docs,
  * health or metrics is a client route and gets index.html. Every page carries
  * a strict Content-Security-Policy: scripts, styles and connections from this
- * origin only, nothing inline, no frames, no plugins.
+ * origin only, no inline script, no frames, no plugins.
  */
 export const CONSOLE_CSP = [
   "default-src 'self'",
   "script-src 'self'",
-  "style-src 'self'",
+  // 'unsafe-inline' for styles only: the terminal (xterm.js's DOM renderer)
+  // writes its cell metrics and theme into <style> elements and style
+  // attributes, which Chromium blocks otherwise. Scripts stay 'self' alone.
+  "style-src 'self' 'unsafe-inline'",
   "img-src 'self' data:",
   "font-src 'self'",
   "connect-src 'self'",

@@ -1,34 +1,14 @@
 import { jest } from '@jest/globals';
-import { readdirSync, readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { StaffRole } from '../../src/auth/api-token.entity.js';
 import { TerminalService } from '../../src/terminal/terminal.service.js';
 import { isolatedEnv, startTestApp, type TestApp } from '../support/app.js';
 import { bearer, type Candidate, startCandidate } from '../support/candidate.js';
 import { eventually } from '../support/eventually.js';
+import { processesOfUid, uidOf } from '../support/processes.js';
 import { TerminalClient, UpgradeRefused } from '../support/terminal-client.js';
 
 jest.setTimeout(120_000);
-
-/** Process ids running as `uid`, read from /proc (the engine's view is not trusted here). */
-export function processesOfUid(uid: number): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const status = readFileSync(`/proc/${entry}/status`, 'utf8');
-      const real = Number(/^Uid:\s+(\d+)/m.exec(status)?.[1]);
-      if (real === uid) pids.push(Number(entry));
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return pids;
-}
-
-export function uidOf(pid: number): number {
-  return Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
-}
 
 /**
  * The browser terminal over a real WebSocket, against the engine on the
@@ -53,11 +33,11 @@ describe('the browser terminal', () => {
   const open = (c: Candidate, size?: { cols: number; rows: number }) =>
     TerminalClient.open(base, bearer(c.token), size);
 
-  /** The outer uid the session's shell runs as (from a process of its cgroup). */
+  /** The outer uid the session's shell runs as (from its cgroup's processes; 0 is the launcher before it drops root). */
   const shellUid = async (c: Candidate) => {
-    const pids = await terminals.processes(c.id);
-    expect(pids.length).toBeGreaterThan(0);
-    return uidOf(pids[0]);
+    const uids = (await terminals.processes(c.id)).map(uidOf).filter((uid) => uid > 0);
+    expect(uids.length).toBeGreaterThan(0);
+    return uids[0];
   };
 
   it('runs kubectl against the session: its pods, its contexts, the k alias', async () => {

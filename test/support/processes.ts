@@ -141,3 +141,28 @@ export function shell(
     });
   });
 }
+
+/** Process ids running as `uid`, read from /proc (the engine's view is not trusted here). */
+export function processesOfUid(uid: number): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const status = readFileSync(`/proc/${entry}/status`, 'utf8');
+      const real = Number(/^Uid:\s+(\d+)/m.exec(status)?.[1]);
+      if (real === uid) pids.push(Number(entry));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return pids;
+}
+
+/** The real uid of a process (-1 once it is gone). */
+export function uidOf(pid: number): number {
+  try {
+    return Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
+  } catch {
+    return -1;
+  }
+}
