@@ -24,7 +24,10 @@ started_at=$EPOCHREALTIME
 data=${CKA_DATA_DIR:-data}
 
 t=$EPOCHREALTIME
-need_packages redis-server:redis-server redis-cli:redis-tools setpriv:util-linux openssl:openssl
+# The browser terminal's jail (bubblewrap, socat) and what candidates expect in an exam shell.
+need_packages redis-server:redis-server redis-cli:redis-tools setpriv:util-linux openssl:openssl \
+  bwrap:bubblewrap socat:socat vim:vim nano:nano less:less jq:jq \
+  /usr/share/bash-completion/bash_completion:bash-completion
 use_node
 took "$t" "packages and node $(node --version)"
 
@@ -108,6 +111,8 @@ if [ -z "${KUBECONFIG:-}" ] && [ ! -f "$HOME/.kube/config" ]; then
   done
   KUBECONFIG=$(sed -n 's/^KUBECONFIG=//p' "$data/sandbox.out")
   export KUBECONFIG
+  : "${TERMINAL_KUBECTL:=$(sed -n 's/^KUBECTL=//p' "$data/sandbox.out")}"
+  export TERMINAL_KUBECTL
   took "$t" "sandbox cluster"
 fi
 

@@ -14,6 +14,15 @@ export default defineConfig({
     emptyOutDir: true,
     assetsInlineLimit: 0,
     modulePreload: { polyfill: false },
+    // The server reads the manifest to link entries into pages it renders
+    // (the staff report's recording player, src/replay/replay.ts).
+    manifest: true,
+    rollupOptions: {
+      input: {
+        index: fileURLToPath(new URL('index.html', import.meta.url)),
+        replay: fileURLToPath(new URL('src/replay/replay.ts', import.meta.url)),
+      },
+    },
   },
   oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },
 });

@@ -1,14 +1,21 @@
-import { Controller, Get, Header, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Controller, Get, Header, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { StaffRole } from '../auth/api-token.entity.js';
 import { Allow, CurrentPrincipal, ownSessionOf, type Principal } from '../auth/principal.js';
 import { uuidParam } from '../common/uuid-param.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import type { AppConfig } from '../config/config.schema.js';
+import { RecordingsService } from '../terminal/recordings.service.js';
+import { webEntry } from '../web/web-manifest.js';
 import { DomainError, ErrorCode } from '../errors/domain-error.js';
 import { RegradeService } from './regrade.service.js';
 import { renderCohortCsv } from './report-csv.js';
 import { renderReportHtml } from './report-html.js';
 import { ReportService } from './report.service.js';
 import type { SessionReport } from './report.types.js';
+
+/** A recording larger than this is offered for download instead of embedded in the page. */
+const MAX_EMBEDDED_RECORDING = 8 * 1024 * 1024;
 
 /**
  * Score reports (JSON and HTML), regrading and cohort export. A candidate
@@ -21,6 +28,8 @@ export class GradingController {
   constructor(
     private readonly reports: ReportService,
     private readonly regrades: RegradeService,
+    private readonly recordings: RecordingsService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   @Get('sessions/me/report')
@@ -53,17 +62,27 @@ export class GradingController {
   @Get('sessions/:id/report.html')
   @Allow(StaffRole.ADMIN, StaffRole.TRAINER, 'candidate')
   @Header('Content-Type', 'text/html; charset=utf-8')
-  @ApiOperation({ summary: "A session's score report as an HTML page" })
+  @ApiOperation({
+    summary:
+      "A session's score report as an HTML page (staff: with its terminal recording's player)",
+  })
   async reportHtml(
     @Param('id', uuidParam) id: string,
     @CurrentPrincipal() principal: Principal,
   ): Promise<string> {
-    return renderReportHtml(
-      await this.reports.report(readable(id, principal), audienceOf(principal)),
-      {
-        showSolutions: true,
+    const report = await this.reports.report(readable(id, principal), audienceOf(principal));
+    const recording =
+      principal.kind === 'staff'
+        ? await this.recordings.forReport(id, MAX_EMBEDDED_RECORDING)
+        : undefined;
+    return renderReportHtml(report, {
+      showSolutions: true,
+      recording: recording && {
+        ...recording,
+        downloadPath: `/api/sessions/${id}/terminal.cast`,
+        player: webEntry(this.config.web.root, 'src/replay/replay.ts'),
       },
-    );
+    });
   }
 
   @Post('sessions/:id/regrade')

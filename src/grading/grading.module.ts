@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ClusterModule } from '../cluster/cluster.module.js';
 import { SessionsModule } from '../sessions/sessions.module.js';
+import { RecordingsModule } from '../terminal/recordings.module.js';
 import { CheckEvaluator } from './check-evaluator.js';
 import { GradingController } from './grading.controller.js';
 import { GradingService } from './grading.service.js';
@@ -9,7 +10,7 @@ import { ReportService } from './report.service.js';
 
 /** Grading runs, score reports, regrades and exports. The job processor is in WorkerModule. */
 @Module({
-  imports: [SessionsModule, ClusterModule],
+  imports: [SessionsModule, ClusterModule, RecordingsModule],
   controllers: [GradingController],
   providers: [CheckEvaluator, GradingService, ReportService, RegradeService],
   exports: [CheckEvaluator, GradingService, ReportService],

@@ -7,10 +7,53 @@ import type { SessionReport, TaskOutcome } from './report.types.js';
 export interface ReportHtmlOptions {
   /** Reference solutions are shown only when the caller decides the viewer may see them. */
   showSolutions: boolean;
+  /** The session's terminal recording, with the player to replay it (staff only). */
+  recording?: ReportRecording;
+}
+
+export interface ReportRecording {
+  /** The asciicast text; undefined when too large to embed. */
+  cast?: string;
+  sizeBytes: number;
+  downloadPath: string;
+  /** The player's built files (the web build's replay entry); undefined without a web build. */
+  player?: { script: string; styles: string[] };
 }
 
 interface ReportContext extends SessionReport {
   showSolutions: boolean;
+  csp: string;
+  recording:
+    | {
+        embedded: boolean;
+        castJson: string;
+        script: string;
+        styles: string[];
+        sizeMb: string;
+        downloadPath: string;
+      }
+    | false;
+}
+
+/** No script, no fetch: the page is inert. */
+const REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'";
+/**
+ * With the recording player: this site's script and styles only (the player
+ * decodes terminals in WebAssembly, hence wasm-unsafe-eval, which allows no
+ * JavaScript eval); still no fetch, frame or plugin.
+ */
+const PLAYER_CSP =
+  "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src data:; font-src 'self' data:";
+
+/**
+ * A string as JSON that is safe inside a <script> element: no `<` (so no
+ * `</script>`), and no line separators some parsers stop at.
+ */
+export function scriptJson(value: string): string {
+  return JSON.stringify(value)
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 }
 
 /**
@@ -110,5 +153,21 @@ export function renderReportHtml(
   report: SessionReport,
   options: ReportHtmlOptions = { showSolutions: false },
 ): string {
-  return template({ ...report, showSolutions: options.showSolutions });
+  const recording = options.recording;
+  const embedded = Boolean(recording?.cast !== undefined && recording.player);
+  return template({
+    ...report,
+    showSolutions: options.showSolutions,
+    csp: embedded ? PLAYER_CSP : REPORT_CSP,
+    recording: recording
+      ? {
+          embedded,
+          castJson: embedded ? scriptJson(recording.cast!) : '',
+          script: recording.player?.script ?? '',
+          styles: recording.player?.styles ?? [],
+          sizeMb: (recording.sizeBytes / 1024 / 1024).toFixed(1),
+          downloadPath: recording.downloadPath,
+        }
+      : false,
+  });
 }

@@ -14,7 +14,7 @@ export const REPORT_TEMPLATE = `<!DOCTYPE html>
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
+<meta http-equiv="Content-Security-Policy" content="{{{csp}}}">
 <title>Score report: {{examTitle}}{{#if candidateName}} ({{candidateName}}){{/if}}</title>
 <style>
   :root { color-scheme: light; --ok: #1d6b35; --ok-bg: #e3f4e8; --bad: #a32020; --bad-bg: #fbe6e6;
@@ -191,6 +191,21 @@ export const REPORT_TEMPLATE = `<!DOCTYPE html>
       {{/each}}
     </tbody>
   </table>
+</section>
+{{/if}}
+
+{{#if recording}}
+<section aria-labelledby="recording-heading">
+  <h2 id="recording-heading">Terminal recording</h2>
+  {{#if recording.embedded}}
+  <p class="muted">The candidate's terminal as they saw it. Idle pauses are cut to 2 s; pick a speed.</p>
+  {{#each recording.styles}}<link rel="stylesheet" href="{{this}}">{{/each}}
+  <div id="recording-player" data-speed="2"></div>
+  <script type="application/json" id="recording-data">{{{recording.castJson}}}</script>
+  <script type="module" src="{{recording.script}}"></script>
+  {{else}}
+  <p class="muted">Too large to play here ({{recording.sizeMb}} MB): download it from <code>{{recording.downloadPath}}</code> and play it with asciinema.</p>
+  {{/if}}
 </section>
 {{/if}}
 </main>

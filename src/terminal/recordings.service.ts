@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { existsSync } from 'node:fs';
-import { readFile, rm } from 'node:fs/promises';
+import { readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Repository } from 'typeorm';
 import { APP_CONFIG } from '../config/config.module.js';
@@ -48,12 +48,18 @@ export class RecordingsService {
     return this.existing(sessionId);
   }
 
-  /** The recording's text, for the staff report's player (undefined when there is none). */
-  async text(sessionId: string, maxBytes: number): Promise<string | undefined> {
-    const path = this.path(sessionId);
-    if (!existsSync(path)) return undefined;
-    const text = await readFile(path, 'utf8');
-    return Buffer.byteLength(text) <= maxBytes ? text : undefined;
+  /**
+   * The recording for the staff report's player: its size, and its text when
+   * it is small enough to embed in the page (undefined: there is none).
+   */
+  async forReport(
+    sessionId: string,
+    maxBytes: number,
+  ): Promise<{ cast?: string; sizeBytes: number } | undefined> {
+    const info = await stat(this.path(sessionId)).catch(() => undefined);
+    if (!info) return undefined;
+    if (info.size > maxBytes) return { sizeBytes: info.size };
+    return { cast: await readFile(this.path(sessionId), 'utf8'), sizeBytes: info.size };
   }
 
   async remove(sessionId: string): Promise<void> {

@@ -5,7 +5,7 @@ import type { AppConfig } from '../config/config.schema.js';
 import { ROOT_LOGGER } from '../logging/logging.module.js';
 import { SessionsModule } from '../sessions/sessions.module.js';
 import { LocalTerminalHost } from './local/local-terminal-host.js';
-import { RecordingsService } from './recordings.service.js';
+import { RecordingsModule } from './recordings.module.js';
 import { TERMINAL_HOST } from './terminal-host.js';
 import { TerminalController } from './terminal.controller.js';
 import { TerminalGateway } from './terminal.gateway.js';
@@ -17,7 +17,7 @@ import { TerminalService } from './terminal.service.js';
  * (TERMINAL_HOST: today jails on this machine). HTTP processes only.
  */
 @Module({
-  imports: [SessionsModule],
+  imports: [SessionsModule, RecordingsModule],
   controllers: [TerminalController],
   providers: [
     {
@@ -28,8 +28,6 @@ import { TerminalService } from './terminal.service.js';
     },
     TerminalService,
     TerminalGateway,
-    RecordingsService,
   ],
-  exports: [RecordingsService],
 })
 export class TerminalModule {}

@@ -1,10 +1,11 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../sandbox/http.js';
 import { startSandbox } from '../sandbox/launcher.js';
+import { unmountUnder } from '../support/processes.js';
 import { startRedis } from '../support/services.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -20,12 +21,16 @@ export async function startEngine(env: Record<string, string> = {}): Promise<{
   kubeconfig: string;
   kubectl: string;
   sqlitePath: string;
+  /** The engine's data folder (its recordings are in recordings/). */
+  dir: string;
   /** The engine's process id (for its memory and CPU). */
   pid: number;
   stop: () => Promise<void>;
 }> {
   const [redis, sandbox] = await Promise.all([startRedis(), startSandbox({ workers: 2 })]);
   const dir = await mkdtemp(join(tmpdir(), 'bench-engine-'));
+  // The terminal's jails (other uids) reach their homes under it.
+  await chmod(dir, 0o711);
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const engine = spawn(process.execPath, [join(REPO_ROOT, 'dist/src/main.js')], {
@@ -46,6 +51,11 @@ export async function startEngine(env: Record<string, string> = {}): Promise<{
       THROTTLE_SESSION_START: '0/60',
       MAX_ACTIVE_SESSIONS: '0',
       MAX_ACTIVE_SESSIONS_PER_CLIENT: '0',
+      // The terminal only where a benchmark turns it on (bench:terminal).
+      TERMINAL_ENABLED: 'false',
+      TERMINAL_KUBECTL: sandbox.binaries.kubectl,
+      TERMINAL_RUN_DIR: join(dir, 'run'),
+      TERMINAL_RECORDINGS_DIR: join(dir, 'recordings'),
       ...env,
     },
     stdio: ['ignore', 'ignore', 'inherit'],
@@ -54,6 +64,7 @@ export async function startEngine(env: Record<string, string> = {}): Promise<{
     engine.kill('SIGTERM');
     await new Promise((resolve) => engine.once('exit', resolve));
     await Promise.all([redis.stop(), sandbox.stop()]);
+    unmountUnder(dir);
     await rm(dir, { recursive: true, force: true });
   };
   try {
@@ -74,6 +85,7 @@ export async function startEngine(env: Record<string, string> = {}): Promise<{
     kubeconfig: sandbox.kubeconfigPath,
     kubectl: sandbox.binaries.kubectl,
     sqlitePath: join(dir, 'bench.sqlite'),
+    dir,
     pid: engine.pid!,
     stop,
   };

@@ -104,6 +104,8 @@ async function main(): Promise<void> {
     `server ${sandbox.server}; nodes: ${sandbox.nodeNames.join(', ')}; logs in ${sandbox.runDir}`,
   );
   log(`kubectl: ${sandbox.binaries.kubectl}`);
+  // The engine's terminal runs this kubectl (the cluster's own minor version).
+  process.stdout.write(`KUBECTL=${sandbox.binaries.kubectl}\n`);
   process.stdout.write(`KUBECONFIG=${sandbox.kubeconfigPath}\n`);
 
   const death = await sandbox.whenComponentDies();

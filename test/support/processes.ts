@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 
 interface ProcessInfo {
@@ -165,4 +165,17 @@ export function uidOf(pid: number): number {
   } catch {
     return -1;
   }
+}
+
+/**
+ * Unmounts everything mounted under `dir` (the terminal's tmpfs homes, which
+ * outlive the engine on purpose), deepest first, so the folder can be removed.
+ */
+export function unmountUnder(dir: string): void {
+  const mounts = readFileSync('/proc/self/mounts', 'utf8')
+    .split('\n')
+    .map((line) => line.split(' ')[1])
+    .filter((point) => point && (point === dir || point.startsWith(`${dir}/`)))
+    .sort((a, b) => b.length - a.length);
+  for (const point of mounts) spawnSync('umount', ['-l', point]);
 }
