@@ -1,6 +1,7 @@
 import {
   Body,
   Controller,
+  Delete,
   Get,
   Header,
   HttpCode,
@@ -41,6 +42,7 @@ import {
 } from './sessions.dto.js';
 import { clientOf, ThrottleAlso } from '../throttling/throttle.guard.js';
 import { LiveStateService } from './live-state.service.js';
+import { SessionRemovalService } from './session-removal.service.js';
 import { SessionsService } from './sessions.service.js';
 
 @ApiTags('sessions')
@@ -50,6 +52,7 @@ export class SessionsController {
   constructor(
     private readonly sessions: SessionsService,
     private readonly live: LiveStateService,
+    private readonly removal: SessionRemovalService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -110,6 +113,17 @@ export class SessionsController {
     @CurrentPrincipal() principal: Principal,
   ): Promise<SessionView> {
     return this.sessions.view(id, principal);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @Allow(StaffRole.ADMIN)
+  @ApiOperation({
+    summary:
+      'Remove an ended session with its report, history and terminal recording (409 while it runs or is being graded)',
+  })
+  async remove(@Param('id', uuidParam) id: string): Promise<void> {
+    await this.removal.remove(id);
   }
 
   @Get('me/kubeconfig')

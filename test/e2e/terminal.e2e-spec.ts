@@ -1,5 +1,7 @@
 import { jest } from '@jest/globals';
+import { existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { StaffRole } from '../../src/auth/api-token.entity.js';
 import { TerminalService } from '../../src/terminal/terminal.service.js';
 import { isolatedEnv, startTestApp, type TestApp } from '../support/app.js';
@@ -184,6 +186,38 @@ describe('the browser terminal', () => {
     const other = await startCandidate(t, 'open-long', 'Nosy');
     const nosy = await t.http.get(`/api/sessions/${c.id}/terminal.cast`).set(bearer(other.token));
     expect(nosy.status).toBe(403);
+
+    // The staff report page plays it with the self-hosted player; the candidate's page has none.
+    const staffHtml = await eventually(
+      'the graded report',
+      () => t.http.get(`/api/sessions/${c.id}/report.html`).set(bearer(trainer)),
+      (res) => res.status === 200,
+      60_000,
+    );
+    expect(staffHtml.text).toContain('id="recording-player"');
+    expect(staffHtml.text).toMatch(
+      /<script type="module" src="\/assets\/replay-[\w-]+\.js"><\/script>/,
+    );
+    expect(staffHtml.text).toContain('recorded-line-5');
+    expect(staffHtml.text).toContain("script-src 'self' 'wasm-unsafe-eval'");
+    const ownHtml = await t.http.get('/api/sessions/me/report.html').set(bearer(c.token));
+    expect(ownHtml.status).toBe(200);
+    expect(ownHtml.text).not.toContain('recording-player');
+    expect(ownHtml.text).toContain("default-src 'none'; style-src 'unsafe-inline'");
+
+    // Removing the session removes its recording with its report.
+    const admin = await t.staffToken(StaffRole.ADMIN);
+    const path = join(t.config.terminal.recordingsDir, `${c.id}.cast`);
+    expect(existsSync(path)).toBe(true);
+    expect((await t.http.delete(`/api/sessions/${other.id}`).set(bearer(admin))).status).toBe(409);
+    await t.http.delete(`/api/sessions/${c.id}`).set(bearer(admin)).expect(204);
+    expect(existsSync(path)).toBe(false);
+    expect(
+      (await t.http.get(`/api/sessions/${c.id}/terminal.cast`).set(bearer(trainer))).status,
+    ).toBe(404);
+    expect((await t.http.get(`/api/sessions/${c.id}/report`).set(bearer(trainer))).status).toBe(
+      404,
+    );
   });
 
   it('two candidates: different users, different homes', async () => {
