@@ -176,7 +176,8 @@ describe('the browser terminal', () => {
     ).toContain('recorded-line-5');
     expect(events.some((e) => e[1] === 'm' && e[2] === 'shell ended: submitted')).toBe(true);
     // Times never go backwards.
-    expect(events.map((e) => e[0])).toEqual([...events.map((e) => e[0])].sort((a, b) => a - b));
+    const times = events.map((e) => e[0]);
+    expect(times).toEqual(times.toSorted((a, b) => a - b));
 
     const trainer = await t.staffToken(StaffRole.TRAINER);
     const staff = await t.http.get(`/api/sessions/${c.id}/terminal.cast`).set(bearer(trainer));

@@ -4,7 +4,7 @@ import { BriefingScreen } from './screens/Briefing.js';
 import { ConsoleScreen } from './screens/Console.js';
 import { ResultsScreen } from './screens/Results.js';
 import { SignInScreen } from './screens/SignIn.js';
-import { isTypingTarget, shortcutFor } from './shortcuts.js';
+import { isTerminalTarget, isTypingTarget, shortcutFor } from './shortcuts.js';
 import { boot, bootError, currentIndex, editQuestion, goTo, screen, session } from './store.js';
 import { openDialog } from './ui.js';
 
@@ -76,7 +76,7 @@ function Loading() {
 
 function onShortcut(event: KeyboardEvent): void {
   // A modal dialog owns the keyboard while it is open.
-  if (openDialog.value !== null || event.defaultPrevented) return;
+  if (openDialog.value !== null || event.defaultPrevented || isTerminalTarget(event.target)) return;
   const action = shortcutFor(event, isTypingTarget(event.target));
   if (!action) return;
   if (action.kind === 'help') {

@@ -284,6 +284,12 @@ export const KUBECONFIG_URL = `${ME}/kubeconfig`;
 export const REPORT_HTML_URL = `${ME}/report.html`;
 export const EVENTS_URL = `${ME}/events`;
 
+/** Whether this engine runs shells for the browser terminal, and if not, why. */
+export interface TerminalAvailability {
+  available: boolean;
+  reason?: string;
+}
+
 export const api = {
   exams: () => request<ExamSummary[]>('GET', '/api/exams'),
   startWithInvitation: (invitationCode: string) =>
@@ -304,4 +310,5 @@ export const api = {
   submit: () => request<SessionView>('POST', `${ME}/submit`),
   leave: () => request<null>('POST', `${ME}/leave`),
   report: () => request<SessionReport>('GET', `${ME}/report`),
+  terminal: () => request<TerminalAvailability>('GET', `${ME}/terminal`),
 };

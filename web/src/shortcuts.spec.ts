@@ -1,5 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { SHORTCUTS, isTypingTarget, shortcutFor, type KeyInput } from './shortcuts.js';
+import {
+  SHORTCUTS,
+  isTerminalTarget,
+  isTypingTarget,
+  shortcutFor,
+  type KeyInput,
+} from './shortcuts.js';
 
 const key = (input: Partial<KeyInput> & Pick<KeyInput, 'key'>): KeyInput => ({
   code: '',
@@ -119,5 +125,37 @@ describe('isTypingTarget', () => {
     expect(isTypingTarget(target(new FakeButton()))).toBe(false);
     expect(isTypingTarget(target({ isContentEditable: true }))).toBe(false);
     expect(isTypingTarget(null)).toBe(false);
+  });
+});
+
+describe('isTerminalTarget', () => {
+  // An element inside (or outside) the terminal's screen, as a small stand-in.
+  class FakeElement {
+    constructor(private readonly inTerminal: boolean) {}
+    closest(selector: string): object | null {
+      return selector === '[data-terminal]' && this.inTerminal ? {} : null;
+    }
+  }
+  const globals = globalThis as unknown as Record<string, unknown>;
+  const saved = globals.Element;
+
+  beforeAll(() => {
+    globals.Element = FakeElement;
+  });
+
+  afterAll(() => {
+    globals.Element = saved;
+  });
+
+  const target = (element: object) => element as unknown as EventTarget;
+
+  it('is true inside the terminal, so that its keys stay the shell’s', () => {
+    expect(isTerminalTarget(target(new FakeElement(true)))).toBe(true);
+  });
+
+  it('is false elsewhere, on non-elements and on nothing', () => {
+    expect(isTerminalTarget(target(new FakeElement(false)))).toBe(false);
+    expect(isTerminalTarget(target({ closest: () => ({}) }))).toBe(false);
+    expect(isTerminalTarget(null)).toBe(false);
   });
 });

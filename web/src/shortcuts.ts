@@ -58,3 +58,12 @@ export function isTypingTarget(target: EventTarget | null): boolean {
     target instanceof HTMLSelectElement
   );
 }
+
+/**
+ * Inside the terminal every key is the shell's: Alt+F moves a word forward
+ * there, Alt+1 starts a count. The console's shortcuts work again once the
+ * focus leaves it (Shift+Tab, a click).
+ */
+export function isTerminalTarget(target: EventTarget | null): boolean {
+  return target instanceof Element && target.closest('[data-terminal]') !== null;
+}

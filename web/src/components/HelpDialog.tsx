@@ -1,3 +1,4 @@
+import { TERMINAL_SHORTCUTS } from '../terminal-keys.js';
 import { openDialog } from '../ui.js';
 import { Dialog } from './Dialog.js';
 import { FlagIcon } from './Icons.js';
@@ -18,9 +19,12 @@ export function HelpDialog() {
     >
       <ShortcutTable caption="Keyboard shortcuts" />
       <p class="muted">
-        Alt shortcuts also work while you type in an answer or a note. Browser shortcuts (Ctrl+W,
-        Ctrl+T) still belong to the browser: mind them.
+        Alt shortcuts also work while you type in an answer or a note, but not in the terminal,
+        where every key goes to the shell. Browser shortcuts (Ctrl+W, Ctrl+T) still belong to the
+        browser: mind them.
       </p>
+      <h3 class="dialog__subtitle">In the terminal</h3>
+      <ShortcutTable caption="Terminal shortcuts" rows={TERMINAL_SHORTCUTS} />
       <h3 class="dialog__subtitle">Task navigator</h3>
       <ul class="legend">
         <li>

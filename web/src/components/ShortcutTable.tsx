@@ -1,7 +1,13 @@
 import { Fragment } from 'preact';
 import { SHORTCUTS } from '../shortcuts.js';
 
-export function ShortcutTable({ caption }: { caption: string }) {
+export function ShortcutTable({
+  caption,
+  rows = SHORTCUTS,
+}: {
+  caption: string;
+  rows?: readonly { keys: string[]; action: string }[];
+}) {
   return (
     <table class="shortcuts">
       <caption class="visually-hidden">{caption}</caption>
@@ -12,7 +18,7 @@ export function ShortcutTable({ caption }: { caption: string }) {
         </tr>
       </thead>
       <tbody>
-        {SHORTCUTS.map(({ keys, action }) => (
+        {rows.map(({ keys, action }) => (
           <tr key={action}>
             <td>
               {keys.map((key, i) => (

@@ -5,6 +5,7 @@ import { describeError } from '../errors.js';
 import { formatDuration, formatIn, formatPoints, formatWallTime, plural } from '../format.js';
 import { totalPoints } from '../progress.js';
 import { begin, clock, leave, serverNow, session } from '../store.js';
+import { TERMINAL_SHORTCUTS } from '../terminal-keys.js';
 
 const SETUP_TEXT: Record<SetupStatus, string> = {
   pending: 'Preparing…',
@@ -71,8 +72,12 @@ export function BriefingScreen() {
                   run it first, every time.
                 </li>
                 <li>
-                  The right-hand pane is your terminal. Until the in-browser terminal is available,
-                  it offers this session's kubeconfig to use with your own <code>kubectl</code>.
+                  The right-hand pane is your terminal: a shell with <code>kubectl</code> (alias{' '}
+                  <code>k</code>), completion and vim, which keeps running when you reload the page.
+                  Copy with <kbd>Ctrl</kbd> + <kbd>Shift</kbd> + <kbd>C</kbd>, paste with{' '}
+                  <kbd>Ctrl</kbd> + <kbd>Shift</kbd> + <kbd>V</kbd>, or right-click. Where this
+                  server runs no terminal, the pane offers the session's kubeconfig for your own{' '}
+                  <code>kubectl</code>.
                 </li>
                 <li>
                   Some tasks ask for a written answer and have an answer box; the others are graded
@@ -101,6 +106,8 @@ export function BriefingScreen() {
             <section class="card" aria-labelledby="keys-heading">
               <h2 id="keys-heading">Keyboard shortcuts</h2>
               <ShortcutTable caption="Keyboard shortcuts" />
+              <h3 class="shortcuts__subtitle">In the terminal</h3>
+              <ShortcutTable caption="Terminal shortcuts" rows={TERMINAL_SHORTCUTS} />
             </section>
           </div>
 
