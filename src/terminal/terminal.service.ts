@@ -90,6 +90,8 @@ interface Terminal {
   pausedByClient: boolean;
   pausedByBuffer: boolean;
   ending: boolean;
+  /** Set once ending: resolves when every process is gone and the recording closed. */
+  ended?: Promise<void>;
 }
 
 /**
@@ -211,6 +213,8 @@ export class TerminalService implements OnApplicationBootstrap, OnModuleDestroy 
       this.takeOver(terminal, client, size);
       return;
     }
+    // A shell still being killed: its processes go before a new shell's files are written.
+    await terminal?.ended;
     terminal = await this.start(session, deadline, client, size);
     client.control({
       type: 'ready',
@@ -396,6 +400,13 @@ export class TerminalService implements OnApplicationBootstrap, OnModuleDestroy 
       return;
     }
     terminal.ending = true;
+    terminal.ended = this.finish(terminal, reason);
+    await terminal.ended;
+    if (sessionOver) await this.release(sessionId);
+  }
+
+  private async finish(terminal: Terminal, reason: EndReason): Promise<void> {
+    const sessionId = terminal.sessionId;
     clearTimeout(terminal.deadlineTimer);
     clearTimeout(terminal.graceTimer);
     clearInterval(terminal.drainTimer);
@@ -417,7 +428,6 @@ export class TerminalService implements OnApplicationBootstrap, OnModuleDestroy 
     this.metrics.terminalsOpen.set(this.terminals.size);
     this.metrics.terminalConnections.set(this.connectedCount());
     this.logger.info({ sessionId, reason }, 'shell ended');
-    if (sessionOver) await this.release(sessionId);
   }
 
   private async release(sessionId: string): Promise<void> {

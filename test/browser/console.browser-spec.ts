@@ -468,6 +468,42 @@ describe('the exam console, as a candidate uses it', () => {
     expect(await report.text()).toContain('Task 1: Store a setting in a ConfigMap');
   });
 
+  it('replays the terminal recording in the staff report, with the self-hosted player', async () => {
+    const staff = await app.browser.newContext({
+      baseURL: app.base,
+      viewport: { width: 1440, height: 900 },
+      // Staff authenticate with their bearer token (no cookie).
+      extraHTTPHeaders: { authorization: `Bearer ${trainer}` },
+    });
+    const report = await staff.newPage();
+    const errors: string[] = [];
+    report.on('pageerror', (error) => errors.push(error.message));
+    report.on('console', (message) => {
+      if (message.type() === 'error') errors.push(message.text());
+    });
+    try {
+      await report.goto(`/api/sessions/${sessionId}/report.html`);
+      await report.locator('#recording-player .ap-player').waitFor({ timeout: 15_000 });
+      await report.getByRole('button', { name: '8×' }).click();
+      expect(await report.getByRole('button', { name: '8×' }).getAttribute('aria-pressed')).toBe(
+        'true',
+      );
+      // Play: the candidate's prompt and the kubectl command typed in the terminal come back.
+      await report.locator('#recording-player .ap-player').click();
+      await eventually(
+        'the recording to show the candidate’s prompt',
+        () => report.locator('#recording-player .ap-term').innerText(),
+        (text) => text.includes('candidate@cka-exam'),
+        30_000,
+      );
+      await report.locator('#recording-heading').scrollIntoViewIfNeeded();
+      await screenshot(report, '08b-staff-report-recording');
+      expect(errors).toEqual([]);
+    } finally {
+      await staff.close();
+    }
+  });
+
   it('has no serious accessibility problem in the dark theme either', async () => {
     await page.getByTestId('theme-toggle').click();
     expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { browserTimers } from './backoff.js';
 import {
+  MAX_INPUT_FRAME,
   CONNECT_TIMEOUT_MS,
   type LinkStatus,
   PING_MS,
@@ -179,6 +180,17 @@ describe('TerminalConnection: bytes', () => {
     expect(t.connection.input(new Uint8Array([0x6c, 0x73]))).toBe(true);
     expect(t.connection.input(new Uint8Array([]))).toBe(false);
     expect(t.socket().sent).toEqual([new Uint8Array([0x6c, 0x73])]);
+  });
+
+  it('sends a large paste in frames the server accepts, in order', () => {
+    const t = setup();
+    t.connection.start();
+    t.socket().events.open();
+    const paste = new Uint8Array(MAX_INPUT_FRAME * 2 + 5).map((_, i) => i % 251);
+    expect(t.connection.input(paste)).toBe(true);
+    const frames = t.socket().sent as Uint8Array[];
+    expect(frames.map((f) => f.length)).toEqual([MAX_INPUT_FRAME, MAX_INPUT_FRAME, 5]);
+    expect(Array.from(frames.flatMap((f) => Array.from(f)))).toEqual(Array.from(paste));
   });
 
   it('hands binary frames to the terminal as bytes, multi-byte characters split across frames included', () => {

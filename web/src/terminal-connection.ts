@@ -70,6 +70,9 @@ const LOST = 'The connection to the terminal was lost.';
  * measure the round trip and find connections that died silently; the
  * output is flow-controlled by {@link WriteFlow}.
  */
+/** The largest input frame sent (the server refuses frames above 64 KiB). */
+export const MAX_INPUT_FRAME = 16 * 1024;
+
 export class TerminalConnection {
   private socket: TerminalSocket | null = null;
   private isOpen = false;
@@ -117,7 +120,10 @@ export class TerminalConnection {
   /** Sends what the candidate typed or pasted; false when there is no connection to take it. */
   input(bytes: Uint8Array<ArrayBuffer>): boolean {
     if (!this.isOpen || !this.socket || bytes.length === 0) return false;
-    this.socket.send(bytes);
+    // The server takes frames of up to 64 KiB: a large paste goes in pieces.
+    for (let at = 0; at < bytes.length; at += MAX_INPUT_FRAME) {
+      this.socket.send(bytes.slice(at, at + MAX_INPUT_FRAME));
+    }
     return true;
   }
 
