@@ -24,10 +24,12 @@ started_at=$EPOCHREALTIME
 data=${CKA_DATA_DIR:-data}
 
 t=$EPOCHREALTIME
-# The browser terminal's jail (bubblewrap, socat) and what candidates expect in an exam shell.
+# The browser terminal's jail (bubblewrap, socat), what candidates expect in an exam shell,
+# and the tools native modules (node-pty, better-sqlite3) build with.
 need_packages redis-server:redis-server redis-cli:redis-tools setpriv:util-linux openssl:openssl \
   bwrap:bubblewrap socat:socat vim:vim nano:nano less:less jq:jq \
-  /usr/share/bash-completion/bash_completion:bash-completion
+  /usr/share/bash-completion/bash_completion:bash-completion \
+  make:make g++:g++ python3:python3
 use_node
 took "$t" "packages and node $(node --version)"
 

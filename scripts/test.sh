@@ -19,7 +19,7 @@ phase() { # usage: phase "title" command...
 phase "Debian packages" need_packages redis-server:redis-server redis-cli:redis-tools \
   '/usr/lib/postgresql/*/bin/postgres':postgresql setpriv:util-linux openssl:openssl \
   chromium:chromium /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf:fonts-dejavu-core \
-  bwrap:bubblewrap socat:socat vim:vim nano:nano less:less jq:jq python3:python3 \
+  bwrap:bubblewrap socat:socat vim:vim nano:nano less:less jq:jq python3:python3 make:make g++:g++ \
   /usr/share/bash-completion/bash_completion:bash-completion
 phase "node" use_node
 echo "    node $(node --version) at $(command -v node)"

@@ -43,6 +43,10 @@ describe('the terminal jail', () => {
     // A secrets file where an operator keeps one, beside the database.
     const envFile = join(env.SQLITE_PATH, '..', '.env');
     await writeFile(envFile, 'DATABASE_URL=postgres://secret@db/engine\n');
+    // An operator's extra read-only bind (course files for the candidate).
+    const notes = join(env.SQLITE_PATH, '..', 'notes.txt');
+    await writeFile(notes, 'course notes\n', { mode: 0o644 });
+    env.TERMINAL_EXTRA_BINDS = `${notes}:/opt/course/notes.txt`;
     engineFiles = {
       sqlite: env.SQLITE_PATH,
       env: envFile,
@@ -207,6 +211,12 @@ print('done')
   it('21: the API server answers only as the candidate (nothing in kube-system)', async () => {
     expect(await attempt('kubectl get secrets -n kube-system')).toMatch(/forbidden/i);
     expect(await attempt('kubectl auth can-i create pods -n kube-system')).toMatch(/^no\n/);
+  });
+
+  it('23: an extra bind is readable and read-only', async () => {
+    expect(await attempt('cat /opt/course/notes.txt')).toBe('course notes\nrc=0\n');
+    failed(await attempt('echo more >> /opt/course/notes.txt'));
+    failed(await attempt('touch /opt/course/x'));
   });
 
   it('22: a fork bomb stays inside its pids limit; the engine stays responsive; ending the shell ends the bomb', async () => {
