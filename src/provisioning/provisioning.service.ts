@@ -378,7 +378,12 @@ export class ProvisioningService {
   }
 
   private questionClusters(session: Session): Promise<Pick<SessionQuestion, 'cluster'>[]> {
-    return this.questions.find({ where: { sessionId: session.id }, select: { cluster: true } });
+    // In task order: the kubeconfig's current context is the first task's cluster.
+    return this.questions.find({
+      where: { sessionId: session.id },
+      select: { cluster: true, position: true },
+      order: { position: 'ASC' },
+    });
   }
 
   private accessObjects(session: Session, expiresAt: Date, roleAllowance?: RoleAllowance) {
