@@ -1,4 +1,5 @@
 import {
+  type BeforeApplicationShutdown,
   Inject,
   Injectable,
   type OnApplicationBootstrap,
@@ -34,7 +35,9 @@ const MAX_FRAME = 64 * 1024;
  * after it, a `notice` frame and a close code.
  */
 @Injectable()
-export class TerminalGateway implements OnApplicationBootstrap, OnModuleDestroy {
+export class TerminalGateway
+  implements OnApplicationBootstrap, OnModuleDestroy, BeforeApplicationShutdown
+{
   private readonly logger: Logger;
   private readonly server = new WebSocketServer({
     noServer: true,
@@ -60,7 +63,17 @@ export class TerminalGateway implements OnApplicationBootstrap, OnModuleDestroy 
   }
 
   onModuleDestroy(): void {
+    // No new connections; the open ones are told the engine restarts (TerminalService ends their shells).
     this.httpServer?.off('upgrade', this.onUpgrade);
+  }
+
+  /** After every shell has ended: connections still open get a moment to close, then are cut. */
+  async beforeApplicationShutdown(): Promise<void> {
+    const until = Date.now() + 1000;
+    while ([...this.server.clients].some((c) => c.readyState !== WebSocket.CLOSED)) {
+      if (Date.now() > until) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
     for (const client of this.server.clients) client.terminate();
     this.server.close();
   }

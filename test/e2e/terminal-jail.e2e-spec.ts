@@ -248,85 +248,94 @@ print('done')
 });
 
 /**
- * The engine killed with SIGKILL: its jails die with it (bwrap's
+ * The engine stopped (SIGTERM: it ends every shell and tells the browser it
+ * restarts) or killed with SIGKILL (its jails die with it: bwrap's
  * --die-with-parent and the PID namespace), including processes started with
- * setsid; the next start sweeps what is left.
+ * setsid or nohup.
  */
-describe('a terminal when the engine is SIGKILLed', () => {
+describe('a terminal when the engine stops or is killed', () => {
   let engine: ChildProcess | undefined;
-  afterAll(() => engine?.kill('SIGKILL'));
+  afterEach(() => engine?.kill('SIGKILL'));
 
-  it('leaves no process of any shell behind', async () => {
-    if (!existsSync(join(REPO_ROOT, 'dist/src/main.js')))
-      execFileSync('npm', ['run', '--silent', 'build'], { cwd: REPO_ROOT, stdio: 'inherit' });
-    const port = await freePort();
-    const dir = await mkdtemp(join(tmpdir(), 'engine-kill-'));
-    await chmod(dir, 0o711);
-    const env = {
-      PORT: String(port),
-      SQLITE_PATH: join(dir, 'engine.sqlite'),
-      REDIS_URL: process.env.TEST_REDIS_URL!,
-      QUEUE_PREFIX: `t-${randomBytes(4).toString('hex')}`,
-      QUESTIONS_DIR: E2E_BANK,
-      GRADERS_DIR: join(REPO_ROOT, 'graders'),
-      KUBECONFIG: process.env.SANDBOX_KUBECONFIG!,
-      LOG_LEVEL: 'warn',
-      TERMINAL_ENABLED: 'true',
-      TERMINAL_KUBECTL: process.env.SANDBOX_KUBECTL!,
-      TERMINAL_RUN_DIR: join(dir, 'run'),
-      TERMINAL_RECORDINGS_DIR: join(dir, 'recordings'),
-      THROTTLE_PUBLIC: '0/60',
-      THROTTLE_SESSION_START: '0/60',
-    };
-    const base = `http://127.0.0.1:${port}`;
-    engine = spawn(process.execPath, [join(REPO_ROOT, 'dist/src/main.js')], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-    await eventually(
-      'the engine to be healthy',
-      async () => (await fetch(`${base}/health/live`).catch(() => undefined))?.status,
-      (status) => status === 200,
-      60_000,
-    );
-    const created = (await (
-      await fetch(`${base}/api/sessions`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ examId: 'open-long', candidateName: 'Killed' }),
-      })
-    ).json()) as { sessionToken: string };
-    const auth = bearer(created.sessionToken);
-    await eventually(
-      'ready',
-      async () =>
-        (
-          (await (await fetch(`${base}/api/sessions/me`, { headers: auth })).json()) as {
-            state: string;
-          }
-        ).state,
-      (state) => state === 'ready',
-      60_000,
-    );
-    await fetch(`${base}/api/sessions/me/begin`, { method: 'POST', headers: auth });
-    const term = await TerminalClient.open(base, auth);
-    const marker = `orphan-${randomBytes(3).toString('hex')}`;
-    await term.run(
-      `setsid bash -c 'exec -a ${marker} sleep 900' >/dev/null 2>&1 < /dev/null & (nohup bash -c 'exec -a ${marker} sleep 901' >/dev/null 2>&1 &) ; true`,
-    );
-    await eventually(
-      'the sleepers to run',
-      async () => processesMentioning(marker).length,
-      (n) => n === 2,
-    );
-    engine.kill('SIGKILL');
-    await term.closed;
-    await eventually(
-      'every process of the shell to die with the engine',
-      async () => processesMentioning(marker).map((p) => p.cmdline),
-      (left) => left.length === 0,
-      15_000,
-    );
-  });
+  it.each(['SIGKILL', 'SIGTERM'] as const)(
+    '%s leaves no process of any shell behind',
+    async (signal) => {
+      if (!existsSync(join(REPO_ROOT, 'dist/src/main.js')))
+        execFileSync('npm', ['run', '--silent', 'build'], { cwd: REPO_ROOT, stdio: 'inherit' });
+      const port = await freePort();
+      const dir = await mkdtemp(join(tmpdir(), 'engine-kill-'));
+      await chmod(dir, 0o711);
+      const env = {
+        PORT: String(port),
+        SQLITE_PATH: join(dir, 'engine.sqlite'),
+        REDIS_URL: process.env.TEST_REDIS_URL!,
+        QUEUE_PREFIX: `t-${randomBytes(4).toString('hex')}`,
+        QUESTIONS_DIR: E2E_BANK,
+        GRADERS_DIR: join(REPO_ROOT, 'graders'),
+        KUBECONFIG: process.env.SANDBOX_KUBECONFIG!,
+        LOG_LEVEL: 'warn',
+        TERMINAL_ENABLED: 'true',
+        TERMINAL_KUBECTL: process.env.SANDBOX_KUBECTL!,
+        TERMINAL_RUN_DIR: join(dir, 'run'),
+        TERMINAL_RECORDINGS_DIR: join(dir, 'recordings'),
+        THROTTLE_PUBLIC: '0/60',
+        THROTTLE_SESSION_START: '0/60',
+      };
+      const base = `http://127.0.0.1:${port}`;
+      engine = spawn(process.execPath, [join(REPO_ROOT, 'dist/src/main.js')], {
+        cwd: REPO_ROOT,
+        env: { ...process.env, ...env },
+        stdio: ['ignore', 'ignore', 'inherit'],
+      });
+      await eventually(
+        'the engine to be healthy',
+        async () => (await fetch(`${base}/health/live`).catch(() => undefined))?.status,
+        (status) => status === 200,
+        60_000,
+      );
+      const created = (await (
+        await fetch(`${base}/api/sessions`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ examId: 'open-long', candidateName: 'Killed' }),
+        })
+      ).json()) as { sessionToken: string };
+      const auth = bearer(created.sessionToken);
+      await eventually(
+        'ready',
+        async () =>
+          (
+            (await (await fetch(`${base}/api/sessions/me`, { headers: auth })).json()) as {
+              state: string;
+            }
+          ).state,
+        (state) => state === 'ready',
+        60_000,
+      );
+      await fetch(`${base}/api/sessions/me/begin`, { method: 'POST', headers: auth });
+      const term = await TerminalClient.open(base, auth);
+      const marker = `orphan-${randomBytes(3).toString('hex')}`;
+      await term.run(
+        `setsid bash -c 'exec -a ${marker} sleep 900' >/dev/null 2>&1 < /dev/null & (nohup bash -c 'exec -a ${marker} sleep 901' >/dev/null 2>&1 &) ; true`,
+      );
+      await eventually(
+        'the sleepers to run',
+        async () => processesMentioning(marker).length,
+        (n) => n === 2,
+      );
+      engine.kill(signal);
+      const closed = await term.closed;
+      // A stop says so (the console reconnects when the engine is back); a kill just drops.
+      if (signal === 'SIGTERM') {
+        expect(closed.code).toBe(1012);
+        expect(term.controls.at(-1)).toMatchObject({ type: 'notice', code: 'restarting' });
+      }
+      await eventually(
+        'every process of the shell to die with the engine',
+        async () => processesMentioning(marker).map((p) => p.cmdline),
+        (left) => left.length === 0,
+        15_000,
+      );
+    },
+  );
 });
