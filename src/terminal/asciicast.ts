@@ -4,6 +4,10 @@ import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 import { StringDecoder } from 'node:string_decoder';
 
+/** Output recorded at once, at most, then per second (see output()). */
+const BURST = 1024 * 1024;
+const RATE = 64 * 1024;
+
 /**
  * A session's terminal as asciicast v2 (newline-delimited JSON: a header,
  * then `[seconds, "o", text]` output and `[seconds, "r", "COLSxROWS"]`
@@ -19,6 +23,9 @@ export class AsciicastRecorder {
   private bytes = 0;
   private cut = false;
   private startedAt = 0;
+  private budget = BURST;
+  private budgetAt = Date.now();
+  private elided = 0;
 
   private constructor(
     readonly path: string,
@@ -58,9 +65,30 @@ export class AsciicastRecorder {
     return recorder;
   }
 
+  /**
+   * Output, within a budget: a burst of 1 MiB, then 64 KiB a second. A
+   * flood (`yes`, a 40 MB `cat`) would otherwise fill the recording's cap in
+   * a second and leave the rest of the exam unrecorded; instead the flood is
+   * cut, with a line saying how much, and recording goes on.
+   */
   output(chunk: Buffer): void {
     const text = this.decoder.write(chunk);
-    if (text) this.event('o', text);
+    if (!text) return;
+    const now = Date.now();
+    this.budget = Math.min(BURST, this.budget + ((now - this.budgetAt) / 1000) * RATE);
+    this.budgetAt = now;
+    if (this.budget < chunk.length) {
+      this.elided += chunk.length;
+      return;
+    }
+    this.budget -= chunk.length;
+    if (this.elided) {
+      const note = `${this.elided} bytes of output not recorded (a flood)`;
+      this.elided = 0;
+      this.event('m', note);
+      this.event('o', `\r\n[${note}]\r\n`);
+    }
+    this.event('o', text);
   }
 
   resize(cols: number, rows: number): void {

@@ -32,6 +32,8 @@ export interface Shell {
   onData(listener: (chunk: Buffer) => void): void;
   onExit(listener: (exit: ShellExit) => void): void;
   write(data: Buffer): void;
+  /** Bytes written but not yet taken by the terminal (a program that does not read fills it). */
+  pendingInput(): number;
   resize(cols: number, rows: number): void;
   /** Stop reading the terminal's output (the browser is behind); the shell blocks on a full buffer. */
   pause(): void;

@@ -14,6 +14,7 @@ import { Authenticator } from '../auth/authenticator.js';
 import { originIsHost, readCookie } from '../auth/session-cookie.js';
 import { DomainError, ErrorCode, HTTP_STATUS_OF } from '../errors/domain-error.js';
 import { ROOT_LOGGER } from '../logging/logging.module.js';
+import { RequestWindows } from '../throttling/request-windows.js';
 import { type TerminalClient, TerminalService } from './terminal.service.js';
 import {
   CloseCode,
@@ -24,6 +25,14 @@ import {
 } from './terminal.protocol.js';
 
 const PING_MS = 25_000;
+/**
+ * Connections per session per minute: reloads and reconnects stay far below;
+ * a loop opening sockets (each taking the shell over, each replayed its
+ * screen) is refused before the upgrade.
+ */
+const CONNECTS_PER_MINUTE = 30;
+/** Above this many unsent bytes a ping is not answered (a client that does not read). */
+const MAX_BUFFERED_FOR_PONG = 64 * 1024;
 /** Typing and pasting: a frame larger than this is a client out of line. */
 const MAX_FRAME = 64 * 1024;
 
@@ -45,6 +54,7 @@ export class TerminalGateway
     perMessageDeflate: false,
   });
   private httpServer?: Server;
+  private readonly connects = new RequestWindows({ limit: CONNECTS_PER_MINUTE, windowMs: 60_000 });
   private readonly onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) =>
     void this.upgrade(request, socket, head);
 
@@ -98,6 +108,16 @@ export class TerminalGateway
           : new DomainError(ErrorCode.INTERNAL, 'Could not check the sign-in'),
       );
     }
+    const verdict = this.connects.count(sessionId);
+    if (!verdict.allowed) {
+      return refuse(
+        socket,
+        new DomainError(
+          ErrorCode.TOO_MANY_REQUESTS,
+          `Too many terminal connections; try again in ${Math.ceil(verdict.retryAfterMs / 1000)} s`,
+        ),
+      );
+    }
     const size = sizeOf(url.searchParams.get('cols') ?? 80, url.searchParams.get('rows') ?? 24) ?? {
       cols: 80,
       rows: 24,
@@ -146,12 +166,16 @@ export class TerminalGateway
           ws.close(code, reason);
       },
       bufferedAmount: () => ws.bufferedAmount,
+      terminate: () => ws.terminate(),
     };
-    // Frames that arrive while the shell starts wait for it.
+    // Frames that arrive while the shell starts wait for it (a bounded few).
     const early: { data: RawData; binary: boolean }[] = [];
+    let earlyBytes = 0;
     let attached = false;
     const handle = (data: RawData, binary: boolean) => {
       if (!attached) {
+        earlyBytes += toBuffer(data).length;
+        if (earlyBytes > MAX_FRAME * 4) return ws.terminate();
         early.push({ data, binary });
         return;
       }
@@ -166,7 +190,8 @@ export class TerminalGateway
           this.terminals.resize(sessionId, client, message.cols, message.rows);
           break;
         case 'ping':
-          client.control({ type: 'pong', t: message.t });
+          if (ws.bufferedAmount < MAX_BUFFERED_FOR_PONG)
+            client.control({ type: 'pong', t: message.t });
           break;
         case 'pause':
         case 'resume':

@@ -46,6 +46,8 @@ export type NoticeCode =
   | 'shell-exited'
   | 'restarting'
   | 'not-available'
+  | 'input-dropped'
+  | 'too-many-connections'
   | 'error';
 
 export const MIN_COLS = 2;

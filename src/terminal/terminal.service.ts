@@ -29,6 +29,8 @@ export interface TerminalClient {
   close(code: number, reason: string): void;
   /** Bytes accepted for sending but not yet written to the network. */
   bufferedAmount(): number;
+  /** Drops the connection without a closing handshake. */
+  terminate(): void;
 }
 
 export type EndReason =
@@ -75,6 +77,10 @@ const NOTICES: Record<
 const HIGH_WATER = 1024 * 1024;
 const LOW_WATER = 256 * 1024;
 const WATCH_MS = 1000;
+/** Typed or pasted bytes the shell has not taken yet, at most. */
+const MAX_PENDING_INPUT = 1024 * 1024;
+/** A taken-over connection that does not close within this is cut. */
+const CLOSE_GRACE_MS = 2000;
 const HOME_SWEEP_MS = 60_000;
 
 interface Terminal {
@@ -89,6 +95,7 @@ interface Terminal {
   drainTimer?: NodeJS.Timeout;
   pausedByClient: boolean;
   pausedByBuffer: boolean;
+  inputDropped?: boolean;
   ending: boolean;
   /** Set once ending: resolves when every process is gone and the recording closed. */
   ended?: Promise<void>;
@@ -237,6 +244,8 @@ export class TerminalService implements OnApplicationBootstrap, OnModuleDestroy 
         message: 'This terminal was opened in another window.',
       });
       previous.close(CloseCode.TAKEN_OVER, 'taken over');
+      // A client that never answers the close would keep its unsent replay in memory.
+      setTimeout(() => previous.terminate(), CLOSE_GRACE_MS).unref();
     }
     clearTimeout(terminal.graceTimer);
     terminal.graceTimer = undefined;
@@ -343,14 +352,36 @@ export class TerminalService implements OnApplicationBootstrap, OnModuleDestroy 
     }
   }
 
+  /**
+   * The shell's output is read only while a connection can take it: a shell
+   * flooding with nobody attached would otherwise cost the engine CPU for the
+   * whole grace period. (It blocks on its terminal until someone connects.)
+   */
   private applyPause(terminal: Terminal): void {
-    if (terminal.pausedByBuffer || terminal.pausedByClient) terminal.shell.pause();
-    else terminal.shell.resume();
+    if (terminal.pausedByBuffer || terminal.pausedByClient || !terminal.client) {
+      terminal.shell.pause();
+    } else {
+      terminal.shell.resume();
+    }
   }
 
   input(sessionId: string, client: TerminalClient, data: Buffer): void {
     const terminal = this.terminals.get(sessionId);
     if (!terminal || terminal.client !== client || terminal.ending) return;
+    // A program that reads nothing (raw mode, a sleep) lets typed input pile up
+    // in the engine: beyond a bound it is dropped, as a full terminal would.
+    if (terminal.shell.pendingInput() > MAX_PENDING_INPUT) {
+      if (!terminal.inputDropped) {
+        terminal.inputDropped = true;
+        client.control({
+          type: 'notice',
+          code: 'input-dropped',
+          message: 'The shell is not reading what you type; input is dropped until it does.',
+        });
+      }
+      return;
+    }
+    terminal.inputDropped = false;
     this.metrics.terminalBytes.inc({ direction: 'in' }, data.length);
     terminal.shell.write(data);
   }

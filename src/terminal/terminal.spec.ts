@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -68,6 +69,36 @@ describe('AsciicastRecorder', () => {
     await second.close();
     const lines = (await readFile(path, 'utf8')).trim().split('\n');
     expect(lines.filter((l) => l.includes('"version":2'))).toHaveLength(1);
+  });
+});
+
+describe('AsciicastRecorder under a flood', () => {
+  it('records a burst, cuts the rest with a line saying how much, and goes on recording', async () => {
+    let now = 1_000_000;
+    const clock = jest.spyOn(Date, 'now').mockImplementation(() => now);
+    try {
+      const path = join(await mkdtemp(join(tmpdir(), 'cast-')), 's.cast');
+      const recorder = await AsciicastRecorder.open(path, { cols: 80, rows: 24 }, 64 << 20, 't');
+      const chunk = Buffer.alloc(64 * 1024, 'y');
+      for (let i = 0; i < 48; i++) recorder.output(chunk); // 3 MiB at once
+      now += 2000; // two seconds later: 128 KiB of budget back
+      recorder.output(Buffer.from('after the flood'));
+      await recorder.close();
+      const events = (await readFile(path, 'utf8'))
+        .trim()
+        .split('\n')
+        .slice(1)
+        .map((l) => JSON.parse(l) as [number, string, string]);
+      const recorded = events
+        .filter((e) => e[1] === 'o')
+        .map((e) => e[2])
+        .join('');
+      expect(recorded.length).toBeLessThan(1.2 * 1024 * 1024);
+      expect(events).toContainEqual([2, 'm', '2097152 bytes of output not recorded (a flood)']);
+      expect(recorded.endsWith('after the flood')).toBe(true);
+    } finally {
+      clock.mockRestore();
+    }
   });
 });
 

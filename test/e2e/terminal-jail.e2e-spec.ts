@@ -213,6 +213,32 @@ print('done')
     expect(await attempt('kubectl auth can-i create pods -n kube-system')).toMatch(/^no\n/);
   });
 
+  it('24: holds no descriptor of the engine’s: no other candidate’s terminal (PTY master)', async () => {
+    // The victim's shell was open when this one started: node-pty's child inherits the engine's descriptors.
+    // The shell's own descriptors, listed by a child (so the listing adds none of its own).
+    const links = await term.run('command ls -l --color=never /proc/$$/fd | tail -n +2');
+    expect(links).not.toContain('ptmx');
+    const extra = links
+      .trim()
+      .split('\n')
+      .map((line) => /(\d+) -> (.*)$/.exec(line))
+      .filter((match) => match && ![0, 1, 2, 255].includes(Number(match[1])))
+      .map((match) => match![0]);
+    expect(extra).toEqual([]);
+  });
+
+  it('25: typing into a shell that reads nothing is dropped beyond a bound, not queued in the engine', async () => {
+    const flooder = await startCandidate(t, 'open-long', 'Flooder');
+    const flood = await TerminalClient.open(base, bearer(flooder.token));
+    flood.type('stty raw -echo; sleep 600\r');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const frame = Buffer.alloc(60 * 1024, 'a');
+    for (let i = 0; i < 200; i++) flood.ws.send(frame, { binary: true }); // 12 MB
+    await flood.waitForControl((c) => c.code === 'input-dropped', 30_000);
+    expect((await fetch(`${base}/health/live`)).status).toBe(200);
+    flood.close();
+  });
+
   it('23: an extra bind is readable and read-only', async () => {
     expect(await attempt('cat /opt/course/notes.txt')).toBe('course notes\nrc=0\n');
     failed(await attempt('echo more >> /opt/course/notes.txt'));

@@ -258,6 +258,20 @@ describe('the browser terminal', () => {
     expect(own.controls[0]).toMatchObject({ type: 'ready' });
     own.close();
 
+    // A loop of connections is refused before the upgrade (30 a minute per session).
+    let refusedAt = 0;
+    for (let i = 1; i <= 31 && !refusedAt; i++) {
+      const attempt = await TerminalClient.open(base, bearer(c.token)).then(
+        (client) => {
+          client.close();
+          return undefined;
+        },
+        (error: unknown) => error,
+      );
+      if (attempt instanceof UpgradeRefused && attempt.status === 429) refusedAt = i;
+    }
+    expect(refusedAt).toBeGreaterThan(25);
+
     // A session still in its briefing: accepted, then closed with the reason.
     const created = await t.http
       .post('/api/sessions')

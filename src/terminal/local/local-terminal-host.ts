@@ -3,10 +3,11 @@ import { createHash } from 'node:crypto';
 import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import {
   chmod,
-  chown,
   copyFile,
+  lchown,
   lstat,
   mkdir,
+  open as openFile,
   readdir,
   rename,
   rm,
@@ -26,7 +27,7 @@ import type {
   TerminalHostStatus,
 } from '../terminal-host.js';
 import { ApiRelay } from './api-relay.js';
-import { cgroupsUsable, ShellCgroup, sweepCgroups } from './cgroups.js';
+import { CGROUP_ROOT, cgroupsUsable, ShellCgroup, sweepCgroups } from './cgroups.js';
 import {
   bashrc,
   groupFile,
@@ -54,6 +55,7 @@ const HOST_ETC = [
   'terminfo',
 ];
 const CGROUP_PARENT = 'cka-terminal';
+const UID_RANGE = 1_000_000;
 
 /**
  * Shells on the engine's own host, each in a bubblewrap jail:
@@ -83,6 +85,7 @@ export class LocalTerminalHost implements TerminalHost {
   private jailKubectl?: string;
   private readonly relays = new Map<string, Promise<ApiRelay[]>>();
   private readonly shells = new Map<string, Set<LocalShell>>();
+  private opening: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly config: TerminalConfig,
@@ -130,7 +133,7 @@ export class LocalTerminalHost implements TerminalHost {
     await chmod(this.instanceDir, 0o711);
     await this.writeEtc();
     this.jailKubectl = await this.shareKubectl(this.kubectl);
-    const probe = spawnSync('/bin/sh', this.command(this.config.uidBase, [], ['/bin/true']), {
+    const probe = spawnSync('/bin/bash', this.command(this.config.uidBase, [], ['/bin/true']), {
       env: {},
       encoding: 'utf8',
       timeout: 10_000,
@@ -203,7 +206,22 @@ export class LocalTerminalHost implements TerminalHost {
   }
 
   async open(spec: ShellSpec): Promise<Shell> {
-    const uid = this.uidOf(spec.sessionId);
+    // One at a time: a uid is chosen and its home mounted before the next looks.
+    const previous = this.opening;
+    let done!: () => void;
+    this.opening = new Promise<void>((resolve) => (done = resolve));
+    await previous;
+    try {
+      return await this.openNow(spec);
+    } finally {
+      done();
+    }
+  }
+
+  private async openNow(spec: ShellSpec): Promise<Shell> {
+    // The engine writes into the home as root: nothing of an earlier shell may run meanwhile.
+    await this.killLeftovers(spec.sessionId);
+    const uid = await this.uidOf(spec.sessionId);
     const home = await this.prepareHome(spec.sessionId, uid);
     const { text, relays } = jailKubeconfig(spec.kubeconfig);
     await writeOwned(join(home, '.kube'), undefined, uid, 0o700);
@@ -233,7 +251,7 @@ export class LocalTerminalHost implements TerminalHost {
       sessionDir: this.sessionDir(spec.sessionId),
     });
     // A bare environment: nothing of the engine's (database URLs, tokens) reaches the jail.
-    const pty = spawn('/bin/sh', args, {
+    const pty = spawn('/bin/bash', args, {
       name: 'xterm-256color',
       cols: spec.cols,
       rows: spec.rows,
@@ -261,8 +279,12 @@ export class LocalTerminalHost implements TerminalHost {
   }
 
   /**
-   * The wrapper run in the PTY: join the shell's cgroups (as root, before
-   * anything can fork), drop to the session's uid, then bwrap.
+   * The wrapper run in the PTY (bash): join the shell's cgroups (as root,
+   * before anything can fork), close every inherited descriptor above 2, drop
+   * to the session's uid, then bwrap. The closing matters: node-pty's child
+   * inherits the engine's open descriptors, the other shells' PTY masters
+   * among them, which would let this shell type into and read another
+   * candidate's terminal (node-pty issue 657).
    */
   private command(
     uid: number,
@@ -270,8 +292,12 @@ export class LocalTerminalHost implements TerminalHost {
     jailCommand: string[],
     mounts?: { home: string; sessionDir: string },
   ): string[] {
-    const join =
-      'n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1/cgroup.procs" || exit 97; shift; n=$((n-1)); done; exec "$@"';
+    const join = [
+      'n=$1; shift',
+      'while [ "$n" -gt 0 ]; do echo $$ > "$1/cgroup.procs" || exit 97; shift; n=$((n-1)); done',
+      'for fd in $(ls /proc/$$/fd); do [ "$fd" -gt 2 ] && eval "exec $fd>&-"; done',
+      'exec "$@"',
+    ].join('\n');
     const drop = this.root
       ? ['setpriv', `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', '--no-new-privs', '--']
       : [];
@@ -427,11 +453,40 @@ export class LocalTerminalHost implements TerminalHost {
     }
   }
 
-  /** Each session's shells run as an outer uid of their own (as root), stable across restarts. */
-  private uidOf(sessionId: string): number {
+  /**
+   * Each session's shells run as an outer uid of their own (as root): the
+   * owner of its home once it has one (so it holds across restarts), else the
+   * first free one from a hash of the session id, skipping the uids of the
+   * other homes.
+   */
+  private async uidOf(sessionId: string): Promise<number> {
     if (!this.root) return process.getuid?.() ?? 0;
-    const n = createHash('sha256').update(sessionId).digest().readUInt32BE(0) % 1_000_000;
+    const home = join(this.homesDir, sessionId);
+    if (await isMountPoint(home)) return (await stat(home)).uid;
+    const taken = new Set<number>();
+    for (const other of await readdir(this.homesDir).catch(() => [])) {
+      const path = join(this.homesDir, other);
+      if (other !== sessionId && (await isMountPoint(path))) taken.add((await stat(path)).uid);
+    }
+    let n = createHash('sha256').update(sessionId).digest().readUInt32BE(0) % UID_RANGE;
+    while (taken.has(this.config.uidBase + n)) n = (n + 1) % UID_RANGE;
     return this.config.uidBase + n;
+  }
+
+  /** Kills what is left of the session's earlier shells; refuses to go on if anything survives. */
+  private async killLeftovers(sessionId: string): Promise<void> {
+    for (const shell of this.shells.get(sessionId) ?? []) await shell.kill();
+    if (!this.useCgroups) return;
+    const parent = join(CGROUP_PARENT, this.instance);
+    const groups = await readdir(join(CGROUP_ROOT, 'pids', parent)).catch(() => []);
+    for (const name of groups.filter((g) => g.startsWith(`${sessionId}-`))) {
+      const cgroup = new ShellCgroup(parent, name);
+      const left = await cgroup.killAll();
+      if (left.length) {
+        throw new Error(`processes ${left.join(', ')} of an earlier shell of ${sessionId} survive`);
+      }
+      await cgroup.remove();
+    }
   }
 }
 
@@ -465,6 +520,19 @@ class LocalShell implements Shell {
 
   write(data: Buffer): void {
     if (!this.exited) this.pty.write(data);
+  }
+
+  pendingInput(): number {
+    // node-pty queues writes the kernel's buffer does not take yet, without a
+    // bound and without a public size; its private queue is read defensively.
+    const queue = (this.pty as unknown as { _writeStream?: { _writeQueue?: unknown } })._writeStream
+      ?._writeQueue;
+    if (!Array.isArray(queue)) return 0;
+    let bytes = 0;
+    for (const task of queue as { buffer?: Buffer; offset?: number }[]) {
+      bytes += (task.buffer?.byteLength ?? 0) - (task.offset ?? 0);
+    }
+    return bytes;
   }
 
   resize(cols: number, rows: number): void {
@@ -561,14 +629,23 @@ async function writeOwned(
   uid: number,
   mode: number,
 ): Promise<void> {
+  const root = process.getuid?.() === 0;
   const existing = await lstat(path).catch(() => undefined);
   if (text === undefined) {
     if (existing && !existing.isDirectory()) await rm(path, { force: true });
     if (!existing?.isDirectory()) await mkdir(path, { mode });
-  } else {
-    if (existing) await rm(path, { recursive: true, force: true });
-    await writeFile(path, text, { mode, flag: 'wx' });
+    // lchown: never the target of a link put there in between.
+    if (root) await lchown(path, uid, uid);
+    return;
   }
-  await chmod(path, mode);
-  if (process.getuid?.() === 0) await chown(path, uid, uid);
+  if (existing) await rm(path, { recursive: true, force: true });
+  // Exclusive create refuses a link at the path; mode and owner go on the open file.
+  const file = await openFile(path, 'wx', mode);
+  try {
+    await file.writeFile(text);
+    await file.chmod(mode);
+    if (root) await file.chown(uid, uid);
+  } finally {
+    await file.close();
+  }
 }
