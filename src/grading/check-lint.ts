@@ -17,6 +17,7 @@ export interface CheckProblem {
  * Where the kinds everyone uses live; a check naming one of them under
  * another apiVersion would read nothing and fail every candidate.
  */
+/** The apiVersions a kind is served as (space-separated when more than one). */
 const WELL_KNOWN_KINDS: Record<string, string> = {
   Pod: 'v1',
   Service: 'v1',
@@ -44,7 +45,8 @@ const WELL_KNOWN_KINDS: Record<string, string> = {
   IngressClass: 'networking.k8s.io/v1',
   StorageClass: 'storage.k8s.io/v1',
   EndpointSlice: 'discovery.k8s.io/v1',
-  HorizontalPodAutoscaler: 'autoscaling/v2',
+  // Served as both; v1 is what `kubectl autoscale` creates and many tasks name.
+  HorizontalPodAutoscaler: 'autoscaling/v2 autoscaling/v1',
   PodDisruptionBudget: 'policy/v1',
   PriorityClass: 'scheduling.k8s.io/v1',
 };
@@ -120,15 +122,16 @@ function kindProblems(check: Check): CheckProblem[] {
     for (const [name, ref] of Object.entries(check.objects))
       refs.push({ path: ['objects', name, 'apiVersion'], ...ref });
   }
+  const served = (kind: string) => WELL_KNOWN_KINDS[kind]?.split(' ') ?? [];
   return refs
     .filter(
       (ref) =>
-        WELL_KNOWN_KINDS[ref.resourceKind] && WELL_KNOWN_KINDS[ref.resourceKind] !== ref.apiVersion,
+        served(ref.resourceKind).length && !served(ref.resourceKind).includes(ref.apiVersion),
     )
     .map((ref) => ({
       path: ref.path,
       rule: 'kind' as const,
-      message: `${ref.resourceKind} is served as ${WELL_KNOWN_KINDS[ref.resourceKind]}, not ${ref.apiVersion}`,
+      message: `${ref.resourceKind} is served as ${served(ref.resourceKind).join(' or ')}, not ${ref.apiVersion}`,
     }));
 }
 

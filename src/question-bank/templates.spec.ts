@@ -76,3 +76,39 @@ describe('drawVariables', () => {
     for (const count of counts) expect(count).toBeGreaterThan(850);
   });
 });
+
+describe('template parse errors that say what to write', () => {
+  const messageOf = (source: string) => {
+    try {
+      renderString(source, { n: 3, ns: 'a', x: true });
+    } catch (error) {
+      return error as TemplateError;
+    }
+    throw new Error('rendered without an error');
+  };
+
+  it('a variable followed by the JSON braces of a kubectl patch', () => {
+    const error = messageOf(`kubectl patch deploy web -p '{"spec":{"replicas":{{n}}}}'`);
+    expect(error.message).toBe(
+      'Parse error on line 1: "{{n}}}}": a variable followed by "}}" reads as Handlebars\' closing "}}}". Put a space between them: "{{n}} }}" (JSON and YAML allow it)',
+    );
+    expect(error.line).toBe(1);
+    // The advice works.
+    expect(renderString(`'{"spec":{"replicas":{{n}} }}'`, { n: 3 })).toBe(
+      `'{"spec":{"replicas":3 }}'`,
+    );
+  });
+
+  it('a block never closed', () => {
+    expect(messageOf('{{#if x}}yes').message).toBe(
+      'Parse error on line 1: a block "{{#if …}}" is never closed: end it with "{{/if}}"',
+    );
+  });
+
+  it('anything else names where, not only the grammar', () => {
+    // Handlebars' excerpt is the text up to the error, its lines joined.
+    expect(messageOf('line one\n{{ ns x').message).toBe(
+      'Parse error on line 2: near "line one{{ ns x": not valid template syntax (Handlebars got INVALID there)',
+    );
+  });
+});

@@ -56,8 +56,34 @@ export function renderString(source: string, vars: Record<string, unknown>): unk
       );
     }
     const parse = /Parse error on line (\d+)/.exec(message);
-    throw new TemplateError(message.split('\n')[0], parse ? Number(parse[1]) : undefined);
+    if (!parse) throw new TemplateError(message.split('\n')[0]);
+    throw new TemplateError(parseErrorMessage(source, message), Number(parse[1]));
   }
+}
+
+/**
+ * Handlebars' parse errors name grammar tokens ("Expecting 'CLOSE', …, got
+ * 'CLOSE_RAW_BLOCK'"); the common causes in questions get a message that
+ * says what to write instead.
+ */
+function parseErrorMessage(source: string, message: string): string {
+  const [first, excerpt = ''] = message.split('\n');
+  const got = /got '([A-Z_]+)'/.exec(message)?.[1];
+  // `{"replicas":{{n}}}}`: the variable's `}}` and the JSON's `}}` read as `}}}}`.
+  const glued = /(?<!\{)\{\{\s*([A-Za-z_][\w.]*)\s*\}\}\}+/.exec(source);
+  if (glued && (got === 'CLOSE_RAW_BLOCK' || got === 'CLOSE_UNESCAPED')) {
+    const variable = glued[0].slice(0, glued[0].indexOf('}}') + 2);
+    const rest = glued[0].slice(variable.length);
+    return (
+      `${first} "${glued[0]}": a variable followed by "${rest}" reads as Handlebars' closing ` +
+      `"}}}". Put a space between them: "${variable} ${rest}" (JSON and YAML allow it)`
+    );
+  }
+  const block = /\{\{#\s*([A-Za-z]+)/.exec(source);
+  if (got === 'EOF' && block) {
+    return `${first} a block "{{#${block[1]} …}}" is never closed: end it with "{{/${block[1]}}}"`;
+  }
+  return `${first} near "${excerpt.replace(/^\.\.\./, '').trim()}": not valid template syntax (Handlebars got ${got ?? 'something else'} there)`;
 }
 
 /** Renders every string inside a value (objects and arrays walked), keeping the shape. */
