@@ -5,7 +5,7 @@ import {
   compileCel,
   evaluateCel,
   evaluateRule,
-  withRe2Matches,
+  toLibraryDialect,
 } from './cel.js';
 
 // As the API server returns them: parsed from JSON, so every number is a JS number.
@@ -413,7 +413,7 @@ describe('matches() on RE2', () => {
 
   it('leaves string literals alone, and names matches() in errors', () => {
     expect(evaluateCel("'x.matches(y)' + v", { v: '!' })).toBe('x.matches(y)!');
-    expect(withRe2Matches(`a.matches('b') && "c.matches(" == r'.matches('`)).toBe(
+    expect(toLibraryDialect(`a.matches('b') && "c.matches(" == r'.matches('`)).toBe(
       `a.re2find('b') && "c.matches(" == r'.matches('`,
     );
     expect(() => evaluateCel("v.matches('(?=x)')", { v: 'x' })).toThrow(
@@ -421,5 +421,44 @@ describe('matches() on RE2', () => {
     );
     expect(() => compileCel('1.matches("a")')).toThrow(/matches/);
     expect(() => compileCel('1.matches("a")')).not.toThrow(/re2find/);
+  });
+});
+
+describe('Kubernetes CEL forms the library lacks', () => {
+  it('base64.decode and base64.encode, as a Secret check writes them', () => {
+    const secret = { data: { password: Buffer.from('s3cret').toString('base64') } };
+    expect(evaluateCel("string(base64.decode(secret.data.password)) == 's3cret'", { secret })).toBe(
+      true,
+    );
+    expect(evaluateCel("base64.decode(secret.data.password) == b's3cret'", { secret })).toBe(true);
+    expect(evaluateCel("base64.encode(bytes('hi'))", {})).toBe('aGk=');
+    expect(() => evaluateCel("base64.decode('not base64!')", {})).toThrow(
+      /base64\.decode: "not base64!" is not base64/,
+    );
+    // Names inside strings and other names are left alone.
+    expect(toLibraryDialect(`"base64.encode(" + mybase64.encode(x)`)).toBe(
+      `"base64.encode(" + mybase64.encode(x)`,
+    );
+  });
+
+  it('has() on a field of an indexed or called operand, as Kubernetes accepts it', () => {
+    const pod = { spec: { containers: [{ name: 'c', resources: { limits: { cpu: '1' } } }] } };
+    expect(evaluateCel('has(pod.spec.containers[0].resources)', { pod })).toBe(true);
+    expect(evaluateCel('has(pod.spec.containers[0].securityContext)', { pod })).toBe(false);
+    expect(
+      evaluateCel('pod.spec.containers.all(c, has(c.resources) && has(c.resources.limits))', {
+        pod,
+      }),
+    ).toBe(true);
+    expect(
+      evaluateCel(
+        "has(pod.spec.containers[0].resources.limits) && has(pod.spec['containers'][0].name)",
+        { pod },
+      ),
+    ).toBe(true);
+    // Plain has() is untouched; an index out of range is still an error, as in Kubernetes.
+    expect(toLibraryDialect('has(a.b)')).toBe('has(a.b)');
+    expect(toLibraryDialect('has(a[0].b)')).toBe('(a[0].?b).hasValue()');
+    expect(() => evaluateCel('has(pod.spec.containers[3].name)', { pod })).toThrow();
   });
 });

@@ -128,8 +128,61 @@ function withLinearMatches(environment: Environment): Environment {
   );
 }
 
-/** `source` with `.matches(` calls outside string literals renamed (see LINEAR_MATCHES). */
-export function withRe2Matches(source: string): string {
+/**
+ * Kubernetes' `base64.encode(bytes)` and `base64.decode(string)`: the library
+ * has no namespaced functions, so the calls are parsed as `base64_encode(`
+ * and `base64_decode(` (same length: error positions stay right).
+ */
+const BASE64_CALL = /^base64\.(encode|decode)(\s*)\(/;
+
+function withBase64(environment: Environment): Environment {
+  return environment
+    .registerFunction('base64_encode(bytes): string', (value: Uint8Array) =>
+      Buffer.from(value).toString('base64'),
+    )
+    .registerFunction('base64_decode(string): bytes', (text: string) => {
+      if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4 === 1) {
+        throw new Error(`base64.decode: "${text.slice(0, 20)}" is not base64`);
+      }
+      return new Uint8Array(Buffer.from(text, 'base64'));
+    });
+}
+
+/** Where an identifier may start: not inside another name or after a dot. */
+function atNameStart(source: string, i: number): boolean {
+  return !/[A-Za-z0-9_.]/.test(source[i - 1] ?? '');
+}
+
+/** The index of the `)` closing the `(` at `open`, skipping string literals; -1 when none. */
+function closingParen(source: string, open: number): number {
+  let depth = 0;
+  for (let i = open; i < source.length; i++) {
+    const c = source[i];
+    if (c === '"' || c === "'") {
+      const quote = source.startsWith(c.repeat(3), i) ? c.repeat(3) : c;
+      const raw = /[rR]/.test(source[i - 1] ?? '');
+      let j = i + quote.length;
+      while (j < source.length && !source.startsWith(quote, j))
+        j += !raw && source[j] === '\\' ? 2 : 1;
+      i = j + quote.length - 1;
+      continue;
+    }
+    if (c === '(') depth++;
+    else if (c === ')' && --depth === 0) return i;
+  }
+  return -1;
+}
+
+/**
+ * `source` in the library's dialect, outside string literals:
+ * - `.matches(` calls are renamed (see LINEAR_MATCHES);
+ * - `base64.encode(` / `base64.decode(` become the registered functions;
+ * - `has(e[i].field)`, `has(e[i].a.field)` and `has(f(x).field)`, which
+ *   Kubernetes accepts and the library's macro refuses, become
+ *   `(e[i].?field).hasValue()` (the same test: present or not, an error if
+ *   what precedes the field is missing).
+ */
+export function toLibraryDialect(source: string): string {
   let out = '';
   for (let i = 0; i < source.length;) {
     const c = source[i];
@@ -145,11 +198,31 @@ export function withRe2Matches(source: string): string {
       i = j;
       continue;
     }
-    const call = /^\.(\s*)matches(\s*)\(/.exec(source.slice(i, i + 64));
+    const rest = source.slice(i, i + 64);
+    const call = /^\.(\s*)matches(\s*)\(/.exec(rest);
     if (call) {
       out += `.${call[1]}${LINEAR_MATCHES}${call[2]}(`;
       i += call[0].length;
       continue;
+    }
+    const base64 = atNameStart(source, i) ? BASE64_CALL.exec(rest) : null;
+    if (base64) {
+      out += `base64_${base64[1]}${base64[2]}(`;
+      i += base64[0].length;
+      continue;
+    }
+    const has = atNameStart(source, i) ? /^has(\s*)\(/.exec(rest) : null;
+    if (has) {
+      const open = i + has[0].length - 1;
+      const close = closingParen(source, open);
+      const operand = close > 0 ? source.slice(open + 1, close) : '';
+      const selected = /^([\s\S]*?)\s*\.\s*([A-Za-z_]\w*)\s*$/.exec(operand);
+      // Only where the library refuses: an index or a call somewhere before the field.
+      if (selected && /[[(]/.test(selected[1])) {
+        out += `(${toLibraryDialect(selected[1])}.?${selected[2]}).hasValue()`;
+        i = close + 1;
+        continue;
+      }
     }
     out += c;
     i++;
@@ -158,10 +231,10 @@ export function withRe2Matches(source: string): string {
 }
 
 // Bindings differ per check, so any identifier is accepted here and resolved at evaluation.
-const runtime = withLinearMatches(
-  withQuantities(new Environment({ ...OPTIONS, unlistedVariablesAreDyn: true })),
+const runtime = withBase64(
+  withLinearMatches(withQuantities(new Environment({ ...OPTIONS, unlistedVariablesAreDyn: true }))),
 );
-const lintBase = withLinearMatches(withQuantities(new Environment(OPTIONS)));
+const lintBase = withBase64(withLinearMatches(withQuantities(new Environment(OPTIONS))));
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const MAX_CACHED_PROGRAMS = 1000;
@@ -283,7 +356,7 @@ function program(expression: string): Program {
 function parseChecked(env: Environment, expression: string, knownNames?: string[]): ParseResult {
   let fn: ParseResult;
   try {
-    fn = env.parse(withRe2Matches(expression));
+    fn = env.parse(toLibraryDialect(expression));
   } catch (error) {
     throw new CelError('compile', expression, describe(expression, error));
   }
@@ -421,7 +494,9 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 
 /** One readable line: the library's summary plus where in the source it happened. */
 function describe(expression: string, error: unknown, label?: string): string {
-  return describeRaw(expression, error, label).replaceAll(LINEAR_MATCHES, 'matches');
+  return describeRaw(expression, error, label)
+    .replaceAll(LINEAR_MATCHES, 'matches')
+    .replaceAll(/base64_(encode|decode)/g, 'base64.$1');
 }
 
 function describeRaw(expression: string, error: unknown, label?: string): string {
