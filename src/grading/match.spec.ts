@@ -603,7 +603,7 @@ describe('validateMatchSpec', () => {
         k: { $regex: 'x', name: 'y' },
       }),
     ).toEqual([
-      'a: unknown operator $gt (known: $regex, $gte, $lte, $in, $absent, $exists, $anyOf, $exact)',
+      'a: unknown operator $gt (known: $regex, $gte, $lte, $in, $absent, $exists, $anyOf, $exact, $exactKeys)',
       expect.stringMatching(
         /^b\[0\]\.c: \$regex \/\[\/ is not a pattern the linear-time \(RE2\) engine accepts: /,
       ),
@@ -631,7 +631,7 @@ describe('validateMatchSpec', () => {
 
   it('names a problem at the root without a path', () => {
     expect(validateMatchSpec({ $nope: 1 })).toEqual([
-      'unknown operator $nope (known: $regex, $gte, $lte, $in, $absent, $exists, $anyOf, $exact)',
+      'unknown operator $nope (known: $regex, $gte, $lte, $in, $absent, $exists, $anyOf, $exact, $exactKeys)',
     ]);
   });
 });
@@ -700,5 +700,34 @@ describe('$anyOf and $exact', () => {
       expect.stringMatching(/^a\.\$anyOf\[0\]\.b: unknown operator \$gt/),
     ]);
     expect(validateMatchSpec({ a: { $exact: 'x' } })).toEqual(['a: $exact needs a list, got "x"']);
+  });
+});
+
+describe('matchObject: $exactKeys', () => {
+  const spec = { data: { $exactKeys: { LOG_LEVEL: 'debug', MODE: { $exists: true } } } };
+
+  it('passes with exactly those keys, values matched as usual', () => {
+    expect(matchObject(spec, { data: { LOG_LEVEL: 'debug', MODE: 'x' } })).toEqual([]);
+  });
+
+  it('names the keys beyond the expected ones', () => {
+    expect(
+      matchObject(spec, { data: { LOG_LEVEL: 'debug', MODE: 'x', EXTRA: '1', MORE: '2' } }).map(
+        formatMismatch,
+      ),
+    ).toEqual(['data: expected only the keys LOG_LEVEL, MODE, got also EXTRA, MORE']);
+  });
+
+  it('a missing key or a wrong value is reported as for any map', () => {
+    expect(matchObject(spec, { data: { LOG_LEVEL: 'info' } }).map(formatMismatch)).toEqual([
+      'data.LOG_LEVEL: expected "debug", got "info"',
+      'data.MODE: expected to be present, got nothing',
+    ]);
+  });
+
+  it('needs a map', () => {
+    expect(validateMatchSpec({ data: { $exactKeys: ['a'] } })).toEqual([
+      'data: $exactKeys needs a map, got ["a"]',
+    ]);
   });
 });

@@ -61,6 +61,8 @@ export const MATCH_OPERATORS = [
   '$anyOf',
   // This list, and only this one, by position and length (`lists: exact` is the whole check).
   '$exact',
+  // This map, with exactly these keys: "a ConfigMap with only these keys".
+  '$exactKeys',
 ] as const;
 type Operator = (typeof MATCH_OPERATORS)[number];
 
@@ -284,9 +286,35 @@ function matchOperators(
   return Object.entries(operators).flatMap(([operator, operand]) => {
     if (operator === '$anyOf') return matchAnyOf(operand as unknown[], actual, path, mode);
     if (operator === '$exact') return matchListExactly(operand as unknown[], actual, path, 'exact');
+    if (operator === '$exactKeys') return matchExactKeys(operand as JsonMap, actual, path, mode);
     const failure = checkOperator(operator as Operator, operand, actual);
     return failure === undefined ? [] : [mismatch(path, failure, render(actual))];
   });
+}
+
+/** The map's values as expected, and no key beyond the expected ones (named when there are). */
+function matchExactKeys(
+  expected: JsonMap,
+  actual: unknown,
+  path: string,
+  mode: ListMode,
+): Mismatch[] {
+  const keys = Object.keys(expected);
+  const extra = isMap(actual)
+    ? Object.keys(actual).filter((key) => !Object.hasOwn(expected, key))
+    : [];
+  return [
+    ...(extra.length
+      ? [
+          mismatch(
+            path,
+            `only the key${keys.length === 1 ? '' : 's'} ${keys.join(', ') || '(none)'}`,
+            `also ${extra.join(', ')}`,
+          ),
+        ]
+      : []),
+    ...matchMap(expected, actual, path, mode),
+  ];
 }
 
 /** Passes when one alternative matches; otherwise says how the closest one differs. */
@@ -330,7 +358,7 @@ function checkOperator(operator: Operator, operand: unknown, actual: unknown): s
       return presence(operand !== true, actual);
     case '$exists':
       return presence(operand === true, actual);
-    default: // $anyOf and $exact are matched as structures, above.
+    default: // $anyOf, $exact and $exactKeys are matched as structures, above.
       return undefined;
   }
 }
@@ -449,6 +477,9 @@ function operandProblems(operator: string, operand: unknown, path: string): Spec
       return operand.flatMap((alternative, i) => specProblems(alternative, `${path}.$anyOf[${i}]`));
     case '$exact':
       if (!Array.isArray(operand)) return problem(`$exact needs a list, got ${render(operand)}`);
+      return specProblems(operand, path);
+    case '$exactKeys':
+      if (!isMap(operand)) return problem(`$exactKeys needs a map, got ${render(operand)}`);
       return specProblems(operand, path);
     default:
       return problem(`unknown operator ${operator} (known: ${MATCH_OPERATORS.join(', ')})`);

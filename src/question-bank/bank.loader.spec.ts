@@ -29,7 +29,7 @@ describe('loadBank', () => {
     expect(await lint('invalid')).toEqual([
       'bad-allow.yaml:5:9 schema allow[0]: Invalid input: expected "control-plane"',
       'check-fields.yaml:16:5 check checks[0] (typo): unknown field "mtach" (kind resource)',
-      'check-fields.yaml:23:12 match checks[1] (operator): spec.replicas: unknown operator $between (known: $regex, $gte, $lte, $in, $absent, $exists, $anyOf, $exact)',
+      'check-fields.yaml:23:12 match checks[1] (operator): spec.replicas: unknown operator $between (known: $regex, $gte, $lte, $in, $absent, $exists, $anyOf, $exact, $exactKeys)',
       'check-fields.yaml:32:17 kind checks[3] (kind): Deployment is served as apps/v1, not v1',
       'check-fields.yaml:40:17 cel checks[4] (cel): expression: unexpected token: EOF at column 24',
       'check-fields.yaml:46:17 cel checks[5] (cel-name): expression: unknown variable: deplyo (known: deploy, vars, variables, answer)',
