@@ -153,18 +153,23 @@ function atNameStart(source: string, i: number): boolean {
   return !/[A-Za-z0-9_.]/.test(source[i - 1] ?? '');
 }
 
+/** Just past the string literal (raw or not, single or triple quoted) that starts at `i`. */
+function stringLiteralEnd(source: string, i: number): number {
+  const c = source[i];
+  const quote = source.startsWith(c.repeat(3), i) ? c.repeat(3) : c;
+  const raw = /[rR]/.test(source[i - 1] ?? '');
+  let j = i + quote.length;
+  while (j < source.length && !source.startsWith(quote, j)) j += !raw && source[j] === '\\' ? 2 : 1;
+  return Math.min(source.length, j + quote.length);
+}
+
 /** The index of the `)` closing the `(` at `open`, skipping string literals; -1 when none. */
 function closingParen(source: string, open: number): number {
   let depth = 0;
   for (let i = open; i < source.length; i++) {
     const c = source[i];
     if (c === '"' || c === "'") {
-      const quote = source.startsWith(c.repeat(3), i) ? c.repeat(3) : c;
-      const raw = /[rR]/.test(source[i - 1] ?? '');
-      let j = i + quote.length;
-      while (j < source.length && !source.startsWith(quote, j))
-        j += !raw && source[j] === '\\' ? 2 : 1;
-      i = j + quote.length - 1;
+      i = stringLiteralEnd(source, i) - 1;
       continue;
     }
     if (c === '(') depth++;
@@ -187,15 +192,10 @@ export function toLibraryDialect(source: string): string {
   for (let i = 0; i < source.length;) {
     const c = source[i];
     if (c === '"' || c === "'") {
-      // A string literal (raw or not, single or triple quoted): copied as is.
-      const quote = source.startsWith(c.repeat(3), i) ? c.repeat(3) : c;
-      const raw = /[rR]/.test(source[i - 1] ?? '');
-      let j = i + quote.length;
-      while (j < source.length && !source.startsWith(quote, j))
-        j += !raw && source[j] === '\\' ? 2 : 1;
-      j = Math.min(source.length, j + quote.length);
-      out += source.slice(i, j);
-      i = j;
+      // A string literal: copied as is.
+      const end = stringLiteralEnd(source, i);
+      out += source.slice(i, end);
+      i = end;
       continue;
     }
     const rest = source.slice(i, i + 64);
