@@ -114,7 +114,8 @@ if [ -z "${KUBECONFIG:-}" ] && [ ! -f "$HOME/.kube/config" ]; then
   KUBECONFIG=$(sed -n 's/^KUBECONFIG=//p' "$data/sandbox.out")
   export KUBECONFIG
   : "${TERMINAL_KUBECTL:=$(sed -n 's/^KUBECTL=//p' "$data/sandbox.out")}"
-  export TERMINAL_KUBECTL
+  : "${TERMINAL_HELM:=$(sed -n 's/^HELM=//p' "$data/sandbox.out")}"
+  export TERMINAL_KUBECTL TERMINAL_HELM
   took "$t" "sandbox cluster"
 fi
 

@@ -1,3 +1,5 @@
+import { SessionQuestionFiles1796236681437 } from './1796236681437-session-question-files.js';
+import { SessionQuestionSetupSteps1796235949860 } from './1796235949860-session-question-setup-steps.js';
 import { SessionReadyAndNotepad1796211495092 } from './1796211495092-session-ready-and-notepad.js';
 import { SessionClientAddress1796210485636 } from './1796210485636-session-client-address.js';
 import { SessionPodAllowances1796196952269 } from './1796196952269-session-pod-allowances.js';
@@ -14,4 +16,6 @@ export const POSTGRES_MIGRATIONS: (new () => MigrationInterface)[] = [
   SessionPodAllowances1796196952269,
   SessionClientAddress1796210485636,
   SessionReadyAndNotepad1796211495092,
+  SessionQuestionSetupSteps1796235949860,
+  SessionQuestionFiles1796236681437,
 ];

@@ -1,3 +1,5 @@
+import { SessionQuestionFiles1796236664143 } from './1796236664143-session-question-files.js';
+import { SessionQuestionSetupSteps1796235939397 } from './1796235939397-session-question-setup-steps.js';
 import { SessionReadyAndNotepad1796211490994 } from './1796211490994-session-ready-and-notepad.js';
 import { SessionClientAddress1796210474912 } from './1796210474912-session-client-address.js';
 import { SessionPodAllowances1796196948154 } from './1796196948154-session-pod-allowances.js';
@@ -14,4 +16,6 @@ export const SQLITE_MIGRATIONS: (new () => MigrationInterface)[] = [
   SessionPodAllowances1796196948154,
   SessionClientAddress1796210474912,
   SessionReadyAndNotepad1796211490994,
+  SessionQuestionSetupSteps1796235939397,
+  SessionQuestionFiles1796236664143,
 ];

@@ -63,6 +63,14 @@ describe('loadConfig', () => {
     expect(loadConfig({ PORT: '' }).http.port).toBe(3000);
   });
 
+  it('puts helm in the terminal only when TERMINAL_HELM names one (an absolute path)', () => {
+    expect(loadConfig({}).terminal.helm).toBeUndefined();
+    expect(loadConfig({ TERMINAL_HELM: '' }).terminal.helm).toBeUndefined();
+    expect(loadConfig({ TERMINAL_HELM: 'bin/helm' }).terminal.helm).toBe(
+      `${process.cwd()}/bin/helm`,
+    );
+  });
+
   it('lists every bad variable at once, with what it expects, and never echoes a URL', () => {
     let error: ConfigValidationError | undefined;
     try {

@@ -132,8 +132,10 @@ export const envSchema = z.object({
   TERMINAL_CPU_SHARES: int(2, 262_144).default(256),
   /** Size (MiB) of the candidate's home and of its /tmp, each. */
   TERMINAL_HOME_MB: int(1, 65_536).default(64),
-  /** The kubectl the shell runs (bound read-only into the jail); unset: the first on PATH. */
+  /** The kubectl the shell runs (bound read-only into the jail) and setup steps run; unset: the first on PATH. */
   TERMINAL_KUBECTL: z.string().min(1).optional(),
+  /** The helm the shell runs (bound read-only next to kubectl); unset: no helm in the shell. */
+  TERMINAL_HELM: z.string().min(1).optional(),
   /** More read-only binds into the jail: `/host/path[:/jail/path],…`. */
   TERMINAL_EXTRA_BINDS: z
     .string()
@@ -217,6 +219,7 @@ export interface TerminalConfig {
   cpuShares: number;
   homeBytes: number;
   kubectl?: string;
+  helm?: string;
   extraBinds: { source: string; target: string }[];
   hostname: string;
   runDir: string;
@@ -319,6 +322,7 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
       cpuShares: env.TERMINAL_CPU_SHARES,
       homeBytes: env.TERMINAL_HOME_MB * MIB,
       kubectl: env.TERMINAL_KUBECTL ? resolve(env.TERMINAL_KUBECTL) : undefined,
+      helm: env.TERMINAL_HELM ? resolve(env.TERMINAL_HELM) : undefined,
       extraBinds: (env.TERMINAL_EXTRA_BINDS ?? '')
         .split(',')
         .filter(Boolean)

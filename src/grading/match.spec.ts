@@ -308,6 +308,97 @@ describe('matchObject: lists as subsets (the default)', () => {
     ).toEqual(['mounts[mountPath=/data].readOnly: expected true, got nothing']);
   });
 
+  it('names the differing field of an Ingress path, found by its path inside an unnamed rule', () => {
+    const backend = (name: string) => ({ service: { name, port: { number: 80 } } });
+    const ingress = {
+      spec: {
+        rules: [
+          {
+            http: {
+              paths: [
+                { path: '/', pathType: 'Prefix', backend: backend('web') },
+                { path: '/api', pathType: 'Prefix', backend: backend('api') },
+              ],
+            },
+          },
+        ],
+      },
+    };
+    expect(
+      lines(
+        {
+          spec: {
+            rules: [
+              { http: { paths: [{ path: '/api', pathType: 'Exact', backend: backend('api') }] } },
+            ],
+          },
+        },
+        ingress,
+      ),
+    ).toEqual(['spec.rules[0].http.paths[path=/api].pathType: expected "Exact", got "Prefix"']);
+  });
+
+  it('finds Ingress rules by host and TLS entries by secret', () => {
+    expect(
+      lines(
+        {
+          rules: [
+            { host: 'shop.example.com', http: { paths: [{ path: '/', pathType: 'Exact' }] } },
+          ],
+          tls: [{ secretName: 'shop-tls', hosts: ['shop.example.com'] }],
+        },
+        {
+          rules: [
+            { host: 'blog.example.com', http: { paths: [{ path: '/', pathType: 'Exact' }] } },
+            { host: 'shop.example.com', http: { paths: [{ path: '/', pathType: 'Prefix' }] } },
+          ],
+          tls: [{ secretName: 'shop-tls', hosts: ['www.example.com'] }],
+        },
+      ),
+    ).toEqual([
+      'rules[host=shop.example.com].http.paths[path=/].pathType: expected "Exact", got "Prefix"',
+      'tls[secretName=shop-tls].hosts: expected an element matching "shop.example.com", found none among 1',
+    ]);
+  });
+
+  it('blames an element with nothing to identify it by position when one is clearly the closest', () => {
+    const rules = [
+      { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] },
+      { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get'] },
+    ];
+    expect(
+      lines(
+        { rules: [{ apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'patch'] }] },
+        { rules },
+      ),
+    ).toEqual(['rules[1].verbs: expected an element matching "patch", found none among 1']);
+  });
+
+  it('blames no element by position when none shares anything or two share as much', () => {
+    // The API server's token volume is not the candidate's attempt at a config volume.
+    expect(
+      lines(
+        { volumes: [{ configMap: { name: 'app' } }] },
+        { volumes: [{ name: 'kube-api-access', projected: { sources: [] } }] },
+      ),
+    ).toEqual([
+      'volumes: expected an element matching {"configMap":{"name":"app"}}, found none among 1',
+    ]);
+    expect(
+      lines(
+        { rules: [{ apiGroups: [''], verbs: ['delete'] }] },
+        {
+          rules: [
+            { apiGroups: [''], verbs: ['get'] },
+            { apiGroups: [''], verbs: ['list'] },
+          ],
+        },
+      ),
+    ).toEqual([
+      'rules: expected an element matching {"apiGroups":[""],"verbs":["delete"]}, found none among 2',
+    ]);
+  });
+
   it('matches identities Kubernetes-aware', () => {
     expect(
       lines(
@@ -646,7 +737,7 @@ describe('$anyOf and $exact', () => {
     },
   };
 
-  it('passes when any alternative matches, and says how the closest one differs', () => {
+  it('passes when any alternative matches, and says how each one differs', () => {
     const either = {
       spec: {
         podSelector: {
@@ -668,10 +759,57 @@ describe('$anyOf and $exact', () => {
       },
       { spec: { podSelector: { matchLabels: { app: 'db' } } } },
     );
-    expect(wrong).toHaveLength(1);
-    expect(formatMismatch(wrong[0])).toMatch(
-      /^spec\.podSelector: expected one of 2 alternatives \(the closest differs: .*matchLabels\.app: expected "web", got "db"/,
+    expect(wrong.map(formatMismatch)).toEqual([
+      'spec.podSelector: expected one of 2 alternatives, found none: (1) matchLabels.app: expected "web", got "db"; (2) matchLabels.tier: expected "db", got nothing',
+    ]);
+  });
+
+  it('names the failing fields of each alternative on a large map, never dumping the map', () => {
+    const metadata = {
+      name: 'web',
+      labels: { app: 'api' },
+      annotations: { 'kubectl.kubernetes.io/last-applied-configuration': 'x'.repeat(5_000) },
+      managedFields: Array.from({ length: 20 }, (_, i) => ({ manager: `m${i}`, fieldsV1: {} })),
+    };
+    const [line, ...rest] = lines(
+      { metadata: { $anyOf: [{ labels: { app: 'web' } }, { annotations: { team: 'a' } }] } },
+      { metadata },
     );
+    expect(rest).toEqual([]);
+    expect(line).toBe(
+      'metadata: expected one of 2 alternatives, found none: (1) labels.app: expected "web", got "api"; (2) annotations.team: expected "a", got nothing',
+    );
+  });
+
+  it('keeps a failing alternative short: its first differences, counted beyond, values cut', () => {
+    const [line] = lines(
+      {
+        $anyOf: [{ a: 1, b: 2, c: 3, d: 4 }, { long: 'short' }, { list: { $exact: ['a'] } }],
+      },
+      { a: 0, b: 0, c: 0, d: 0, long: 'y'.repeat(1_000), list: Array(100).fill('z') },
+    );
+    expect(line).toMatch(
+      /^expected one of 3 alternatives, found none: \(1\) a: expected 1, got 0; b: expected 2, got 0 \(and 2 more\); \(2\) long: expected "short", got "y+…; \(3\) list: expected \["a"\] \(1 element\), got \["z",.*…/,
+    );
+    expect(line.length).toBeLessThan(700);
+  });
+
+  it('bounds the whole message however many alternatives fail', () => {
+    const alternatives = Array.from({ length: 30 }, (_, i) => ({ [`key${i}`]: 'v'.repeat(100) }));
+    const [line] = lines({ m: { $anyOf: alternatives } }, { m: {} });
+    expect(
+      line.startsWith('m: expected one of 30 alternatives, found none: (1) key0: expected'),
+    ).toBe(true);
+    expect(line.endsWith('…')).toBe(true);
+    expect(line.length).toBeLessThanOrEqual(700);
+  });
+
+  it('says how an alternative differs at its own place, with no path', () => {
+    expect(
+      lines({ phase: { $anyOf: ['Running', { $regex: '^Succ' }] } }, { phase: 'Failed' }),
+    ).toEqual([
+      'phase: expected one of 2 alternatives, found none: (1) expected "Running", got "Failed"; (2) expected to match /^Succ/, got "Failed"',
+    ]);
   });
 
   it('matches one list exactly while the rest of the check stays any-order', () => {
@@ -708,6 +846,15 @@ describe('matchObject: $exactKeys', () => {
 
   it('passes with exactly those keys, values matched as usual', () => {
     expect(matchObject(spec, { data: { LOG_LEVEL: 'debug', MODE: 'x' } })).toEqual([]);
+  });
+
+  it('names a few of many extra keys and counts the rest', () => {
+    const data = Object.fromEntries(
+      Array.from({ length: 200 }, (_, i) => [`K${String(i).padStart(3, '0')}`, '1']),
+    );
+    expect(lines({ data: { $exactKeys: {} } }, { data })).toEqual([
+      'data: expected only the keys (none), got also K000, K001, K002, K003, K004, K005, K006, K007, K008, K009 and 190 more',
+    ]);
   });
 
   it('names the keys beyond the expected ones', () => {

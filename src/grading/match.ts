@@ -66,11 +66,38 @@ export const MATCH_OPERATORS = [
 ] as const;
 type Operator = (typeof MATCH_OPERATORS)[number];
 
-/** Keys that identify a list element well enough to blame it by name in feedback. */
-const IDENTITY_KEYS = ['name', 'type', 'key', 'containerPort', 'port', 'mountPath', 'ip'] as const;
+/**
+ * Keys that identify a list element well enough to blame it by name in
+ * feedback, first match wins: containers and env by name, conditions by type,
+ * an Ingress path by its path, an Ingress rule by its host, a spread
+ * constraint by its topology key.
+ */
+const IDENTITY_KEYS = [
+  'name',
+  'type',
+  'key',
+  'containerPort',
+  'port',
+  'mountPath',
+  'devicePath',
+  'path',
+  'host',
+  'ip',
+  'topologyKey',
+  'secretName',
+] as const;
 
 const NOTHING = 'nothing';
+/** One value from the object or the question, cut to a readable line. */
 const MAX_RENDERED = 120;
+/** One alternative's difference inside an `$anyOf` failure. */
+const MAX_ALTERNATIVE = 200;
+/** A whole `$anyOf` failure, however many alternatives and however large the live map. */
+const MAX_ANY_OF = 600;
+/** Differences shown per alternative; the rest are counted. */
+const DIFFERENCES_PER_ALTERNATIVE = 2;
+/** Extra keys named by `$exactKeys`; the rest are counted. */
+const MAX_NAMED_KEYS = 10;
 
 type JsonMap = Record<string, unknown>;
 type ListMode = NonNullable<MatchOptions['lists']>;
@@ -225,8 +252,11 @@ function maximumMatching(fits: boolean[][], actualCount: number): (number | unde
 
 /**
  * Feedback for an expected element no actual element matched. If an actual
- * element has the same name (or port, key…), the candidate almost certainly
- * meant that one, so its deep differences are the useful feedback.
+ * element has the same name (or port, key, path…), the candidate almost
+ * certainly meant that one, so its deep differences are the useful feedback
+ * (`paths[path=/api].pathType: expected "Exact", got "Prefix"`). An element
+ * with nothing to identify it (an Ingress rule without a host) is blamed by
+ * position when one free actual element is clearly the closest.
  */
 function explainUnmatched(
   element: unknown,
@@ -240,6 +270,8 @@ function explainUnmatched(
     // A namesake that matches fully is already used by another expected element.
     if (deep.length > 0) return deep;
   }
+  const closest = hasIdentity(element) ? undefined : closestFree(element, list, taken, mode);
+  if (closest !== undefined) return matchValue(element, list[closest], `${path}[${closest}]`, mode);
   return [
     {
       path,
@@ -248,6 +280,62 @@ function explainUnmatched(
       verb: 'found',
     },
   ];
+}
+
+function hasIdentity(element: unknown): boolean {
+  if (!isMap(element)) return false;
+  return IDENTITY_KEYS.some((key) => {
+    const value = Object.hasOwn(element, key) ? element[key] : undefined;
+    return isScalar(value) && value !== null;
+  });
+}
+
+/**
+ * The free actual element sharing the most expected leaves with a plain map
+ * element, when exactly one shares the most and it shares something: the
+ * element the candidate evidently meant. Sharing nothing (an injected token
+ * volume against the expected config volume) blames nobody.
+ */
+function closestFree(
+  element: unknown,
+  list: unknown[],
+  taken: ReadonlySet<number>,
+  mode: ListMode,
+): number | undefined {
+  if (!isMap(element) || isOperatorMap(element)) return undefined;
+  let best: number | undefined;
+  let bestScore = 0;
+  let tied = false;
+  list.forEach((candidate, index) => {
+    if (taken.has(index) || !isMap(candidate)) return;
+    const score = sharedLeaves(element, candidate, mode);
+    if (score > bestScore) [best, bestScore, tied] = [index, score, false];
+    else if (score === bestScore && score > 0) tied = true;
+  });
+  return tied ? undefined : best;
+}
+
+/** How many expected leaves (scalars and operator sets) the actual value satisfies. */
+function sharedLeaves(expected: unknown, actual: unknown, mode: ListMode): number {
+  if (isOperatorMap(expected)) return matchValue(expected, actual, '', mode).length ? 0 : 1;
+  if (Array.isArray(expected)) {
+    if (!Array.isArray(actual)) return 0;
+    return expected.reduce<number>(
+      (sum, item) =>
+        sum + Math.max(0, ...actual.map((candidate) => sharedLeaves(item, candidate, mode))),
+      0,
+    );
+  }
+  if (isMap(expected)) {
+    if (!isMap(actual)) return 0;
+    return Object.keys(expected).reduce(
+      (sum, key) =>
+        sum +
+        sharedLeaves(expected[key], Object.hasOwn(actual, key) ? actual[key] : undefined, mode),
+      0,
+    );
+  }
+  return !isAbsent(expected) && scalarEquals(expected, actual) ? 1 : 0;
 }
 
 /** Actual elements sharing an identifying key's value with `element`, unassigned ones first. */
@@ -309,7 +397,7 @@ function matchExactKeys(
           mismatch(
             path,
             `only the key${keys.length === 1 ? '' : 's'} ${keys.join(', ') || '(none)'}`,
-            `also ${extra.join(', ')}`,
+            `also ${nameSome(extra)}`,
           ),
         ]
       : []),
@@ -317,27 +405,65 @@ function matchExactKeys(
   ];
 }
 
-/** Passes when one alternative matches; otherwise says how the closest one differs. */
+/** `a, b, c`, or the first few and how many more: a ConfigMap may hold hundreds of keys. */
+function nameSome(keys: string[]): string {
+  const named = keys.slice(0, MAX_NAMED_KEYS).join(', ');
+  const more = keys.length - MAX_NAMED_KEYS;
+  return truncate(more > 0 ? `${named} and ${more} more` : named, MAX_RENDERED * 2);
+}
+
+/**
+ * Passes when one alternative matches; otherwise says, briefly, how each one
+ * differs, by field relative to the alternatives' place. The live value
+ * itself is never printed: on `metadata` it would be annotations and
+ * managedFields, not feedback.
+ */
 function matchAnyOf(
   alternatives: unknown[],
   actual: unknown,
   path: string,
   mode: ListMode,
 ): Mismatch[] {
-  let closest: Mismatch[] | undefined;
+  const failures: Mismatch[][] = [];
   for (const alternative of alternatives) {
     const differences = matchValue(alternative, actual, path, mode);
     if (!differences.length) return [];
-    if (!closest || differences.length < closest.length) closest = differences;
+    failures.push(differences);
   }
-  const detail = (closest ?? []).map(formatMismatch).join('; ');
+  const detail = failures
+    .map((differences, i) => `(${i + 1}) ${summarise(differences, path)}`)
+    .join('; ');
   return [
-    mismatch(
+    {
       path,
-      `one of ${alternatives.length} alternatives (the closest differs: ${detail})`,
-      render(actual),
-    ),
+      expected: `one of ${alternatives.length} alternatives`,
+      actual: `none: ${truncate(detail, MAX_ANY_OF)}`,
+      verb: 'found',
+    },
   ];
+}
+
+/** The first differences of one alternative, paths relative to `base`, cut to one short line. */
+function summarise(differences: Mismatch[], base: string): string {
+  const shown = differences
+    .slice(0, DIFFERENCES_PER_ALTERNATIVE)
+    .map((difference) =>
+      formatMismatch({ ...difference, path: relativePath(difference.path, base) }),
+    );
+  const more = differences.length - shown.length;
+  return truncate(
+    more > 0 ? `${shown.join('; ')} (and ${more} more)` : shown.join('; '),
+    MAX_ALTERNATIVE,
+  );
+}
+
+/** `labels.app` for `metadata.labels.app` under `metadata`; `[0].x` stays bracketed. */
+function relativePath(path: string, base: string): string {
+  if (!base) return path;
+  if (path === base) return '';
+  if (path.startsWith(`${base}.`)) return path.slice(base.length + 1);
+  if (path.startsWith(`${base}[`)) return path.slice(base.length);
+  return path;
 }
 
 /** What the operator expected, rendered, when `actual` fails it. */
@@ -554,8 +680,14 @@ function count(n: number): string {
 function render(value: unknown): string {
   if (value === undefined) return NOTHING;
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  const json = JSON.stringify(value) ?? typeof value;
-  return json.length > MAX_RENDERED ? `${json.slice(0, MAX_RENDERED - 1)}…` : json;
+  return truncate(JSON.stringify(value) ?? typeof value, MAX_RENDERED);
+}
+
+/** At most `max` characters, an ellipsis marking a cut (never inside a surrogate pair). */
+function truncate(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const cut = Array.from(text.slice(0, max)).slice(0, -1).join('');
+  return `${cut}…`;
 }
 
 /** A bound reads best bare: `≥ 3`, `≥ 1Gi`. */

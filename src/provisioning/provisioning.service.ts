@@ -19,7 +19,8 @@ import {
   type ClusterResource,
   DEFAULT_NAMESPACE_LIMITS,
 } from '../question-bank/question.schema.js';
-import { SessionQuestion } from '../sessions/session-question.entity.js';
+import { legacySetupSteps } from '../question-bank/setup-steps.js';
+import { type SetupStep, SessionQuestion } from '../sessions/session-question.entity.js';
 import type { Session } from '../sessions/session.entity.js';
 import {
   ALLOW_CONTROL_PLANE_LABEL,
@@ -32,6 +33,7 @@ import {
   sessionClusterPolicy,
   sharedPolicies,
 } from './fence-policies.js';
+import { runKubectl } from './setup-kubectl.js';
 
 /** Server-side apply field manager of everything the engine creates. */
 export const FIELD_MANAGER = 'cka-exam-engine';
@@ -136,7 +138,14 @@ export class ProvisioningService {
     const questions = await this.questions.find({
       where: { sessionId: session.id },
       order: { position: 'ASC' },
-      select: { id: true, questionId: true, cluster: true, setup: true, setupWaits: true },
+      select: {
+        id: true,
+        questionId: true,
+        cluster: true,
+        setup: true,
+        setupWaits: true,
+        setupSteps: true,
+      },
     });
     for (const alias of aliasesOf(questions)) {
       const cluster = this.clusters.client(alias);
@@ -149,15 +158,10 @@ export class ProvisioningService {
       await this.untilFenced(cluster, session);
       for (const question of questions.filter((q) => q.cluster === alias)) {
         try {
-          if (question.setup.trim()) {
-            await cluster.apply(
-              parseManifests(question.setup).map((o) => this.labelled(o, session)),
-              FIELD_MANAGER,
-            );
-          }
-          for (const wait of question.setupWaits) {
-            await cluster.waitForCondition(wait, wait.condition, wait.timeout * 1000);
-          }
+          const steps = question.setupSteps.length
+            ? question.setupSteps
+            : legacySetupSteps(question.setup, question.setupWaits);
+          for (const step of steps) await this.runStep(cluster, session, step);
         } catch (error) {
           const failure = new SetupFailedError(question.questionId, (error as Error).message);
           await this.questions.update(
@@ -175,6 +179,30 @@ export class ProvisioningService {
         { sessionId: session.id, cluster: alias, ms: Date.now() - started },
         'provisioned',
       );
+    }
+  }
+
+  /**
+   * One setup step, as the engine: manifests applied server-side with the
+   * session's label, a bounded wait for a condition, or a bounded kubectl
+   * command on the same cluster with the engine's credentials.
+   */
+  private async runStep(cluster: ClusterClient, session: Session, step: SetupStep): Promise<void> {
+    if ('apply' in step) {
+      await cluster.apply(
+        parseManifests(step.apply).map((o) => this.labelled(o, session)),
+        FIELD_MANAGER,
+      );
+    } else if ('wait' in step) {
+      await cluster.waitForCondition(step.wait, step.wait.condition, step.wait.timeout * 1000);
+    } else {
+      const target = this.config.clusters.find((c) => c.alias === cluster.alias)!;
+      await runKubectl({
+        kubectl: this.config.terminal.kubectl ?? 'kubectl',
+        target,
+        args: step.kubectl,
+        timeoutMs: step.timeout * 1000,
+      });
     }
   }
 

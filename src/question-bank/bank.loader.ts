@@ -14,7 +14,10 @@ import {
   questionSchema,
 } from './question.schema.js';
 import { lintCheck } from '../grading/check-lint.js';
+import { TEMPLATE_HELPER_NAMES } from './template-helpers.js';
 import { renderDeep, renderString, TemplateError } from './templates.js';
+import { kubectlStepProblems, setupStepsOf } from './setup-steps.js';
+import { firstClash, questionFileProblems } from './question-files.js';
 import { drawVariables } from './variables.js';
 import { type PathKey, YamlSource } from './yaml-source.js';
 
@@ -23,7 +26,7 @@ export interface BankProblem {
   file: string;
   line: number;
   column: number;
-  /** Stable rule name: yaml, schema, unique-id, file-name, points, check-id, requires, grader, docs, template, setup, vars, reference, draw; for checks also check, match, cel, kind, selector. */
+  /** Stable rule name: yaml, schema, unique-id, file-name, points, check-id, requires, grader, docs, template, setup, vars, reference, draw, files; for checks also check, match, cel, kind, selector. */
   rule: string;
   message: string;
 }
@@ -111,9 +114,31 @@ async function parseFile(
   return { source, data: source.toJS(), digest: createHash('sha256').update(text).digest('hex') };
 }
 
+type Issue = z.ZodError['issues'][number];
+
+/**
+ * The issues to report: a union whose value has the type of exactly one of
+ * its options (a list of steps for `setup`) reports that option's own
+ * issues, each at its position; otherwise the union's message.
+ */
+function flatIssues(
+  issues: readonly Issue[],
+  base: PathKey[] = [],
+): { issue: Issue; path: PathKey[] }[] {
+  return issues.flatMap((issue) => {
+    const path = [...base, ...(issue.path as PathKey[])];
+    if (issue.code === 'invalid_union') {
+      const typed = issue.errors.filter(
+        (option) => !option.some((e) => e.code === 'invalid_type' && e.path.length === 0),
+      );
+      if (typed.length === 1) return flatIssues(typed[0], path);
+    }
+    return [{ issue, path }];
+  });
+}
+
 function schemaProblems(source: YamlSource, error: z.ZodError): BankProblem[] {
-  return error.issues.map((issue) => {
-    const path = issue.path as PathKey[];
+  return flatIssues(error.issues).map(({ issue, path }) => {
     const where = path.length ? `${dotted(path)}: ` : '';
     if (issue.code === 'unrecognized_keys') {
       return {
@@ -175,6 +200,12 @@ async function loadQuestion(file: string, bank: QuestionBank, gradersDir: string
         ['vars', name],
         'vars',
         `"${name}" is built in (the session prefix); choose another name`,
+      );
+    if (TEMPLATE_HELPER_NAMES.includes(name))
+      problem(
+        ['vars', name],
+        'vars',
+        `"${name}" is the name of a template helper ({{${name} …}}); choose another name`,
       );
     if ('int' in variable && variable.int.min > variable.int.max) {
       problem(
@@ -242,6 +273,15 @@ async function loadQuestion(file: string, bank: QuestionBank, gradersDir: string
   });
 
   checkTemplates(spec, source, bank);
+  for (const found of questionFileProblems(spec.files, sampleVariables(spec)))
+    bank.problems.push({
+      file,
+      ...(found.line
+        ? source.stringLinePosition(found.path, found.line)
+        : source.position(found.path)),
+      rule: 'files',
+      message: found.message,
+    });
 
   if (bank.problems.length === before && !existing)
     bank.questions.set(spec.id, { spec, file, digest });
@@ -290,15 +330,17 @@ function requiresCycle(spec: QuestionSpec): string[] | undefined {
   return undefined;
 }
 
+/** The variables lint renders a question's templates with. */
+function sampleVariables(spec: QuestionSpec): Record<string, unknown> {
+  return { prefix: LINT_PREFIX, ...drawVariables(spec.vars, LINT_SEED, spec.id, sampleNamespace) };
+}
+
 /**
  * Renders every template string against sample variables (strict mode), and
  * checks that the rendered setup is a list of Kubernetes objects.
  */
 function checkTemplates(spec: QuestionSpec, source: YamlSource, bank: QuestionBank): void {
-  const vars = {
-    prefix: LINT_PREFIX,
-    ...drawVariables(spec.vars, LINT_SEED, spec.id, sampleNamespace),
-  };
+  const vars = sampleVariables(spec);
   const walk = (value: unknown, path: PathKey[]): void => {
     if (typeof value === 'string') {
       try {
@@ -334,17 +376,49 @@ function checkTemplates(spec: QuestionSpec, source: YamlSource, bank: QuestionBa
       });
     }
   });
-  if (spec.setup.trim()) checkSetup(spec, vars, source, bank);
+  checkSetupSteps(spec, vars, source, bank);
 }
 
-function checkSetup(
+/**
+ * The setup's steps, rendered with sample variables: manifests that are
+ * Kubernetes objects a shared cluster can take, kubectl commands that stay
+ * the engine's on the question's cluster.
+ */
+function checkSetupSteps(
   spec: QuestionSpec,
   vars: Record<string, unknown>,
   source: YamlSource,
   bank: QuestionBank,
 ): void {
-  const rendered = String(renderString(spec.setup, vars));
-  const at = (line: number) => source.stringLinePosition(['setup'], line);
+  const problem = (path: PathKey[], message: string) =>
+    bank.problems.push({ file: source.file, ...source.position(path), rule: 'setup', message });
+  if (Array.isArray(spec.setup) && spec.setupWaits.length)
+    problem(
+      ['setupWaits'],
+      'setupWaits go with a setup string; in a list of steps, write each as a step where it belongs (- wait: { apiVersion, kind, name, namespace, condition })',
+    );
+  for (const { step, path, applyPath } of setupStepsOf(spec)) {
+    const label = Array.isArray(spec.setup) ? `${dotted(path)}: ` : '';
+    if (step.apply !== undefined && applyPath)
+      checkSetup(step.apply, applyPath, label, vars, source, bank);
+    if (step.kubectl) {
+      const rendered = step.kubectl.map((arg) => String(renderString(arg, vars)));
+      for (const found of kubectlStepProblems(rendered))
+        problem([...path, 'kubectl', found.arg], `${label}${found.message}`);
+    }
+  }
+}
+
+function checkSetup(
+  template: string,
+  path: PathKey[],
+  label: string,
+  vars: Record<string, unknown>,
+  source: YamlSource,
+  bank: QuestionBank,
+): void {
+  const rendered = String(renderString(template, vars));
+  const at = (line: number) => source.stringLinePosition(path, line);
   parseAllDocuments(rendered).forEach((doc, index) => {
     if (!('errors' in doc)) return;
     const startLine = rendered.slice(0, doc.range[0]).split('\n').length;
@@ -353,7 +427,7 @@ function checkSetup(
         file: source.file,
         ...at(startLine),
         rule: 'setup',
-        message: `manifest ${index + 1}: ${doc.errors[0].message.split('\n')[0]}`,
+        message: `${label}manifest ${index + 1}: ${doc.errors[0].message.split('\n')[0]}`,
       });
       return;
     }
@@ -370,7 +444,7 @@ function checkSetup(
         file: source.file,
         ...at(startLine),
         rule: 'setup',
-        message: `manifest ${index + 1} has no ${missing.join(', ')}`,
+        message: `${label}manifest ${index + 1} has no ${missing.join(', ')}`,
       });
       return;
     }
@@ -380,7 +454,7 @@ function checkSetup(
         file: source.file,
         ...at(startLine),
         rule: 'setup',
-        message: `manifest ${index + 1} (${String(object.kind)} ${String(metadata.name)}): ${shared}`,
+        message: `${label}manifest ${index + 1} (${String(object.kind)} ${String(metadata.name)}): ${shared}`,
       });
   });
 }
@@ -457,6 +531,7 @@ async function loadExam(file: string, bank: QuestionBank): Promise<void> {
     if (seen.has(id)) problem(['questions', i], 'reference', `question "${id}" is listed twice`);
     seen.add(id);
   });
+  checkFileClashes(spec, problem, bank);
   if (spec.draw) {
     const available = countByDomain(bank);
     const weighted = Object.entries(spec.draw.weights).filter(([, w]) => (w ?? 0) > 0);
@@ -472,6 +547,52 @@ async function loadExam(file: string, bank: QuestionBank): Promise<void> {
     }
   }
   if (bank.problems.length === before && !existing) bank.exams.set(spec.id, { spec, file });
+}
+
+/**
+ * Two questions of one exam share the candidate's home: they may not ship a
+ * file at the same path (nor one inside the other's). Known for a questions
+ * list; for a draw, any two questions of the weighted domains may meet.
+ */
+function checkFileClashes(
+  spec: ExamSpec,
+  problem: (path: PathKey[], rule: string, message: string) => void,
+  bank: QuestionBank,
+): void {
+  const fix = 'rename the path in one of them (the files of an exam share one home)';
+  if (spec.questions) {
+    spec.questions.forEach((id, i) => {
+      const files = bank.questions.get(id)?.spec.files ?? [];
+      for (let j = 0; j < i; j++) {
+        const clash = firstClash(files, bank.questions.get(spec.questions![j])?.spec.files ?? []);
+        if (clash)
+          problem(
+            ['questions', i],
+            'files',
+            `question "${id}" ships ~/${clash[0]}, and "${spec.questions![j]}" (questions[${j}]) ships ~/${clash[1]}: ${fix}`,
+          );
+      }
+    });
+    return;
+  }
+  const weighted = Object.entries(spec.draw?.weights ?? {})
+    .filter(([, w]) => (w ?? 0) > 0)
+    .map(([domain]) => domain);
+  const pool = [...bank.questions.values()]
+    .filter((q) => weighted.includes(q.spec.domain) && q.spec.files.length)
+    .map((q) => q.spec)
+    .sort((a, b) => a.id.localeCompare(b.id));
+  pool.forEach((a, i) =>
+    pool.slice(0, i).forEach((b) => {
+      const clash = firstClash(a.files, b.files);
+      if (clash)
+        problem(
+          ['draw'],
+          'files',
+          `questions "${b.id}" and "${a.id}" may be drawn together, and they ship ~/${clash[1]} and ~/${clash[0]}: ${fix}`,
+        );
+    }),
+  );
 }
 
 export function countByDomain(bank: Pick<QuestionBank, 'questions'>): Record<Domain, number> {

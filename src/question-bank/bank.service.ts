@@ -10,7 +10,10 @@ import {
   loadBank,
   type QuestionBank,
 } from './bank.loader.js';
-import type { CheckSpec, QuestionSpec } from './question.schema.js';
+import type { QuestionFile, SetupStep } from '../sessions/session-question.entity.js';
+import type { CheckSpec } from './question.schema.js';
+import { renderQuestionFiles } from './question-files.js';
+import { renderSetupSteps } from './setup-steps.js';
 import { renderDeep, renderString } from './templates.js';
 import { drawVariables } from './variables.js';
 
@@ -28,10 +31,12 @@ export interface RenderedQuestion {
   question: LoadedQuestion;
   variables: Record<string, string | number | boolean>;
   task: string;
-  setup: string;
+  /** The setup in order (a setup string and its setupWaits become one apply step and wait steps). */
+  setupSteps: SetupStep[];
+  /** The files for the candidate's home, rendered (verbatim ones as written). */
+  files: QuestionFile[];
   checks: CheckSpec[];
   solution: { explanation: string; commands: string[] };
-  setupWaits: QuestionSpec['setupWaits'];
 }
 
 /**
@@ -89,10 +94,10 @@ export class BankService implements OnModuleInit {
       question,
       variables,
       task: String(renderString(spec.task, variables)),
-      setup: spec.setup ? String(renderString(spec.setup, variables)) : '',
+      setupSteps: renderSetupSteps(spec, variables),
+      files: renderQuestionFiles(spec.files, variables),
       checks: renderDeep(spec.checks, variables),
       solution: renderDeep(spec.solution, variables),
-      setupWaits: renderDeep(spec.setupWaits, variables),
     };
   }
 }

@@ -112,6 +112,67 @@ const checkSchema = z
   .passthrough();
 export type CheckSpec = z.infer<typeof checkSchema>;
 
+/** A bounded wait until an object has a status condition True (a Deployment Available, a Job Complete). */
+const setupWaitSchema = z.strictObject({
+  apiVersion: z.string().min(1),
+  kind: z.string().min(1),
+  name: z.string().min(1),
+  namespace: z.string().optional(),
+  /** A status condition type that must be True. */
+  condition: z.string().min(1),
+  timeout: z.number().int().min(1).max(600).default(60),
+});
+
+/** The kinds of setup step, in the order lint names them. */
+export const SETUP_STEP_KINDS = ['apply', 'wait', 'kubectl'] as const;
+/** Seconds a kubectl setup step may run unless it says otherwise. */
+export const KUBECTL_STEP_TIMEOUT = 60;
+
+/**
+ * One step of an ordered setup: manifests to apply, a condition to wait for,
+ * or a kubectl command run as the engine. Exactly one of them per step.
+ */
+const setupStepSchema = z
+  .strictObject({
+    apply: z.string().min(1).optional(),
+    wait: setupWaitSchema.optional(),
+    kubectl: z.array(z.string().min(1)).min(1).optional(),
+    /** Seconds the kubectl command may run. */
+    timeout: z.number().int().min(1).max(600).optional(),
+  })
+  .superRefine((step, ctx) => {
+    const kinds = SETUP_STEP_KINDS.filter((kind) => step[kind] !== undefined);
+    if (kinds.length !== 1)
+      ctx.addIssue({
+        code: 'custom',
+        message: kinds.length
+          ? `a step does one thing: ${kinds.join(' and ')} here; make each a step of its own`
+          : 'a step needs one of: apply (manifests), wait (a condition), kubectl (a command)',
+      });
+    if (step.timeout !== undefined && step.kubectl === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['timeout'],
+        message: step.wait
+          ? 'a wait step takes its timeout inside wait: (wait: { …, timeout: 60 })'
+          : 'timeout belongs to a kubectl step',
+      });
+  });
+export type SetupStepSpec = z.infer<typeof setupStepSchema>;
+
+/** A file shipped into the candidate's terminal home (see question-files.ts for what lint checks). */
+const questionFileSchema = z.strictObject({
+  /** Relative to the home: app/base/kustomization.yaml is ~/app/base/kustomization.yaml. */
+  path: z.string().min(1).max(200),
+  /** A template over the question's variables, unless verbatim. */
+  content: z.string(),
+  /** Shipped as written, not rendered: Helm charts and Go templates use {{ }} themselves. */
+  verbatim: z.boolean().default(false),
+  /** Mode 0755 instead of 0644. */
+  executable: z.boolean().default(false),
+});
+export type QuestionFileSpec = z.infer<typeof questionFileSchema>;
+
 export const questionSchema = z.strictObject({
   id: slug,
   title: z.string().min(1).max(200),
@@ -121,7 +182,12 @@ export const questionSchema = z.strictObject({
   vars: z
     .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an identifier'), variableSchema)
     .default({}),
-  setup: z.string().default(''),
+  /** Manifests applied before the exam starts, or ordered steps (apply, wait, kubectl). */
+  setup: z
+    .union([z.string(), z.array(setupStepSchema).min(1)], {
+      error: 'setup is a string of manifests or a list of steps (apply, wait, kubectl)',
+    })
+    .default(''),
   task: z.string().min(1),
   checks: z.array(checkSchema).min(1),
   solution: z.strictObject({
@@ -142,20 +208,10 @@ export const questionSchema = z.strictObject({
    * control-plane taint and be placed on a control-plane node.
    */
   allow: z.array(z.enum(POD_ALLOWANCES)).default([]),
-  /** Bounded waits after the setup is applied, e.g. until a Deployment is Available. */
-  setupWaits: z
-    .array(
-      z.strictObject({
-        apiVersion: z.string().min(1),
-        kind: z.string().min(1),
-        name: z.string().min(1),
-        namespace: z.string().optional(),
-        /** A status condition type that must be True. */
-        condition: z.string().min(1),
-        timeout: z.number().int().min(1).max(600).default(60),
-      }),
-    )
-    .default([]),
+  /** Bounded waits after a setup string is applied (a list of steps has wait steps instead). */
+  setupWaits: z.array(setupWaitSchema).default([]),
+  /** Files that appear in the candidate's terminal home (manifests, a kustomization, a chart). */
+  files: z.array(questionFileSchema).max(64).default([]),
 });
 export type QuestionSpec = z.infer<typeof questionSchema>;
 

@@ -24,6 +24,17 @@ export interface SetupWait {
   timeout: number;
 }
 
+/** One rendered setup step, run in order by provisioning (see the question format). */
+export type SetupStep =
+  { apply: string } | { wait: SetupWait } | { kubectl: string[]; timeout: number };
+
+/** A file the question ships into the candidate's home, rendered; `path` is relative to the home. */
+export interface QuestionFile {
+  path: string;
+  content: string;
+  executable: boolean;
+}
+
 export interface StoredSolution {
   explanation: string;
   commands: string[];
@@ -79,7 +90,7 @@ export class SessionQuestion {
   @Column({ type: 'text' })
   task: string;
 
-  /** Rendered setup manifests (YAML), applied by provisioning. */
+  /** Rendered setup manifests (YAML) of a question issued before setupSteps; empty since. */
   @Column({ type: 'text' })
   setup: string;
 
@@ -91,9 +102,20 @@ export class SessionQuestion {
   @Column({ type: 'simple-json' })
   solution: StoredSolution;
 
-  /** Bounded waits after the setup (rendered), see the question format. */
+  /** Bounded waits after `setup` of a question issued before setupSteps; empty since. */
   @Column({ type: 'simple-json', default: '[]' })
   setupWaits: SetupWait[];
+
+  /**
+   * The rendered setup, in order: apply, wait, kubectl. Empty for questions
+   * issued before it existed, which run `setup` then `setupWaits`.
+   */
+  @Column({ type: 'simple-json', default: '[]' })
+  setupSteps: SetupStep[];
+
+  /** Rendered files for the candidate's terminal home (and bank:test's solutions). */
+  @Column({ type: 'simple-json', default: '[]' })
+  files: QuestionFile[];
 
   /** pending → applied | failed, with what went wrong: shown to candidate and trainers. */
   @Column({ type: 'varchar', length: 16, default: 'pending' })

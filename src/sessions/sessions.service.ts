@@ -32,7 +32,7 @@ import {
 } from './issued-questions.js';
 import { SessionEvent } from './session-event.entity.js';
 import { SessionLifecycleService } from './session-lifecycle.service.js';
-import { SessionQuestion } from './session-question.entity.js';
+import { type QuestionFile, SessionQuestion } from './session-question.entity.js';
 import { ENDED_STATES, RUNNING_STATES, SessionState } from './session-state.js';
 import { Session } from './session.entity.js';
 import type {
@@ -491,6 +491,16 @@ export class SessionsService {
       await this.refuseUnlessOpen(sessionId, undefined, new Date());
     }
     return this.provisioning.kubeconfig(session);
+  }
+
+  /** The files the session's questions ship into the candidate's home, in question order. */
+  async homeFiles(sessionId: string): Promise<QuestionFile[]> {
+    const rows = await this.questions.find({
+      where: { sessionId },
+      order: { position: 'ASC' },
+      select: { id: true, position: true, files: true },
+    });
+    return rows.flatMap((row) => row.files);
   }
 
   async list(query: ListSessionsQuery): Promise<{ items: SessionSummaryView[]; total: number }> {

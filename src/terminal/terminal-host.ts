@@ -18,6 +18,15 @@ export interface ShellSpec {
   kubeconfig: string;
   cols: number;
   rows: number;
+  /** The questions' files, written into a new home only (never over what the candidate changed). */
+  files: HomeFile[];
+}
+
+/** A file for the candidate's home, at a path relative to it. */
+export interface HomeFile {
+  path: string;
+  content: string;
+  executable: boolean;
 }
 
 export interface ShellExit {

@@ -281,6 +281,7 @@ export class TerminalService implements OnApplicationBootstrap, OnModuleDestroy 
     const started = performance.now();
     const sessionId = session.id;
     const kubeconfig = await this.sessionsService.kubeconfig(sessionId);
+    const files = await this.sessionsService.homeFiles(sessionId);
     const recorder = await AsciicastRecorder.open(
       this.recordings.path(sessionId),
       size,
@@ -289,7 +290,7 @@ export class TerminalService implements OnApplicationBootstrap, OnModuleDestroy 
     );
     let shell: Shell;
     try {
-      shell = await this.host.open({ sessionId, kubeconfig, ...size });
+      shell = await this.host.open({ sessionId, kubeconfig, files, ...size });
     } catch (error) {
       await recorder.close();
       this.logger.error({ sessionId, err: error }, 'could not start a shell');

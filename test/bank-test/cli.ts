@@ -7,7 +7,7 @@
  * and kubectl, grade again (full marks required). Prints a table; exits 1 on
  * any mismatch, with every failing check's message.
  *
- *   npm run bank:test -- [--kubeconfig path [--kubectl path]] [--questions dir]
+ *   npm run bank:test -- [--kubeconfig path [--kubectl path] [--helm path]] [--questions dir]
  *                        [--concurrency N] [ids...]
  */
 import { parseArgs } from 'node:util';
@@ -22,6 +22,8 @@ const { values, positionals } = parseArgs({
     kubeconfig: { type: 'string' },
     /** The kubectl the solutions run with a --kubeconfig cluster (default: the one on PATH). */
     kubectl: { type: 'string' },
+    /** The helm the solutions run with a --kubeconfig cluster (default: the one on PATH). */
+    helm: { type: 'string' },
     questions: { type: 'string' },
     concurrency: { type: 'string', default: '4' },
   },
@@ -114,11 +116,13 @@ async function main(): Promise<number> {
   let sandbox: Sandbox | undefined;
   let kubeconfig = values.kubeconfig;
   let kubectlDir = values.kubectl ? kubectlDirOf(values.kubectl) : undefined;
+  let helm = values.helm;
   if (!kubeconfig) {
     log('starting a sandbox cluster');
     sandbox = await startSandbox({ log });
     kubeconfig = sandbox.kubeconfigPath;
     kubectlDir = kubectlDirOf(sandbox.binaries.kubectl);
+    helm = sandbox.binaries.helm;
   }
   const stop = async () => {
     await sandbox?.stop();
@@ -126,7 +130,12 @@ async function main(): Promise<number> {
   process.once('SIGINT', () => void stop().then(() => process.exit(130)));
   process.once('SIGTERM', () => void stop().then(() => process.exit(143)));
   try {
-    const harness = await createHarness({ kubeconfig, kubectlDir, questionsDir: values.questions });
+    const harness = await createHarness({
+      kubeconfig,
+      kubectlDir,
+      helm,
+      questionsDir: values.questions,
+    });
     try {
       const all = harness.bank.questions();
       const unknown = positionals.filter((id) => !harness.bank.question(id));

@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
@@ -14,6 +14,7 @@ import { createRootLogger } from '../../src/logging/logger.js';
 import { ProvisioningService } from '../../src/provisioning/provisioning.service.js';
 import type { LoadedQuestion } from '../../src/question-bank/bank.loader.js';
 import { BankService } from '../../src/question-bank/bank.service.js';
+import { homePathProblem } from '../../src/question-bank/question-files.js';
 import { DEFAULT_NAMESPACE_LIMITS } from '../../src/question-bank/question.schema.js';
 import { solutionAnswer } from '../../src/question-bank/solution.js';
 import {
@@ -23,7 +24,7 @@ import {
   newSessionPrefix,
   sessionQuestionRows,
 } from '../../src/sessions/issued-questions.js';
-import { SessionQuestion } from '../../src/sessions/session-question.entity.js';
+import { type QuestionFile, SessionQuestion } from '../../src/sessions/session-question.entity.js';
 import { SessionState } from '../../src/sessions/session-state.js';
 import { Session } from '../../src/sessions/session.entity.js';
 import { shell } from '../support/processes.js';
@@ -65,6 +66,8 @@ export interface HarnessOptions {
   kubeconfig: string;
   /** Directory holding the kubectl the solutions run (the sandbox's, or the PATH one). */
   kubectlDir?: string;
+  /** The helm the solutions run (the sandbox's); its folder goes on PATH after kubectl's. */
+  helm?: string;
   questionsDir?: string;
   logger?: Logger;
 }
@@ -80,6 +83,8 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
     SQLITE_PATH: join(scratch, 'engine.sqlite'),
     KUBECONFIG: options.kubeconfig,
     ...(options.questionsDir ? { QUESTIONS_DIR: options.questionsDir } : {}),
+    // Setup kubectl steps run the engine's kubectl: the one the solutions run.
+    ...(options.kubectlDir ? { TERMINAL_KUBECTL: join(options.kubectlDir, 'kubectl') } : {}),
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
   });
   const logger = options.logger ?? createRootLogger(config.log.level);
@@ -98,9 +103,9 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
     dataSource.getRepository(SessionQuestion),
     logger,
   );
-  const path = options.kubectlDir
-    ? `${options.kubectlDir}:${process.env.PATH ?? ''}`
-    : (process.env.PATH ?? '');
+  const path = [options.kubectlDir, options.helm && dirname(options.helm), process.env.PATH]
+    .filter(Boolean)
+    .join(':');
 
   async function provision(questions: LoadedQuestion[], name = 'bank-test'): Promise<Candidate> {
     const seed = randomBytes(16).toString('hex');
@@ -152,17 +157,23 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
       async solve(questionId) {
         const question = sessionQuestions.find((q) => q.questionId === questionId)!;
         const started = performance.now();
+        // As in the terminal: the question's files in the home, which is the working folder.
+        const home = await materializeFiles(
+          join(scratch, `home-${prefix}-${questionId}`),
+          question.files,
+        );
         for (const [i, command] of question.solution.commands.entries()) {
           const answer = solutionAnswer(command);
           if (answer !== undefined) {
             question.answer = answer;
             continue;
           }
-          const result = await shell(command, {
-            ...process.env,
-            KUBECONFIG: kubeconfigPath,
-            PATH: path,
-          });
+          const result = await shell(
+            command,
+            { ...process.env, KUBECONFIG: kubeconfigPath, PATH: path, HOME: home },
+            undefined,
+            home,
+          );
           if (result.code !== 0) {
             return {
               ok: false,
@@ -193,3 +204,20 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
 }
 
 export const kubectlDirOf = (kubectl: string) => dirname(kubectl);
+
+/**
+ * A fresh folder holding a question's files at their paths, as the
+ * candidate's terminal home has them: solutions run with it as HOME and
+ * working folder (`helm install web ~/charts/web`, `kubectl apply -k app/`).
+ */
+export async function materializeFiles(dir: string, files: QuestionFile[]): Promise<string> {
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  for (const file of files) {
+    const problem = homePathProblem(file.path);
+    if (problem) throw new Error(`file ${file.path} ${problem}`);
+    await mkdir(dirname(join(dir, file.path)), { recursive: true });
+    await writeFile(join(dir, file.path), file.content, { mode: file.executable ? 0o755 : 0o644 });
+  }
+  return dir;
+}

@@ -1,8 +1,9 @@
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { freePort } from '../sandbox/http.js';
 import { startSandbox } from '../sandbox/launcher.js';
 import { unmountUnder } from '../support/processes.js';
@@ -145,4 +146,22 @@ export async function untilActive(
       throw new Error(`session ${session.id} not ready after ${timeoutMs} ms (${me.state})`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
+}
+
+/** A trainer's API token for the engine whose database is at `sqlitePath` (made with the token CLI). */
+export async function staffToken(sqlitePath: string): Promise<string> {
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [
+      join(REPO_ROOT, 'node_modules/tsx/dist/cli.mjs'),
+      'src/auth/token.cli.ts',
+      'create',
+      '--role',
+      'trainer',
+      '--name',
+      'bench',
+    ],
+    { cwd: REPO_ROOT, env: { ...process.env, SQLITE_PATH: sqlitePath, LOG_LEVEL: 'silent' } },
+  );
+  return stdout.trim().split('\n').at(-1)!;
 }

@@ -15,12 +15,10 @@
  *     default grading concurrency): time until every report is stored
  *     (goal <= 30 s).
  */
-import { execFile } from 'node:child_process';
 import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { promisify } from 'node:util';
 import { ClusterClient } from '../../src/cluster/cluster-client.js';
 import { runChecks } from '../../src/grading/check-runner.js';
 import { taskOf } from '../../src/grading/grading.service.js';
@@ -31,6 +29,7 @@ import {
   REPO_ROOT,
   type StartedSession,
   startEngine,
+  staffToken,
   startSession,
   untilActive,
 } from './engine-process.js';
@@ -43,7 +42,6 @@ const { values } = parseArgs({
     exam: { type: 'string', default: 'cka-sample' },
   },
 });
-const exec = promisify(execFile);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const MANY_EXAM = 'bench-grading';
@@ -148,23 +146,7 @@ async function manySessions(
   engine: { base: string; kubectl: string; sqlitePath: string },
   count: number,
 ): Promise<void> {
-  const { stdout } = await exec(
-    process.execPath,
-    [
-      join(REPO_ROOT, 'node_modules/tsx/dist/cli.mjs'),
-      'src/auth/token.cli.ts',
-      'create',
-      '--role',
-      'trainer',
-      '--name',
-      'bench',
-    ],
-    {
-      cwd: REPO_ROOT,
-      env: { ...process.env, SQLITE_PATH: engine.sqlitePath, LOG_LEVEL: 'silent' },
-    },
-  );
-  const staff = stdout.trim().split('\n').at(-1)!;
+  const staff = await staffToken(engine.sqlitePath);
   const api = async (path: string, token: string, init: RequestInit = {}) => {
     const res = await fetch(`${engine.base}${path}`, {
       ...init,

@@ -6,6 +6,8 @@ import { parse } from 'yaml';
 import { StaffRole } from '../../src/auth/api-token.entity.js';
 import { ProvisioningService } from '../../src/provisioning/provisioning.service.js';
 import { SessionSweeper } from '../../src/provisioning/sweeper.service.js';
+import { SessionQuestion } from '../../src/sessions/session-question.entity.js';
+import { Session } from '../../src/sessions/session.entity.js';
 import { isolatedEnv, startTestApp, type TestApp } from '../support/app.js';
 import { kubectl } from '../support/cluster.js';
 import { bearer, type Candidate, startCandidate } from '../support/candidate.js';
@@ -441,6 +443,93 @@ describe('setup waits, progress, token lifetime and an unreachable cluster', () 
       setupStatus: 'failed',
       setupMessage: 'The setup of this task failed; a trainer can see why.',
     });
+  });
+
+  it('runs a setup of ordered steps: each revision of a Deployment before the next, kubectl as the engine', async () => {
+    const { id, namespace } = await startCandidate(t, 'stepped', 'O');
+    const deployment = JSON.parse(
+      (await kubectl(['-n', namespace, 'get', 'deployment', 'web', '-o', 'json'])).stdout,
+    );
+    expect(deployment.metadata.labels['cka.engine/session']).toBe(id);
+    // The last step, a kubectl command, ran after the third revision.
+    expect(deployment.metadata.annotations).toMatchObject({
+      'deployment.kubernetes.io/revision': '3',
+      'kubernetes.io/change-cause': 'third',
+    });
+    // One ReplicaSet per step that changed the template, in the order of the steps.
+    const sets = (
+      JSON.parse(
+        (await kubectl(['-n', namespace, 'get', 'replicasets', '-l', 'app=web', '-o', 'json']))
+          .stdout,
+      ) as {
+        items: {
+          metadata: { annotations: Record<string, string> };
+          spec: { template: { spec: { containers: { image: string }[] } } };
+        }[];
+      }
+    ).items;
+    expect(
+      sets
+        .map((rs) => [
+          rs.metadata.annotations['deployment.kubernetes.io/revision'],
+          rs.spec.template.spec.containers[0].image,
+        ])
+        .sort(),
+    ).toEqual([
+      ['1', 'nginx:1.25'],
+      ['2', 'nginx:1.26'],
+      ['3', 'nginx:1.27'],
+    ]);
+  });
+
+  it('still provisions a question issued before setup steps were stored: its setup, then its setupWaits', async () => {
+    const { id, namespace } = await startCandidate(t, 'stepped', 'L');
+    const session = await t.dataSource.getRepository(Session).findOneByOrFail({ id });
+    // As a row written before the setupSteps column: manifests and waits in their own columns.
+    await t.dataSource.getRepository(SessionQuestion).update(
+      { sessionId: id },
+      {
+        setupSteps: [],
+        setup: `apiVersion: v1\nkind: ConfigMap\nmetadata: { name: legacy, namespace: ${namespace} }\ndata: { from: setup }\n`,
+        setupWaits: [
+          {
+            apiVersion: 'v1',
+            kind: 'ConfigMap',
+            name: 'legacy',
+            namespace,
+            condition: 'Ready',
+            timeout: 1,
+          },
+        ],
+      },
+    );
+    // The wait found the ConfigMap (a ConfigMap never has conditions): the setup was applied first.
+    await expect(
+      t.app.get(ProvisioningService).provision(session, session.deadline!),
+    ).rejects.toThrow(
+      `setup of question stepped-setup failed: cluster main: waiting for ConfigMap ${namespace}/legacy to be Ready timed out after 1 s; last: no Ready condition yet`,
+    );
+    const legacy = JSON.parse(
+      (await kubectl(['-n', namespace, 'get', 'configmap', 'legacy', '-o', 'json'])).stdout,
+    );
+    expect(legacy.data).toEqual({ from: 'setup' });
+    expect(legacy.metadata.labels['cka.engine/session']).toBe(id);
+  });
+
+  it("fails provisioning with a kubectl step's own error output", async () => {
+    const res = await t.http
+      .post('/api/sessions')
+      .send({ examId: 'kubectl-fails', candidateName: 'K' })
+      .expect(201);
+    await until(res.body.sessionToken, ['provisioning_failed']);
+    const trainer = await t.staffToken(StaffRole.TRAINER);
+    const failed = (
+      await t.http.get(`/api/sessions/${res.body.session.id}`).set(bearer(trainer)).expect(200)
+    ).body as { failureReason: string; questions: { setupStatus: string }[] };
+    expect(failed.failureReason).toMatch(
+      /^setup of question kubectl-fails failed: kubectl -n s[a-z0-9]{5}-fails rollout status deployment\/missing --timeout=5s failed \(exit 1\): Error from server \(NotFound\): deployments.apps "missing" not found$/,
+    );
+    expect(failed.questions[0].setupStatus).toBe('failed');
   });
 
   it('retries against an unreachable API server, then fails with a clear reason', async () => {

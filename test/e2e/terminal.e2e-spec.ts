@@ -1,9 +1,11 @@
 import { jest } from '@jest/globals';
 import { existsSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { StaffRole } from '../../src/auth/api-token.entity.js';
 import { TerminalService } from '../../src/terminal/terminal.service.js';
+import { readVersions } from '../sandbox/versions.js';
 import { isolatedEnv, startTestApp, type TestApp } from '../support/app.js';
 import { bearer, type Candidate, startCandidate } from '../support/candidate.js';
 import { eventually } from '../support/eventually.js';
@@ -219,6 +221,53 @@ describe('the browser terminal', () => {
     expect((await t.http.get(`/api/sessions/${c.id}/report`).set(bearer(trainer))).status).toBe(
       404,
     );
+  });
+
+  it('a question’s files are in a new home, the candidate’s to change; a later shell keeps the changes; helm runs', async () => {
+    const c = await startCandidate(t, 'with-files', 'Files');
+    const first = await open(c);
+    // Rendered with the session's variables; a verbatim file as written.
+    expect(await first.run('cat ~/app/config.yaml')).toBe(`namespace: ${c.namespace}\n`);
+    expect(await first.run('~/bin/hello.sh')).toBe(`hello from ${c.namespace}\n`);
+    expect(await first.run('grep name: ~/charts/demo/templates/configmap.yaml')).toBe(
+      '  name: {{ .Release.Name }}-settings\n',
+    );
+    expect(
+      await first.run(
+        'stat -c "%U %a %n" ~/app ~/app/config.yaml ~/bin/hello.sh | sed "s#$HOME#~#"',
+      ),
+    ).toBe('candidate 755 ~/app\ncandidate 644 ~/app/config.yaml\ncandidate 755 ~/bin/hello.sh\n');
+    // From outside: owned by the session's own uid, like the rest of its home.
+    const uid = await shellUid(c);
+    const home = join(t.config.terminal.runDir, 'homes', c.id);
+    for (const path of ['app', 'app/config.yaml', 'charts/demo/templates/configmap.yaml'])
+      expect((await stat(join(home, path))).uid).toBe(uid);
+
+    expect(await first.run('which helm; helm version --short')).toBe(
+      `/usr/local/bin/helm\n${readVersions().helm}\n`,
+    );
+    // helm reaches the API server through the jail's relay, as the candidate.
+    expect(await first.run('helm install demo ~/charts/demo >/dev/null 2>&1; echo rc=$?')).toBe(
+      'rc=0\n',
+    );
+    expect(await first.run('complete -p helm')).toContain('__start_helm');
+    expect(await first.run('helm list -q; kubectl get configmap demo-settings -o name')).toBe(
+      'demo\nconfigmap/demo-settings\n',
+    );
+
+    await first.run('echo changed > ~/app/config.yaml; rm ~/bin/hello.sh');
+    first.close();
+    await first.closed;
+    await eventually(
+      'the shell to end after its grace',
+      async () => processesOfUid(uid).length,
+      (n) => n === 0,
+      15_000,
+    );
+    const fresh = await open(c);
+    expect(fresh.controls[0]).toMatchObject({ type: 'ready', resumed: false });
+    expect(await fresh.run('cat ~/app/config.yaml; ls ~/bin')).toBe('changed\n');
+    fresh.close();
   });
 
   it('two candidates: different users, different homes', async () => {

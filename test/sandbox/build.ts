@@ -9,6 +9,7 @@ import {
   type SandboxVersions,
   cacheKey,
   cacheRoot,
+  helmCacheKey,
   moduleDirs,
   readVersions,
 } from './versions.js';
@@ -27,6 +28,8 @@ export interface SandboxBinaries {
   kwok: string;
   /** kwok Stage objects (fake kubelet behaviour), taken from the kwok module. */
   kwokStages: string;
+  /** The helm CLI (the terminal's and bank:test's), in a cache entry of its own. */
+  helm: string;
 }
 
 /**
@@ -84,45 +87,91 @@ export async function ensureSandboxBinaries(
   const modulesDir = options.modulesDir ?? MODULES_DIR;
   const versions = readVersions(modulesDir);
   const goVersion = (await run('go', ['env', 'GOVERSION'])).stdout.trim();
-  const ldflags = versionLdflags(versions.kubernetes);
-  const recipe = JSON.stringify({ goVersion, ldflags, KWOK_STAGE_FILES });
-  const key = cacheKey(versions, recipe, modulesDir);
   const root = options.cacheDir ?? cacheRoot();
-  const dir = join(root, key);
-  const binaries = binariesIn(dir, versions);
+  const modules = moduleDirs(modulesDir);
 
+  const ldflags = versionLdflags(versions.kubernetes);
+  const dir = await ensureEntry(
+    root,
+    cacheKey(versions, JSON.stringify({ goVersion, ldflags, KWOK_STAGE_FILES }), modulesDir),
+    { versions, goVersion },
+    'sandbox binaries',
+    'a cold build takes about 6 minutes on two cores',
+    async (staging, buildLog) => {
+      await goBuild(modules, staging, ldflags, buildLog);
+      await copyKwokStages(modules.kwok, staging);
+    },
+    log,
+  );
+
+  const helmLdflags = helmVersionLdflags(versions);
+  const helmDir = await ensureEntry(
+    root,
+    helmCacheKey(versions, JSON.stringify({ goVersion, helmLdflags }), modulesDir),
+    { helm: versions.helm, goVersion },
+    `helm ${versions.helm}`,
+    'a cold build takes about 10 minutes on two cores',
+    (staging, buildLog) =>
+      goSteps(buildLog, async (step) => {
+        await step(modules.helm, [
+          'build',
+          '-trimpath',
+          '-ldflags',
+          helmLdflags,
+          '-o',
+          join(staging, 'helm'),
+          `${versions.helmModule}/cmd/helm`,
+        ]);
+      }),
+    log,
+  );
+  return { ...binariesIn(dir, versions), helm: join(helmDir, 'helm') };
+}
+
+/**
+ * The cache entry `key` under `root`, built by `build` into a staging folder
+ * and renamed into place once complete (with a COMPLETE file), so an
+ * interrupted or failed build is never used. Returns its folder.
+ */
+async function ensureEntry(
+  root: string,
+  key: string,
+  complete: Record<string, unknown>,
+  what: string,
+  howLong: string,
+  build: (staging: string, buildLog: string) => Promise<void>,
+  log: (line: string) => void,
+): Promise<string> {
+  const dir = join(root, key);
   if (existsSync(join(dir, 'COMPLETE'))) {
     await markUsed(dir);
-    return binaries;
+    return dir;
   }
 
   await mkdir(root, { recursive: true });
   const release = await acquireLock(`${dir}.lock`, log);
   try {
-    if (existsSync(join(dir, 'COMPLETE'))) return binaries;
-    log(`building sandbox binaries (${key}); a cold build takes about 6 minutes on two cores`);
+    if (existsSync(join(dir, 'COMPLETE'))) return dir;
+    log(`building ${what} (${key}); ${howLong}`);
     const started = Date.now();
     const staging = `${dir}.partial-${process.pid}`;
     await rm(staging, { recursive: true, force: true });
     await mkdir(staging, { recursive: true });
-    const buildLog = join(root, `${key}.build.log`);
-    const modules = moduleDirs(modulesDir);
     try {
-      await goBuild(modules, staging, ldflags, buildLog);
-      await copyKwokStages(modules.kwok, staging);
+      await build(staging, join(root, `${key}.build.log`));
     } catch (error) {
       await rm(staging, { recursive: true, force: true });
       throw error;
     }
     await writeFile(
       join(staging, 'COMPLETE'),
-      JSON.stringify({ versions, goVersion, builtAt: new Date().toISOString() }, null, 2),
+      JSON.stringify({ ...complete, builtAt: new Date().toISOString() }, null, 2),
     );
     await rm(dir, { recursive: true, force: true });
     await rename(staging, dir);
-    log(`sandbox binaries built in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    log(`${what} built in ${((Date.now() - started) / 1000).toFixed(0)} s`);
     await pruneUnused(root, dir, log);
-    return binaries;
+    return dir;
   } finally {
     await release();
   }
@@ -152,7 +201,7 @@ async function pruneUnused(root: string, keep: string, log: (line: string) => vo
   }
 }
 
-function binariesIn(dir: string, versions: SandboxVersions): SandboxBinaries {
+function binariesIn(dir: string, versions: SandboxVersions): Omit<SandboxBinaries, 'helm'> {
   return {
     dir,
     versions,
@@ -185,15 +234,24 @@ function versionLdflags(kubernetes: string): string {
   return flags.join(' ');
 }
 
-async function goBuild(
-  modules: ReturnType<typeof moduleDirs>,
-  outDir: string,
-  ldflags: string,
-  logPath: string,
-): Promise<void> {
+/** As helm's own Makefile sets them for a release: `helm version` says v4.3.2, not v4.3. */
+function helmVersionLdflags(versions: SandboxVersions): string {
+  const pkg = `${versions.helmModule}/internal/version`;
+  return ['-s', '-w', `-X ${pkg}.version=${versions.helm}`, `-X ${pkg}.gitTreeState=clean`].join(
+    ' ',
+  );
+}
+
+type GoStep = (cwd: string, args: string[]) => Promise<void>;
+
+/**
+ * Runs `go` commands (no cgo, read-only modules) with their output in
+ * `logPath`; a failure throws a {@link SandboxBuildError} with the log's tail.
+ */
+async function goSteps(logPath: string, steps: (step: GoStep) => Promise<void>): Promise<void> {
   const out = createWriteStream(logPath);
   const env = { ...process.env, CGO_ENABLED: '0', GOFLAGS: '-buildvcs=false -mod=readonly' };
-  const step = async (cwd: string, args: string[]) => {
+  const step: GoStep = async (cwd, args) => {
     out.write(`$ (cd ${cwd} && go ${args.join(' ')})\n`);
     await new Promise<void>((resolve, reject) => {
       const child = spawn('go', args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -209,6 +267,24 @@ async function goBuild(
     });
   };
   try {
+    await steps(step);
+  } catch (error) {
+    await new Promise((resolve) => out.end(resolve));
+    throw new SandboxBuildError(
+      `sandbox build failed: ${(error as Error).message} (full log: ${logPath})`,
+      await tailOf(logPath, 40),
+    );
+  }
+  await new Promise((resolve) => out.end(resolve));
+}
+
+function goBuild(
+  modules: ReturnType<typeof moduleDirs>,
+  outDir: string,
+  ldflags: string,
+  logPath: string,
+): Promise<void> {
+  return goSteps(logPath, async (step) => {
     // One invocation for all control-plane programs so shared packages compile once.
     const cpDir = join(outDir, 'control-plane');
     await mkdir(cpDir);
@@ -240,14 +316,7 @@ async function goBuild(
       join(outDir, 'kwok'),
       'sigs.k8s.io/kwok/cmd/kwok',
     ]);
-  } catch (error) {
-    await new Promise((resolve) => out.end(resolve));
-    throw new SandboxBuildError(
-      `sandbox build failed: ${(error as Error).message} (full log: ${logPath})`,
-      await tailOf(logPath, 40),
-    );
-  }
-  await new Promise((resolve) => out.end(resolve));
+  });
 }
 
 async function copyKwokStages(kwokModule: string, outDir: string): Promise<void> {

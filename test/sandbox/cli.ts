@@ -1,6 +1,7 @@
 /**
  * `npm run sandbox`: builds the sandbox if needed, runs it in the foreground,
- * prints `KUBECONFIG=<path>` alone on a line once it is ready, and stops
+ * prints `KUBECTL=<path>`, `HELM=<path>` and `KUBECONFIG=<path>` (last),
+ * each alone on a line, once it is ready, and stops
  * everything on Ctrl-C, SIGTERM or SIGHUP, or when whoever started it ends:
  * the first ancestor that is not npm, sh or tsx, or the process whose pid is in
  * SANDBOX_OWNER_PID (scripts/start.sh sets it), and every process in between.
@@ -64,7 +65,7 @@ function ownerPid(): number | undefined {
 async function main(): Promise<void> {
   if (values['build-only']) {
     const binaries = await ensureSandboxBinaries({ log });
-    log(`binaries in ${binaries.dir}`);
+    log(`binaries in ${binaries.dir}; helm: ${binaries.helm}`);
     return;
   }
   const workers = count('workers', values.workers, 0);
@@ -103,9 +104,10 @@ async function main(): Promise<void> {
   log(
     `server ${sandbox.server}; nodes: ${sandbox.nodeNames.join(', ')}; logs in ${sandbox.runDir}`,
   );
-  log(`kubectl: ${sandbox.binaries.kubectl}`);
-  // The engine's terminal runs this kubectl (the cluster's own minor version).
+  log(`kubectl: ${sandbox.binaries.kubectl}; helm: ${sandbox.binaries.helm}`);
+  // The engine's terminal runs this kubectl (the cluster's own minor version) and helm.
   process.stdout.write(`KUBECTL=${sandbox.binaries.kubectl}\n`);
+  process.stdout.write(`HELM=${sandbox.binaries.helm}\n`);
   process.stdout.write(`KUBECONFIG=${sandbox.kubeconfigPath}\n`);
 
   const death = await sandbox.whenComponentDies();

@@ -7,9 +7,13 @@ import { fileURLToPath } from 'node:url';
 /** Where the Go modules that build the sandbox live (checked in). */
 export const MODULES_DIR = join(dirname(fileURLToPath(import.meta.url)), 'modules');
 
-/** The two Go modules under a modules directory. */
+/** The Go modules under a modules directory. */
 export function moduleDirs(modulesDir = MODULES_DIR) {
-  return { controlPlane: join(modulesDir, 'control-plane'), kwok: join(modulesDir, 'kwok') };
+  return {
+    controlPlane: join(modulesDir, 'control-plane'),
+    kwok: join(modulesDir, 'kwok'),
+    helm: join(modulesDir, 'helm'),
+  };
 }
 
 export interface SandboxVersions {
@@ -19,6 +23,10 @@ export interface SandboxVersions {
   etcd: string;
   /** e.g. v0.8.0 */
   kwok: string;
+  /** e.g. v4.3.2 */
+  helm: string;
+  /** The helm module's import path, e.g. helm.sh/helm/v4 (its major version is part of it). */
+  helmModule: string;
 }
 
 /**
@@ -29,10 +37,15 @@ export function readVersions(modulesDir = MODULES_DIR): SandboxVersions {
   const dirs = moduleDirs(modulesDir);
   const controlPlane = readFileSync(join(dirs.controlPlane, 'go.mod'), 'utf8');
   const kwok = readFileSync(join(dirs.kwok, 'go.mod'), 'utf8');
+  const helm = readFileSync(join(dirs.helm, 'go.mod'), 'utf8');
+  const helmModule = /^\s*(?:require\s+)?(helm\.sh\/helm\/v\d+)\s/m.exec(helm)?.[1];
+  if (!helmModule) throw new Error('go.mod does not require helm.sh/helm/vN');
   return {
     kubernetes: requiredVersion(controlPlane, 'k8s.io/kubernetes'),
     etcd: requiredVersion(controlPlane, 'go.etcd.io/etcd/server/v3'),
     kwok: requiredVersion(kwok, 'sigs.k8s.io/kwok'),
+    helm: requiredVersion(helm, helmModule),
+    helmModule,
   };
 }
 
@@ -52,23 +65,38 @@ export function cacheRoot(): string {
 /**
  * A readable cache key: the component versions plus a short digest of the
  * module files and build flags, so that editing go.mod/go.sum (or how we build)
- * can never reuse binaries built from something else.
+ * can never reuse binaries built from something else. Helm has an entry of
+ * its own ({@link helmCacheKey}): bumping it does not rebuild the cluster.
  */
 export function cacheKey(
   versions: SandboxVersions,
   buildRecipe: string,
   modulesDir = MODULES_DIR,
 ): string {
-  const digest = createHash('sha256');
-  for (const dir of Object.values(moduleDirs(modulesDir))) {
-    digest.update(readFileSync(join(dir, 'go.mod')));
-    digest.update(readFileSync(join(dir, 'go.sum')));
-  }
-  digest.update(buildRecipe);
+  const dirs = moduleDirs(modulesDir);
   return [
     `k8s-${versions.kubernetes}`,
     `etcd-${versions.etcd}`,
     `kwok-${versions.kwok}`,
-    digest.digest('hex').slice(0, 12),
+    moduleDigest([dirs.controlPlane, dirs.kwok], buildRecipe),
   ].join('_');
+}
+
+/** The cache entry of the helm binary: its version and a digest of its module and build flags. */
+export function helmCacheKey(
+  versions: SandboxVersions,
+  buildRecipe: string,
+  modulesDir = MODULES_DIR,
+): string {
+  return `helm-${versions.helm}_${moduleDigest([moduleDirs(modulesDir).helm], buildRecipe)}`;
+}
+
+function moduleDigest(dirs: string[], buildRecipe: string): string {
+  const digest = createHash('sha256');
+  for (const dir of dirs) {
+    digest.update(readFileSync(join(dir, 'go.mod')));
+    digest.update(readFileSync(join(dir, 'go.sum')));
+  }
+  digest.update(buildRecipe);
+  return digest.digest('hex').slice(0, 12);
 }

@@ -46,6 +46,7 @@ export async function isolatedEnv(
     // The terminal is off unless a test turns it on (test/e2e/terminal*.e2e-spec.ts).
     TERMINAL_ENABLED: 'false',
     TERMINAL_KUBECTL: process.env.SANDBOX_KUBECTL ?? '',
+    TERMINAL_HELM: process.env.SANDBOX_HELM ?? '',
     TERMINAL_RECORDINGS_DIR: join(dir, 'recordings'),
     // Homes and sockets of this installation only (another test's engine sweeps its own).
     TERMINAL_RUN_DIR: join(dir, 'run'),

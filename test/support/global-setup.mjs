@@ -8,7 +8,7 @@ import { tsImport } from 'tsx/esm/api';
  * the test workers through the environment (workers are spawned after this).
  * The two projects share them through globalThis, as Jest runs both setups in
  * its main process. Already running ones can be used instead by setting
- * SANDBOX_KUBECONFIG + SANDBOX_KUBECTL, TEST_REDIS_URL, TEST_POSTGRES_URL.
+ * SANDBOX_KUBECONFIG + SANDBOX_KUBECTL (+ SANDBOX_HELM), TEST_REDIS_URL, TEST_POSTGRES_URL.
  */
 export default async function globalSetup() {
   globalThis.__ckaServices ??= startAll();
@@ -29,6 +29,7 @@ async function startAll() {
         started.push(sandbox);
         env.SANDBOX_KUBECONFIG = sandbox.kubeconfigPath;
         env.SANDBOX_KUBECTL = sandbox.binaries.kubectl;
+        env.SANDBOX_HELM = sandbox.binaries.helm;
       }),
     );
   } else if (!process.env.SANDBOX_KUBECTL) {

@@ -122,10 +122,12 @@ export function shell(
   command: string,
   env: NodeJS.ProcessEnv,
   timeoutMs = 120_000,
+  cwd?: string,
 ): Promise<{ code: number; output: string }> {
   return new Promise((resolve) => {
     const child = spawn('bash', ['-euo', 'pipefail', '-c', command], {
       env,
+      cwd,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';

@@ -99,6 +99,9 @@ if [ -f ${JAIL_ETC_DIR}/kubectl-completion.bash ]; then
   . ${JAIL_ETC_DIR}/kubectl-completion.bash
   complete -o default -F __start_kubectl k
 fi
+if [ -s ${JAIL_ETC_DIR}/helm-completion.bash ]; then
+  . ${JAIL_ETC_DIR}/helm-completion.bash
+fi
 alias k=kubectl
 alias ls='ls --color=auto'
 `;

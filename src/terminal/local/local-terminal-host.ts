@@ -19,7 +19,9 @@ import { promisify } from 'node:util';
 import { type IPty, spawn } from 'node-pty';
 import type { Logger } from 'pino';
 import type { TerminalConfig } from '../../config/config.schema.js';
+import { homePathProblem } from '../../question-bank/question-files.js';
 import type {
+  HomeFile,
   Shell,
   ShellExit,
   ShellSpec,
@@ -61,7 +63,7 @@ const UID_RANGE = 1_000_000;
  * Shells on the engine's own host, each in a bubblewrap jail:
  * - its own user, mount, PID, IPC, UTS, cgroup and network namespaces
  *   (`--unshare-all`), nested user namespaces disabled, no capabilities;
- * - the system's /usr read-only (with /usr/local hidden but for kubectl),
+ * - the system's /usr read-only (with /usr/local hidden but for kubectl and helm),
  *   a generated /etc, private /tmp and home of a fixed size, /proc of its own
  *   PID namespace: no engine file, no other candidate, no host process is visible;
  * - only loopback for network, with one relay per API server of the
@@ -83,6 +85,8 @@ export class LocalTerminalHost implements TerminalHost {
   private kubectl?: string;
   /** kubectl where the jail's users can read it (the configured one may be in root's home). */
   private jailKubectl?: string;
+  /** helm, likewise, when one is configured. */
+  private jailHelm?: string;
   private readonly relays = new Map<string, Promise<ApiRelay[]>>();
   private readonly shells = new Map<string, Set<LocalShell>>();
   private opening: Promise<void> = Promise.resolve();
@@ -113,6 +117,12 @@ export class LocalTerminalHost implements TerminalHost {
         reason: `no kubectl for the shell (${this.config.kubectl ?? 'none on PATH'}); set TERMINAL_KUBECTL`,
       };
     }
+    if (this.config.helm && !existsSync(this.config.helm)) {
+      return {
+        available: false,
+        reason: `no helm at ${this.config.helm} (TERMINAL_HELM); point it at a helm binary or unset it`,
+      };
+    }
     this.useCgroups = cgroupsUsable();
     await this.sweep();
     for (const dir of [this.config.runDir, join(this.config.runDir, 'i'), this.homesDir]) {
@@ -132,7 +142,8 @@ export class LocalTerminalHost implements TerminalHost {
     await mkdir(this.instanceDir, { recursive: true, mode: 0o711 });
     await chmod(this.instanceDir, 0o711);
     await this.writeEtc();
-    this.jailKubectl = await this.shareKubectl(this.kubectl);
+    this.jailKubectl = await this.shareBinary('kubectl', this.kubectl);
+    if (this.config.helm) this.jailHelm = await this.shareBinary('helm', this.config.helm);
     const probe = spawnSync('/bin/bash', this.command(this.config.uidBase, [], ['/bin/true']), {
       env: {},
       encoding: 'utf8',
@@ -147,6 +158,7 @@ export class LocalTerminalHost implements TerminalHost {
     this.logger.info(
       {
         kubectl: this.kubectl,
+        helm: this.config.helm ?? null,
         cgroups: this.useCgroups,
         runDir: this.config.runDir,
         root: this.root,
@@ -162,18 +174,18 @@ export class LocalTerminalHost implements TerminalHost {
   }
 
   /**
-   * A copy of kubectl in the run folder (which the jails' users can traverse),
-   * named by the original's path, size and time, so engines share it and a
-   * new build replaces it.
+   * A copy of a program (kubectl, helm) in the run folder (which the jails'
+   * users can traverse), named by the original's path, size and time, so
+   * engines share it and a new build replaces it.
    */
-  private async shareKubectl(source: string): Promise<string> {
+  private async shareBinary(name: string, source: string): Promise<string> {
     const info = await stat(source);
     const key = createHash('sha256')
       .update(`${source}|${info.size}|${info.mtimeMs}`)
       .digest('hex')
       .slice(0, 16);
     const dir = join(this.config.runDir, 'bin');
-    const target = join(dir, `kubectl-${key}`);
+    const target = join(dir, `${name}-${key}`);
     if (!existsSync(target)) {
       await mkdir(dir, { recursive: true, mode: 0o755 });
       const partial = `${target}.${process.pid}.part`;
@@ -184,13 +196,17 @@ export class LocalTerminalHost implements TerminalHost {
     return target;
   }
 
-  /** The read-only files every jail shares: /etc, the init script, kubectl's completion. */
+  /** The read-only files every jail shares: /etc, the init script, kubectl's and helm's completion. */
   private async writeEtc(): Promise<void> {
     await mkdir(this.etcDir, { recursive: true, mode: 0o755 });
-    const completion = spawnSync(this.kubectl!, ['completion', 'bash'], {
-      encoding: 'utf8',
-      timeout: 10_000,
-    });
+    const completion = (program: string | undefined) => {
+      if (!program) return '';
+      const result = spawnSync(program, ['completion', 'bash'], {
+        encoding: 'utf8',
+        timeout: 10_000,
+      });
+      return result.status === 0 ? result.stdout : '';
+    };
     const files: Record<string, string> = {
       passwd: passwdFile(),
       group: groupFile(),
@@ -198,7 +214,8 @@ export class LocalTerminalHost implements TerminalHost {
       hostname: `${this.config.hostname}\n`,
       'bash.bashrc': bashrc(),
       init: initScript(),
-      'kubectl-completion.bash': completion.status === 0 ? completion.stdout : '',
+      'kubectl-completion.bash': completion(this.kubectl),
+      'helm-completion.bash': completion(this.config.helm),
     };
     for (const [name, text] of Object.entries(files)) {
       await writeFile(join(this.etcDir, name), text, { mode: name === 'init' ? 0o755 : 0o644 });
@@ -222,7 +239,7 @@ export class LocalTerminalHost implements TerminalHost {
     // The engine writes into the home as root: nothing of an earlier shell may run meanwhile.
     await this.killLeftovers(spec.sessionId);
     const uid = await this.uidOf(spec.sessionId);
-    const home = await this.prepareHome(spec.sessionId, uid);
+    const home = await this.prepareHome(spec.sessionId, uid, spec.files);
     const { text, relays } = jailKubeconfig(spec.kubeconfig);
     await writeOwned(join(home, '.kube'), undefined, uid, 0o700);
     await writeOwned(join(home, '.kube', 'config'), text, uid, 0o600);
@@ -329,9 +346,10 @@ export class LocalTerminalHost implements TerminalHost {
       ...ro('/usr'),
       '--symlink', 'usr/bin', '/bin', '--symlink', 'usr/sbin', '/sbin', '--symlink', 'usr/lib', '/lib',
       ...(existsSync('/usr/lib64') ? ['--symlink', 'usr/lib64', '/lib64'] : []),
-      // /usr/local holds what the host installed by hand: only kubectl shows.
+      // /usr/local holds what the host installed by hand: only kubectl (and helm) show.
       ...tmpfs('/usr/local'),
       ...ro(this.jailKubectl ?? this.kubectl!, '/usr/local/bin/kubectl'),
+      ...(this.jailHelm ? ro(this.jailHelm, '/usr/local/bin/helm') : []),
       '--proc', '/proc',
       '--dev', '/dev',
       ...tmpfs('/tmp'),
@@ -340,6 +358,7 @@ export class LocalTerminalHost implements TerminalHost {
       ...etc('passwd'), ...etc('group'), ...etc('hosts'), ...etc('hostname'), ...etc('bash.bashrc'),
       ...etc('init', `${JAIL_ETC_DIR}/init`),
       ...etc('kubectl-completion.bash', `${JAIL_ETC_DIR}/kubectl-completion.bash`),
+      ...etc('helm-completion.bash', `${JAIL_ETC_DIR}/helm-completion.bash`),
       ...this.config.extraBinds.flatMap((b) => ro(b.source, b.target)),
       ...(mounts ? ['--bind', mounts.home, JAIL_USER.home, ...ro(mounts.sessionDir, JAIL_RELAY_DIR)] : []),
       // The jail's root, /etc and /usr/local are tmpfs the jail's user owns: read-only from here on.
@@ -348,8 +367,12 @@ export class LocalTerminalHost implements TerminalHost {
       '--',
     ];
   }
-  /** The session's home: a size-limited tmpfs of its own (as root), kept across its shells. */
-  private async prepareHome(sessionId: string, uid: number): Promise<string> {
+  /**
+   * The session's home: a size-limited tmpfs of its own (as root), kept
+   * across its shells. A new home gets the questions' files; a later shell
+   * finds the home as the candidate left it.
+   */
+  private async prepareHome(sessionId: string, uid: number, files: HomeFile[]): Promise<string> {
     const home = join(this.homesDir, sessionId);
     const fresh = !existsSync(home);
     await mkdir(home, { recursive: true, mode: 0o700 });
@@ -367,6 +390,9 @@ export class LocalTerminalHost implements TerminalHost {
       for (const [name, text] of Object.entries(HOME_FILES)) {
         await writeOwned(join(home, name), text, uid, 0o644);
       }
+      await writeHomeFiles(home, files, uid, (path, reason) =>
+        this.logger.warn({ sessionId, path, reason }, 'a question file was not written'),
+      );
     }
     return home;
   }
@@ -612,6 +638,43 @@ async function isMountPoint(path: string): Promise<boolean> {
     return self.dev !== parent.dev;
   } catch {
     return false;
+  }
+}
+
+/**
+ * The questions' files, each under the home at its relative path, in
+ * folders made as needed, all owned by the session's uid (the candidate may
+ * change them). A path that would leave the home, or that an earlier file
+ * already took, is skipped: lint refuses both, this guards the stored rows.
+ */
+async function writeHomeFiles(
+  home: string,
+  files: HomeFile[],
+  uid: number,
+  skipped: (path: string, reason: string) => void,
+): Promise<void> {
+  const taken = new Set<string>(Object.keys(HOME_FILES));
+  for (const file of files) {
+    const problem = homePathProblem(file.path);
+    if (problem) {
+      skipped(file.path, problem);
+      continue;
+    }
+    const parts = file.path.split('/');
+    const clash =
+      parts.map((_, i) => parts.slice(0, i + 1).join('/')).find((p) => taken.has(p)) ??
+      (taken.has(`${file.path}/`) ? `${file.path}/` : undefined);
+    if (clash) {
+      skipped(file.path, `${clash} is already written`);
+      continue;
+    }
+    for (let i = 1; i < parts.length; i++) {
+      const dir = parts.slice(0, i).join('/');
+      if (!taken.has(`${dir}/`)) await writeOwned(join(home, dir), undefined, uid, 0o755);
+      taken.add(`${dir}/`);
+    }
+    await writeOwned(join(home, file.path), file.content, uid, file.executable ? 0o755 : 0o644);
+    taken.add(file.path);
   }
 }
 

@@ -98,6 +98,7 @@ function newQuestion(sessionId: string, overrides: Partial<SessionQuestion> = {}
     checks: [],
     solution: { explanation: 'e', commands: [] },
     setupWaits: [],
+    setupSteps: [],
     setupStatus: 'pending',
     setupMessage: null,
     answer: null,
