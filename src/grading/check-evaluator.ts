@@ -3,6 +3,7 @@ import { ClusterService } from '../cluster/cluster.service.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
 import { type CheckOutcome, runChecks, type TaskToGrade } from './check-runner.js';
+import { activityIn } from './cluster-activity.js';
 import { ClusterReads } from './cluster-reads.js';
 import type { Grader } from './grader-api.js';
 import { GraderLoader } from './grader-loader.js';
@@ -36,22 +37,35 @@ export class CheckEvaluator {
     return this.graders.load(name);
   }
 
-  /** `settleFrom`: when the candidate stopped (runtime state gets each check's timeout from then). */
-  async evaluate(tasks: TaskToGrade[], settleFrom: number): Promise<Evaluation> {
+  /**
+   * `settleFrom`: when the candidate stopped (a failing check may be looked at
+   * again, while the cluster is still acting, until its timeout from then).
+   * `scope`: the session's namespaces and prefix, where that activity is looked for.
+   */
+  async evaluate(
+    tasks: TaskToGrade[],
+    settleFrom: number,
+    scope?: SessionScope,
+  ): Promise<Evaluation> {
     const started = performance.now();
     const reads = new Map<string, ClusterReads>();
+    const readsFor = (alias: string) => {
+      let forAlias = reads.get(alias);
+      if (!forAlias) {
+        forAlias = new ClusterReads(this.clusters.client(alias));
+        reads.set(alias, forAlias);
+      }
+      return forAlias;
+    };
     const outcomes = await runChecks(tasks, {
-      readsFor: (alias) => {
-        let forAlias = reads.get(alias);
-        if (!forAlias) {
-          forAlias = new ClusterReads(this.clusters.client(alias));
-          reads.set(alias, forAlias);
-        }
-        return forAlias;
-      },
+      readsFor,
       loadGrader: (name) => this.loadGrader(name),
       concurrency: this.config.grading.checkConcurrency,
       settleFrom,
+      namespaces: scope?.namespaces,
+      // Without a scope (a check evaluated outside a session) nothing tells
+      // settled from busy: a failing check is looked at until its timeout.
+      activity: scope && activityProbe((alias) => readsFor(alias).fresh(), scope.prefix),
     });
     return {
       outcomes,
@@ -59,4 +73,42 @@ export class CheckEvaluator {
       durationMs: Math.round(performance.now() - started),
     };
   }
+}
+
+/** Where a session's cluster activity is looked for. */
+export interface SessionScope {
+  namespaces: readonly string[];
+  /** Cluster-scoped objects named `<prefix>-…` are the session's. */
+  prefix: string | undefined;
+}
+
+/** How long one look at a namespace's activity is shared by every check that asks. */
+const ACTIVITY_TTL_MS = 400;
+
+/**
+ * The cluster activity of a task's namespaces, each namespace looked at once
+ * per ~poll interval however many failing checks ask (fresh reads each time).
+ */
+function activityProbe(
+  freshReads: (alias: string) => ClusterReads,
+  prefix: string | undefined,
+): (alias: string, namespaces: string[]) => Promise<string | undefined> {
+  const looks = new Map<string, { at: number; activity: Promise<string | undefined> }>();
+  const look = (alias: string, scope: { namespace: string } | { prefix: string }) => {
+    const key = `${alias}\0${'namespace' in scope ? scope.namespace : ''}`;
+    const last = looks.get(key);
+    if (last && performance.now() - last.at < ACTIVITY_TTL_MS) return last.activity;
+    const activity = activityIn(freshReads(alias), scope);
+    looks.set(key, { at: performance.now(), activity });
+    activity.catch(() => looks.delete(key));
+    return activity;
+  };
+  return async (alias, namespaces) => {
+    const scopes = [
+      ...namespaces.map((namespace) => ({ namespace })),
+      ...(prefix ? [{ prefix }] : []),
+    ];
+    const found = await Promise.all(scopes.map((scope) => look(alias, scope)));
+    return found.find((a) => a !== undefined);
+  };
 }

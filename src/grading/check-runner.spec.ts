@@ -88,4 +88,85 @@ describe('runChecks', () => {
     expect(invalid.x.status).toBe('error');
     expect(invalid.x.message).toMatch(/^check "x" is invalid: /);
   });
+
+  describe('looking again at a failing check', () => {
+    // Fails twice, then passes: a state the cluster is still moving towards.
+    const settling = () => {
+      let calls = 0;
+      return defineGrader(async () => ({ passed: ++calls > 2, message: `look ${calls}` }));
+    };
+    const now = () => Date.now();
+
+    it('looks again while the cluster is acting on the task, and passes when it gets there', async () => {
+      graders.settling = settling();
+      const asked: string[][] = [];
+      const r = await run([custom('a', 'settling', { timeout: 10 })], {
+        settleFrom: now(),
+        pollIntervalMs: 10,
+        namespaces: ['s1-app', 's1-other'],
+        activity: async (_alias, namespaces) => {
+          asked.push(namespaces);
+          return 'Pod web-1: waiting for the scheduler';
+        },
+      });
+      expect(r.a.status).toBe('passed');
+      expect(asked.length).toBe(2);
+      expect(asked[0]).toEqual([]); // the task's variables name none of the session's namespaces
+    });
+
+    it('decides at once when nothing is under way, however long the timeout', async () => {
+      graders.settling = settling();
+      const started = Date.now();
+      const r = await run([{ ...custom('a', 'settling', { timeout: 60 }) }], {
+        settleFrom: now(),
+        pollIntervalMs: 10,
+        activity: async () => undefined,
+      });
+      expect(r.a).toMatchObject({ status: 'failed', message: 'look 1' });
+      expect(Date.now() - started).toBeLessThan(5_000);
+    });
+
+    it("asks about the task's own namespaces, found among its variables", async () => {
+      graders.settling = settling();
+      const asked: string[][] = [];
+      const reads = new ClusterReads({} as ClusterClient);
+      await runChecks(
+        [
+          {
+            id: 't',
+            questionId: 'q',
+            cluster: 'main',
+            variables: { ns: 's1-app', app: 'web', n: 3 },
+            answer: null,
+            checks: [custom('a', 'settling', { timeout: 10 })],
+          },
+        ],
+        {
+          readsFor: () => reads,
+          loadGrader: async (name) => graders[name],
+          concurrency: 2,
+          settleFrom: now(),
+          pollIntervalMs: 10,
+          namespaces: ['s1-app', 's1-other'],
+          activity: async (_alias, namespaces) => {
+            asked.push(namespaces);
+            return undefined;
+          },
+        },
+      );
+      expect(asked).toEqual([['s1-app']]);
+    });
+
+    it('stops at the timeout even while the cluster keeps acting', async () => {
+      graders.fail = defineGrader(async () => ({ passed: false, message: 'nope' }));
+      const r = await run([custom('a', 'fail', { timeout: 1 })], {
+        settleFrom: now(),
+        pollIntervalMs: 50,
+        activity: async () => 'always busy',
+      });
+      expect(r.a).toMatchObject({ status: 'failed', message: 'nope' });
+      expect(r.a.durationMs).toBeGreaterThanOrEqual(800);
+      expect(r.a.durationMs).toBeLessThan(3_000);
+    });
+  });
 });

@@ -54,6 +54,15 @@ export interface RunOptions {
   pollIntervalMs?: number;
   /** The longest one evaluation of one check may take (default 60 s). */
   evaluationTimeoutMs?: number;
+  /**
+   * What the cluster is still doing in a task's namespaces (and among the
+   * session's cluster-scoped objects), or undefined when it has settled. With
+   * it, a failing check is looked at again only while something is under way,
+   * up to its timeout; without it, until its timeout.
+   */
+  activity?: (alias: string, namespaces: string[]) => Promise<string | undefined>;
+  /** The session's namespaces: a task's are those of its variables' values. */
+  namespaces?: readonly string[];
 }
 
 type Evaluate = (check: never, env: CheckEnv) => Promise<Verdict>;
@@ -74,17 +83,13 @@ const EVALUATORS: Record<Check['kind'], Evaluate> = {
 /** The longest one evaluation of one check may take (a poll is several). */
 const EVALUATION_TIMEOUT_MS = 60_000;
 
-/** Runtime-state kinds look again for a little while by default; the rest decide at once. */
-const DEFAULT_TIMEOUT_SECONDS: Partial<Record<Check['kind'], number>> = {
-  rollout: 15,
-  podReady: 15,
-  endpoints: 15,
-  pvcBound: 15,
-  // The RBAC authorizer reads Roles and bindings from an informer cache: a binding
-  // made a moment before the end can be invisible to a SubjectAccessReview for a
-  // second or two on a loaded API server (bank:test saw it on CI).
-  canI: 5,
-};
+/**
+ * How long a failing check may be looked at again by default: while the
+ * cluster is still acting on the task's namespaces (see cluster-activity.ts),
+ * never past this. An answer reads no cluster and decides at once.
+ */
+const DEFAULT_TIMEOUT_SECONDS = 15;
+const NO_WAIT_KINDS: ReadonlySet<Check['kind']> = new Set(['answer']);
 
 /**
  * Evaluates every check of every task. Checks run concurrently (bounded);
@@ -163,7 +168,8 @@ async function gradeOne(
     );
   }
   const check = parsed.check;
-  const timeoutMs = (check.timeout ?? DEFAULT_TIMEOUT_SECONDS[check.kind] ?? 0) * 1000;
+  const timeoutMs =
+    (check.timeout ?? (NO_WAIT_KINDS.has(check.kind) ? 0 : DEFAULT_TIMEOUT_SECONDS)) * 1000;
   const settleUntil = options.settleFrom + timeoutMs;
   const interval = options.pollIntervalMs ?? 500;
   const started = performance.now();
@@ -208,13 +214,27 @@ async function gradeOne(
         elapsed(started),
       );
     }
-    if (Date.now() + interval <= settleUntil) {
+    if (Date.now() + interval <= settleUntil && (await stillActing(task, options))) {
       await new Promise((resolve) => setTimeout(resolve, interval));
       reads = reads.fresh();
       continue;
     }
     const message = check.feedback ?? verdict.message ?? 'failed';
     return result('failed', message, verdict.points ?? 0, elapsed(started));
+  }
+}
+
+/** Whether the cluster may still change what a failing check sees (always, without a probe). */
+async function stillActing(task: TaskToGrade, options: RunOptions): Promise<boolean> {
+  if (!options.activity) return true;
+  const namespaces = Object.values(task.variables).filter(
+    (v): v is string => typeof v === 'string' && (options.namespaces ?? []).includes(v),
+  );
+  try {
+    return (await options.activity(task.cluster, namespaces)) !== undefined;
+  } catch {
+    // The probe could not read: look again (bounded by the timeout) rather than decide blind.
+    return true;
   }
 }
 

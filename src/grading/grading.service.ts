@@ -69,6 +69,7 @@ export class GradingService {
     const evaluation = await this.evaluator.evaluate(
       questions.map(taskOf),
       (session.endedAt ?? startedAt).getTime(),
+      { namespaces: session.namespaces, prefix: session.prefix },
     );
     const undecided = questions.flatMap((q) =>
       (evaluation.outcomes.get(q.id) ?? [])

@@ -33,6 +33,7 @@ import {
   sessionClusterPolicy,
   sharedPolicies,
 } from './fence-policies.js';
+import { wakeShortWorkloads } from './controller-wake.js';
 import { runKubectl } from './setup-kubectl.js';
 
 /** Server-side apply field manager of everything the engine creates. */
@@ -250,7 +251,36 @@ export class ProvisioningService {
         );
       }
       await this.removeAccess(cluster, session);
+      await this.wakeControllers(cluster, session);
     }
+  }
+
+  /**
+   * Wakes the session's backed-off workload controllers (see
+   * controller-wake.ts), so what grading sees does not depend on when the
+   * candidate's fix was made. Best effort: a failure is logged, and grading
+   * still waits for whatever the cluster is visibly doing.
+   */
+  async wakeControllers(cluster: ClusterClient, session: Session): Promise<void> {
+    try {
+      const woken = await wakeShortWorkloads(cluster, session.namespaces);
+      if (woken.length)
+        this.logger.info(
+          { sessionId: session.id, cluster: cluster.alias, woken },
+          'controllers woken',
+        );
+    } catch (error) {
+      this.logger.warn(
+        { sessionId: session.id, cluster: cluster.alias, err: error },
+        'could not wake the controllers',
+      );
+    }
+  }
+
+  /** {@link wakeControllers} on every cluster of the session (bank:test grades without a revoke). */
+  async wakeAllControllers(session: Session): Promise<void> {
+    for (const alias of aliasesOf(await this.questionClusters(session)))
+      await this.wakeControllers(this.clusters.client(alias), session);
   }
 
   /**

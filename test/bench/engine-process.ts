@@ -148,8 +148,11 @@ export async function untilActive(
   }
 }
 
-/** A trainer's API token for the engine whose database is at `sqlitePath` (made with the token CLI). */
-export async function staffToken(sqlitePath: string): Promise<string> {
+/** A staff API token for the engine whose database is at `sqlitePath` (made with the token CLI). */
+export async function staffToken(
+  sqlitePath: string,
+  role: 'trainer' | 'admin' = 'trainer',
+): Promise<string> {
   const { stdout } = await promisify(execFile)(
     process.execPath,
     [
@@ -157,7 +160,7 @@ export async function staffToken(sqlitePath: string): Promise<string> {
       'src/auth/token.cli.ts',
       'create',
       '--role',
-      'trainer',
+      role,
       '--name',
       'bench',
     ],

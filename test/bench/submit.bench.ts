@@ -33,7 +33,8 @@ interface StaffQuestion {
 async function main(): Promise<void> {
   const engine = await startEngine();
   try {
-    const staff = await staffToken(engine.sqlitePath);
+    // An admin: each run's session is removed after it, so sessions do not pile up on the nodes.
+    const staff = await staffToken(engine.sqlitePath, 'admin');
     const get = async <T>(path: string, token: string): Promise<T> => {
       const res = await fetch(`${engine.base}${path}`, {
         headers: { authorization: `Bearer ${token}` },
@@ -95,6 +96,11 @@ async function main(): Promise<void> {
       console.log(
         `run ${run}: submit -> stored report ${seconds.toFixed(2)} s, score ${report.pointsAwarded}/${report.pointsPossible} (${solved.length} of ${report.tasks.length} tasks solved)`,
       );
+      const removed = await fetch(`${engine.base}/api/sessions/${session.id}`, {
+        method: 'DELETE',
+        headers: { authorization: `Bearer ${staff}` },
+      });
+      if (removed.status !== 204) throw new Error(`removing the session: ${removed.status}`);
       if (short.length)
         throw new Error(
           `solved tasks scored less than full marks: ${short

@@ -1,0 +1,131 @@
+import { describe, expect, it } from '@jest/globals';
+import type { ClusterClient } from '../cluster/cluster-client.js';
+import { activityIn, objectActivity } from './cluster-activity.js';
+import { ClusterReads, type LiveObject } from './cluster-reads.js';
+
+const NOW = Date.parse('2026-12-02T12:00:00Z');
+const ago = (seconds: number) => new Date(NOW - seconds * 1000).toISOString();
+const obj = (fields: Record<string, unknown>) =>
+  ({ metadata: { name: 'x', creationTimestamp: ago(600) }, ...fields }) as unknown as Parameters<
+    typeof objectActivity
+  >[1];
+
+describe('objectActivity', () => {
+  it('waits for the scheduler, but not past its verdict', () => {
+    expect(objectActivity('Pod', obj({ spec: {}, status: { phase: 'Pending' } }), NOW)).toBe(
+      'waiting for the scheduler',
+    );
+    const unschedulable = obj({
+      spec: {},
+      status: {
+        phase: 'Pending',
+        conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable' }],
+      },
+    });
+    expect(objectActivity('Pod', unschedulable, NOW)).toBeUndefined();
+  });
+
+  it('waits while containers are being created or just started, not while backed off', () => {
+    const pod = (state: object, ready = false) =>
+      obj({
+        spec: { nodeName: 'node01' },
+        status: { phase: 'Running', containerStatuses: [{ name: 'app', ready, state }] },
+      });
+    expect(objectActivity('Pod', pod({ waiting: { reason: 'ContainerCreating' } }), NOW)).toBe(
+      'container app is ContainerCreating',
+    );
+    expect(objectActivity('Pod', pod({ running: { startedAt: ago(3) } }), NOW)).toBe(
+      'container app started 3 s ago, not ready yet',
+    );
+    expect(objectActivity('Pod', pod({ running: { startedAt: ago(60) } }), NOW)).toBeUndefined();
+    expect(objectActivity('Pod', pod({ waiting: { reason: 'CrashLoopBackOff' } }), NOW)).toBe(
+      undefined,
+    );
+    expect(objectActivity('Pod', pod({ waiting: { reason: 'ImagePullBackOff' } }), NOW)).toBe(
+      undefined,
+    );
+    expect(
+      objectActivity(
+        'Pod',
+        obj({ metadata: { name: 'x', deletionTimestamp: ago(1) }, spec: {}, status: {} }),
+        NOW,
+      ),
+    ).toBe('being deleted');
+  });
+
+  it('waits for a generation to be observed and for a ReplicaSet to create its pods, unless refused', () => {
+    const deploy = obj({
+      metadata: { name: 'web', generation: 3 },
+      status: { observedGeneration: 2 },
+    });
+    expect(objectActivity('Deployment', deploy, NOW)).toBe(
+      'generation 3 not yet observed (observed 2)',
+    );
+    const rs = (conditions: object[] = []) =>
+      obj({
+        metadata: { name: 'web-1', generation: 1 },
+        spec: { replicas: 3 },
+        status: { observedGeneration: 1, replicas: 1, conditions },
+      });
+    expect(objectActivity('ReplicaSet', rs(), NOW)).toBe('1 of 3 pods created');
+    // A missing ServiceAccount or a quota: nothing changes until someone acts.
+    expect(
+      objectActivity('ReplicaSet', rs([{ type: 'ReplicaFailure', status: 'True' }]), NOW),
+    ).toBeUndefined();
+  });
+});
+
+describe('activityIn', () => {
+  /** Reads over a fixed set of lists: kind -> objects. */
+  const readsOver = (lists: Record<string, object[]>) =>
+    new ClusterReads({
+      listJson: async (_apiVersion: string, kind: string) => lists[kind] ?? [],
+    } as unknown as ClusterClient);
+
+  it('is settled when nothing changed lately and nothing is in flight', async () => {
+    const reads = readsOver({
+      Pod: [
+        {
+          metadata: { name: 'web-1', creationTimestamp: ago(120) },
+          spec: { nodeName: 'node01' },
+          status: { phase: 'Running', containerStatuses: [{ name: 'app', ready: true }] },
+        },
+      ],
+    });
+    expect(await activityIn(reads, { namespace: 's1-app' }, NOW)).toBeUndefined();
+  });
+
+  it('waits out a quiet window after a write, longer for RBAC (informer caches)', async () => {
+    const written = (kind: string, seconds: number) =>
+      readsOver({
+        [kind]: [
+          {
+            metadata: {
+              name: 'a',
+              creationTimestamp: ago(300),
+              managedFields: [{ time: ago(seconds) }],
+            },
+          },
+        ],
+      });
+    expect(await activityIn(written('Service', 1), { namespace: 'n' }, NOW)).toMatch(
+      /^Service a changed \d s ago$/,
+    );
+    expect(await activityIn(written('Service', 4), { namespace: 'n' }, NOW)).toBeUndefined();
+    expect(await activityIn(written('RoleBinding', 4), { namespace: 'n' }, NOW)).toMatch(
+      /^RoleBinding a changed/,
+    );
+    expect(await activityIn(written('RoleBinding', 7), { namespace: 'n' }, NOW)).toBeUndefined();
+  });
+
+  it("looks at the session's cluster-scoped objects by prefix only", async () => {
+    const pv = (name: string) =>
+      ({ metadata: { name, creationTimestamp: ago(0) } }) as unknown as LiveObject;
+    const reads = readsOver({ PersistentVolume: [pv('other-pv'), pv('s1abcd-pv')] });
+    expect(await activityIn(reads, { prefix: 's1abcd' }, NOW)).toMatch(
+      /^PersistentVolume s1abcd-pv changed/,
+    );
+    const others = readsOver({ PersistentVolume: [pv('other-pv')] });
+    expect(await activityIn(others, { prefix: 's1abcd' }, NOW)).toBeUndefined();
+  });
+});
