@@ -184,7 +184,15 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
         }
         return { ok: true, durationMs: Math.round(performance.now() - started) };
       },
-      grade: (settleFrom) => evaluator.evaluate(sessionQuestions.map(taskOf), settleFrom),
+      async grade(settleFrom) {
+        // As at a session's end (revoke wakes them too): controllers backed
+        // off during the wait before a late solve look again at once.
+        await provisioning.wakeAllControllers(session);
+        return evaluator.evaluate(sessionQuestions.map(taskOf), settleFrom, {
+          namespaces: session.namespaces,
+          prefix: session.prefix,
+        });
+      },
       teardown: () => provisioning.teardown(session),
     };
   }
