@@ -35,8 +35,13 @@ checks() {
   npm run --silent bank:lint
 }
 phase "typecheck, lint, format, build, question bank" checks
-phase "question bank self-test: every setup and reference solution graded on a sandbox (bank:test)" \
+phase "question bank self-test: every setup, reference and alternative solution and known mistake graded on a sandbox (bank:test)" \
   npm run --silent bank:test
+# A fix made late must score like one made early (controllers back off while
+# the task is unsolved): the troubleshooting questions, solved 120 s after setup.
+phase "question bank, solved late: the troubleshooting questions 120 s after their setup (bank:test --solve-after)" \
+  npm run --silent bank:test -- --solve-after 120 --concurrency 16 \
+  deployment-missing-serviceaccount find-backend-node fix-service-selector pending-pods-node-selector
 phase "tests: unit, web (console logic), integration (sandbox cluster, Redis, SQLite, PostgreSQL, start.sh), e2e (HTTP), browser (Chromium)" \
   npm run --silent test:all
 took "$started_at" "the whole suite"

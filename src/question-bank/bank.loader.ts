@@ -26,7 +26,7 @@ export interface BankProblem {
   file: string;
   line: number;
   column: number;
-  /** Stable rule name: yaml, schema, unique-id, file-name, points, check-id, requires, grader, docs, template, setup, vars, reference, draw, files; for checks also check, match, cel, kind, selector. */
+  /** Stable rule name: yaml, schema, unique-id, file-name, points, check-id, requires, grader, docs, template, setup, vars, reference, draw, files, solutions, mistakes; for checks also check, match, cel, kind, selector. */
   rule: string;
   message: string;
 }
@@ -194,6 +194,8 @@ async function loadQuestion(file: string, bank: QuestionBank, gradersDir: string
     );
   }
 
+  checkEntries(spec, problem);
+
   for (const [name, variable] of Object.entries(spec.vars)) {
     if (BUILTIN_VARIABLES.includes(name))
       problem(
@@ -287,6 +289,55 @@ async function loadQuestion(file: string, bank: QuestionBank, gradersDir: string
     bank.questions.set(spec.id, { spec, file, digest });
 }
 
+/**
+ * Alternative solutions and known mistakes: each named once (bank:test
+ * reports them by name), each with commands to run, and every mistake
+ * allowed fewer points than the weight, or bank:test could not show that it
+ * is graded down.
+ */
+function checkEntries(
+  spec: QuestionSpec,
+  problem: (path: PathKey[], rule: string, message: string, key?: string) => void,
+): void {
+  const entries = [
+    ...spec.solutions.map((entry, i) => ({ list: 'solutions' as const, i, entry })),
+    ...spec.mistakes.map((entry, i) => ({ list: 'mistakes' as const, i, entry })),
+  ];
+  const names = new Map<string, string>();
+  for (const { list, i, entry } of entries) {
+    const where = `${list}[${i}]`;
+    const taken = names.get(entry.name);
+    if (taken)
+      problem(
+        [list, i, 'name'],
+        list,
+        `${where}: the name "${entry.name}" is already used by ${taken}; give each solution and mistake a name of its own (bank:test reports them by name)`,
+      );
+    else names.set(entry.name, where);
+    if (!entry.commands.length)
+      problem(
+        [list, i, 'commands'],
+        list,
+        `${where} (${entry.name}) has no commands: list the shell commands bank:test runs as the candidate (or "answer: <text>" to submit an answer)`,
+      );
+  }
+  spec.mistakes.forEach((mistake, i) => {
+    const where = `mistakes[${i}] (${mistake.name})`;
+    if (mistake.maxPoints >= spec.weight)
+      problem(
+        ['mistakes', i, 'maxPoints'],
+        'mistakes',
+        `${where}: maxPoints ${mistake.maxPoints} is not below the weight ${spec.weight}, so it would not show that the mistake is graded down; lower it to the most the mistake may score, or move the entry to solutions if it deserves full marks`,
+      );
+    else if (mistake.maxPoints < spec.baseline)
+      problem(
+        ['mistakes', i, 'maxPoints'],
+        'mistakes',
+        `${where}: maxPoints ${mistake.maxPoints} is below the baseline ${spec.baseline}, which the untouched setup already scores; raise it to at least ${spec.baseline}`,
+      );
+  });
+}
+
 /** Ids are unique per kind and name their file, so a question is found by its id. */
 function checkIdentity(
   kind: 'question' | 'exam',
@@ -364,6 +415,8 @@ function checkTemplates(spec: QuestionSpec, source: YamlSource, bank: QuestionBa
   walk(spec.setup, ['setup']);
   spec.checks.forEach((check, i) => walk(check, ['checks', i]));
   walk(spec.solution, ['solution']);
+  walk(spec.solutions, ['solutions']);
+  walk(spec.mistakes, ['mistakes']);
   spec.setupWaits.forEach((wait, i) => walk(wait, ['setupWaits', i]));
   if (bank.problems.length !== before) return;
   spec.checks.forEach((check, i) => {

@@ -11,7 +11,7 @@ import {
   type QuestionBank,
 } from './bank.loader.js';
 import type { QuestionFile, SetupStep } from '../sessions/session-question.entity.js';
-import type { CheckSpec } from './question.schema.js';
+import type { AlternativeSolutionSpec, CheckSpec, MistakeSpec } from './question.schema.js';
 import { renderQuestionFiles } from './question-files.js';
 import { renderSetupSteps } from './setup-steps.js';
 import { renderDeep, renderString } from './templates.js';
@@ -37,6 +37,13 @@ export interface RenderedQuestion {
   files: QuestionFile[];
   checks: CheckSpec[];
   solution: { explanation: string; commands: string[] };
+  /**
+   * The alternative solutions and known mistakes, rendered for bank:test,
+   * which runs each in a candidate of its own. A session never stores them:
+   * candidates only ever see `solution`.
+   */
+  solutions: AlternativeSolutionSpec[];
+  mistakes: MistakeSpec[];
 }
 
 /**
@@ -98,6 +105,8 @@ export class BankService implements OnModuleInit {
       files: renderQuestionFiles(spec.files, variables),
       checks: renderDeep(spec.checks, variables),
       solution: renderDeep(spec.solution, variables),
+      solutions: renderDeep(spec.solutions, variables),
+      mistakes: renderDeep(spec.mistakes, variables),
     };
   }
 }

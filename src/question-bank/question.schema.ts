@@ -173,6 +173,45 @@ const questionFileSchema = z.strictObject({
 });
 export type QuestionFileSpec = z.infer<typeof questionFileSchema>;
 
+/** Shell commands run as the candidate; `answer: <text>` submits the text instead (solution.ts). */
+const commandsSchema = z.array(z.string().min(1), {
+  error: 'commands is a list of shell commands (or "answer: <text>") that bank:test runs',
+});
+/** How bank:test names an entry in its table: solutions[name], mistakes[name]. */
+const entryName = z
+  .string({
+    error: 'each entry needs a name (bank:test reports it as solutions[name] or mistakes[name])',
+  })
+  .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'must be lower-case letters, digits and dashes');
+
+/**
+ * Another correct way to solve the task: bank:test runs it in a candidate of
+ * its own and requires full marks. Never shown to candidates (only `solution` is).
+ */
+const alternativeSolutionSchema = z.strictObject({
+  name: entryName,
+  commands: commandsSchema,
+  explanation: z.string().min(1).optional(),
+});
+export type AlternativeSolutionSpec = z.infer<typeof alternativeSolutionSchema>;
+
+/**
+ * A typical wrong solution: bank:test runs it in a candidate of its own and
+ * requires at most `maxPoints`, which lint keeps below the weight, so the
+ * question proves that the mistake is graded down. Never shown to candidates.
+ */
+const mistakeSchema = z.strictObject({
+  name: entryName,
+  commands: commandsSchema,
+  maxPoints: z
+    .number({ error: 'a mistake needs maxPoints: the most points it may score, below the weight' })
+    .int()
+    .min(0),
+  /** What is wrong with it, for the question's reviewers. */
+  why: z.string().min(1).optional(),
+});
+export type MistakeSpec = z.infer<typeof mistakeSchema>;
+
 export const questionSchema = z.strictObject({
   id: slug,
   title: z.string().min(1).max(200),
@@ -194,6 +233,10 @@ export const questionSchema = z.strictObject({
     explanation: z.string().min(1),
     commands: z.array(z.string().min(1)).min(1),
   }),
+  /** More correct solutions, each proven by bank:test to score full marks. */
+  solutions: z.array(alternativeSolutionSchema).default([]),
+  /** Typical wrong solutions, each proven by bank:test to score at most its maxPoints. */
+  mistakes: z.array(mistakeSchema).default([]),
   docs: z.array(z.string().url()).default([]),
   /** Points a freshly set-up (unsolved) task scores; bank:test checks it. */
   baseline: z.number().int().min(0).default(0),

@@ -13,7 +13,7 @@ import { taskOf } from '../../src/grading/grading.service.js';
 import { createRootLogger } from '../../src/logging/logger.js';
 import { ProvisioningService } from '../../src/provisioning/provisioning.service.js';
 import type { LoadedQuestion } from '../../src/question-bank/bank.loader.js';
-import { BankService } from '../../src/question-bank/bank.service.js';
+import { BankService, type RenderedQuestion } from '../../src/question-bank/bank.service.js';
 import { homePathProblem } from '../../src/question-bank/question-files.js';
 import { DEFAULT_NAMESPACE_LIMITS } from '../../src/question-bank/question.schema.js';
 import { solutionAnswer } from '../../src/question-bank/solution.js';
@@ -47,9 +47,15 @@ export interface Harness {
 export interface Candidate {
   session: Session;
   questions: SessionQuestion[];
+  /** The questions as drawn for this candidate: solutions and mistakes rendered with its variables. */
+  rendered: RenderedQuestion[];
   kubeconfigPath: string;
-  /** Runs a question's reference solution as the candidate; `answer:` lines become the answer. */
-  solve(questionId: string): Promise<SolutionRun>;
+  /**
+   * Runs commands as the candidate (by default the question's reference
+   * solution, else an alternative or a mistake as rendered for this
+   * candidate); `answer:` lines become the answer.
+   */
+  solve(questionId: string, commands?: string[]): Promise<SolutionRun>;
   /** Evaluates every task (answers as saved by solve). */
   grade(settleFrom: number): Promise<Evaluation>;
   teardown(): Promise<void>;
@@ -153,8 +159,9 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
     return {
       session,
       questions: sessionQuestions,
+      rendered,
       kubeconfigPath,
-      async solve(questionId) {
+      async solve(questionId, commands) {
         const question = sessionQuestions.find((q) => q.questionId === questionId)!;
         const started = performance.now();
         // As in the terminal: the question's files in the home, which is the working folder.
@@ -162,7 +169,7 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
           join(scratch, `home-${prefix}-${questionId}`),
           question.files,
         );
-        for (const [i, command] of question.solution.commands.entries()) {
+        for (const [i, command] of (commands ?? question.solution.commands).entries()) {
           const answer = solutionAnswer(command);
           if (answer !== undefined) {
             question.answer = answer;
@@ -177,7 +184,12 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
           if (result.code !== 0) {
             return {
               ok: false,
-              failure: `command ${i + 1} exited ${result.code}: ${command.split('\n')[0]}\n${result.output.trim()}`,
+              failure: [
+                `command ${i + 1} exited ${result.code}: ${command.split('\n')[0]}`,
+                result.output.trim(),
+              ]
+                .filter(Boolean)
+                .join('\n'),
               durationMs: Math.round(performance.now() - started),
             };
           }
