@@ -132,7 +132,7 @@ export function objectActivity(kind: string, object: Obj, now = Date.now()): str
   const generation = object.metadata.generation;
   if (
     generation !== undefined &&
-    'observedGeneration' in status === false &&
+    !('observedGeneration' in status) &&
     ['Deployment', 'ReplicaSet', 'StatefulSet', 'DaemonSet'].includes(kind)
   )
     return 'not yet observed by its controller';

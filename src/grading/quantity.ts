@@ -86,7 +86,7 @@ function parseQuantityText(text: string): Quantity | undefined {
 }
 
 /** Moves trailing zeros into the exponent so that one value has one representation. */
-function normalise(coefficient: bigint, exponent: number): Omit<Quantity, 'suffixed'> {
+export function normalise(coefficient: bigint, exponent: number): Omit<Quantity, 'suffixed'> {
   if (coefficient === 0n) return { coefficient, exponent: 0 };
   while (coefficient % 10n === 0n) {
     coefficient /= 10n;

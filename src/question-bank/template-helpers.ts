@@ -1,4 +1,4 @@
-import { parseQuantity } from '../grading/quantity.js';
+import { normalise, parseQuantity } from '../grading/quantity.js';
 
 /**
  * Helpers for values a task derives from its variables ("one below the
@@ -320,15 +320,6 @@ function divideDecimals(a: Decimal, b: Decimal): Decimal | undefined {
   const scaled = a.coefficient * 10n ** BigInt(k);
   if (scaled % b.coefficient !== 0n) return undefined;
   return normalise(scaled / b.coefficient, a.exponent - b.exponent - k);
-}
-
-function normalise(coefficient: bigint, exponent: number): Decimal {
-  if (coefficient === 0n) return { coefficient, exponent: 0 };
-  while (coefficient % 10n === 0n) {
-    coefficient /= 10n;
-    exponent++;
-  }
-  return { coefficient, exponent };
 }
 
 function toNumber(value: Decimal, fail: (problem: string) => never): number {
