@@ -261,7 +261,7 @@ export class ProvisioningService {
    * candidate's fix was made. Best effort: a failure is logged, and grading
    * still waits for whatever the cluster is visibly doing.
    */
-  async wakeControllers(cluster: ClusterClient, session: Session): Promise<void> {
+  private async wakeControllers(cluster: ClusterClient, session: Session): Promise<void> {
     try {
       const woken = await wakeShortWorkloads(cluster, session.namespaces);
       if (woken.length)
