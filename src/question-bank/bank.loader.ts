@@ -329,12 +329,6 @@ function checkEntries(
         'mistakes',
         `${where}: maxPoints ${mistake.maxPoints} is not below the weight ${spec.weight}, so it would not show that the mistake is graded down; lower it to the most the mistake may score, or move the entry to solutions if it deserves full marks`,
       );
-    else if (mistake.maxPoints < spec.baseline)
-      problem(
-        ['mistakes', i, 'maxPoints'],
-        'mistakes',
-        `${where}: maxPoints ${mistake.maxPoints} is below the baseline ${spec.baseline}, which the untouched setup already scores; raise it to at least ${spec.baseline}`,
-      );
   });
 }
 
