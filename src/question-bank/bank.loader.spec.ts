@@ -47,7 +47,7 @@ describe('loadBank', () => {
       'entries.yaml:32:15 solutions solutions[1] (empty) has no commands: list the shell commands bank:test runs as the candidate (or "answer: <text>" to submit an answer)',
       'entries.yaml:34:11 mistakes mistakes[0]: the name "declarative" is already used by solutions[0]; give each solution and mistake a name of its own (bank:test reports them by name)',
       'entries.yaml:39:16 mistakes mistakes[1] (full-marks): maxPoints 3 is not below the weight 3, so it would not show that the mistake is graded down; lower it to the most the mistake may score, or move the entry to solutions if it deserves full marks',
-      'entries.yaml:45:16 template mistakes[3].commands[0]: "nss" is not a variable of this question',
+      'entries.yaml:45:30 template mistakes[3].commands[0]: "nss" is not a variable of this question',
       'exams/both.yaml:1:1 schema an exam has either a questions list or a draw, not both and not neither',
       'exams/draw-too-many.yaml:5:10 draw draws 50 questions, but the weighted domains hold only 0',
       'exams/refs.yaml:4:13 reference no valid question "nope" in the bank',
@@ -63,7 +63,7 @@ describe('loadBank', () => {
       'schema.yaml:9:9 schema checks: Too small: expected array to have >=1 items',
       "semantic.yaml:4:9 points the checks' points add up to 4, but the weight is 5",
       'semantic.yaml:7:13 vars int range is empty: min 5 > max 1',
-      'semantic.yaml:10:3 template task: "nme" is not a variable of this question',
+      'semantic.yaml:10:19 template task: "nme" is not a variable of this question',
       'semantic.yaml:16:16 requires check "a" requires "zzz", which is not a check of this question',
       'semantic.yaml:17:9 check-id check id "a" is used twice (also checks[0])',
       'semantic.yaml:19:13 grader grader "missing-grader" not found in graders/',
@@ -75,10 +75,11 @@ describe('loadBank', () => {
       'shared-state.yaml:30:37 pattern checks[0] (a): /^(x)\\1$/ is not a pattern the linear-time (RE2) engine accepts: invalid escape sequence: `\\1`',
       'syntax.yaml:3:1 yaml Flow sequence in block collection must be sufficiently indented and end with a ]',
       'template-helpers.yaml:8:8 vars "max" is the name of a template helper ({{max …}}); choose another name',
-      'template-helpers.yaml:11:3 template task: sub takes 2 numbers, got 1 argument: write {{sub a b}}',
-      'template-helpers.yaml:19:32 template checks[0].match.spec.priority: add: argument 2 must be a number, got the string "1" (write 1 without quotes)',
-      'template-helpers.yaml:20:18 template checks[0].description: "plus" is not a template helper (helpers: add, sub, mul, div, mod, min, max, addQuantity, subQuantity, mulQuantity, divQuantity, join, upper, lower, if, unless, each, with, lookup, log)',
-      'template-helpers.yaml:23:14 template solution.commands[0]: "replicas" is not a variable of this question (argument 1 of add)',
+      'template-helpers.yaml:11:11 template task: sub takes 2 numbers, got 1 argument: write {{sub a b}}',
+      'template-helpers.yaml:11:33 template task: div: division by zero (argument 2 is 0)',
+      'template-helpers.yaml:19:33 template checks[0].match.spec.priority: add: argument 2 must be a number, got the string "1" (write 1 without quotes)',
+      'template-helpers.yaml:20:21 template checks[0].description: "plus" is not a template helper (helpers: add, sub, mul, div, mod, min, max, addQuantity, subQuantity, mulQuantity, divQuantity, join, upper, lower, if, unless, each, with, lookup, log)',
+      'template-helpers.yaml:23:61 template solution.commands[0]: "replicas" is not a variable of this question (argument 1 of add)',
     ]);
   });
 });

@@ -15,7 +15,7 @@ import {
 } from './question.schema.js';
 import { lintCheck } from '../grading/check-lint.js';
 import { TEMPLATE_HELPER_NAMES } from './template-helpers.js';
-import { renderDeep, renderString, TemplateError } from './templates.js';
+import { renderDeep, renderString, templateProblems } from './templates.js';
 import { kubectlStepProblems, setupStepsOf } from './setup-steps.js';
 import { firstClash, questionFileProblems } from './question-files.js';
 import { drawVariables } from './variables.js';
@@ -279,7 +279,7 @@ async function loadQuestion(file: string, bank: QuestionBank, gradersDir: string
     bank.problems.push({
       file,
       ...(found.line
-        ? source.stringLinePosition(found.path, found.line)
+        ? source.stringLinePosition(found.path, found.line, found.column)
         : source.position(found.path)),
       rule: 'files',
       message: found.message,
@@ -388,17 +388,13 @@ function checkTemplates(spec: QuestionSpec, source: YamlSource, bank: QuestionBa
   const vars = sampleVariables(spec);
   const walk = (value: unknown, path: PathKey[]): void => {
     if (typeof value === 'string') {
-      try {
-        renderString(value, vars);
-      } catch (error) {
-        if (!(error instanceof TemplateError)) throw error;
+      for (const error of templateProblems(value, vars))
         bank.problems.push({
           file: source.file,
-          ...source.stringLinePosition(path, error.line),
+          ...source.stringLinePosition(path, error.line, error.column),
           rule: 'template',
           message: `${dotted(path)}: ${error.message}`,
         });
-      }
     } else if (Array.isArray(value)) value.forEach((item, i) => walk(item, [...path, i]));
     else if (value && typeof value === 'object') {
       for (const [key, item] of Object.entries(value)) walk(item, [...path, key]);

@@ -95,7 +95,7 @@ describe('question files: lint', () => {
       /^tpl\.yaml:11:9 files files\[0\]\.content: .+; a Helm chart or Go template\? add verbatim: true to ship it as written$/,
     );
     expect(problems[1]).toBe(
-      'tpl.yaml:20:7 files files[2].content: "nmae" is not a variable of this question',
+      'tpl.yaml:20:15 files files[2].content: "nmae" is not a variable of this question',
     );
   });
 

@@ -1,6 +1,6 @@
 import type { QuestionFile } from '../sessions/session-question.entity.js';
 import type { QuestionFileSpec } from './question.schema.js';
-import { renderString, TemplateError } from './templates.js';
+import { renderString, templateProblems } from './templates.js';
 import type { PathKey } from './yaml-source.js';
 
 /**
@@ -69,6 +69,8 @@ export interface FileProblem {
   path: PathKey[];
   /** 1-based line inside the content template, for template errors. */
   line?: number;
+  /** 1-based column inside that line, when known. */
+  column?: number;
   message: string;
 }
 
@@ -114,20 +116,21 @@ export function questionFileProblems(
     }
     let content = file.content;
     if (!file.verbatim) {
-      try {
-        content = String(renderString(file.content, vars));
-      } catch (error) {
-        if (!(error instanceof TemplateError)) throw error;
+      const errors = templateProblems(file.content, vars);
+      if (errors.length) {
         const helm = GO_TEMPLATE.test(file.content)
           ? '; a Helm chart or Go template? add verbatim: true to ship it as written'
           : '';
-        problems.push({
-          path: at('content'),
-          line: error.line,
-          message: `files[${i}].content: ${error.message}${helm}`,
-        });
+        for (const error of errors)
+          problems.push({
+            path: at('content'),
+            line: error.line,
+            column: error.column,
+            message: `files[${i}].content: ${error.message}${helm}`,
+          });
         return;
       }
+      content = String(renderString(file.content, vars));
     }
     const bytes = Buffer.byteLength(content);
     total += bytes;

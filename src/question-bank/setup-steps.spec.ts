@@ -30,7 +30,7 @@ describe('setup steps', () => {
       'steps-schema.yaml:14:5 schema setup[2]: a step needs one of: apply (manifests), wait (a condition), kubectl (a command)',
       'steps-schema.yaml:16:14 schema setup[3].timeout: a wait step takes its timeout inside wait: (wait: { …, timeout: 60 })',
       'steps-schema.yaml:17:32 schema setup[4].kubectl[2]: Invalid input: expected string, received number',
-      'steps-template.yaml:12:19 template setup[1].kubectl[1]: "nss" is not a variable of this question',
+      'steps-template.yaml:12:22 template setup[1].kubectl[1]: "nss" is not a variable of this question',
     ]);
     expect([...bank.questions.keys()]).toEqual(['steps-valid']);
   });

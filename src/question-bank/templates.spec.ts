@@ -1,4 +1,4 @@
-import { renderDeep, renderString, TemplateError } from './templates.js';
+import { renderDeep, renderString, TemplateError, templateProblems } from './templates.js';
 import { drawVariables, SeededRandom } from './variables.js';
 
 describe('renderString', () => {
@@ -246,5 +246,26 @@ describe('template helpers for derived values', () => {
     expect(errorOf('{{add n by=1}}').message).toBe(
       'add takes no named arguments (got by=): write {{add a b}}',
     );
+  });
+});
+
+describe('templateProblems: every problem of a template, where it stands', () => {
+  it('reports each failing expression with its line and column', () => {
+    const problems = templateProblems('a {{nme}} b {{ns}}\n  {{sub top}} and {{nope 1}}', {
+      ns: 'x',
+      top: 3,
+    });
+    expect(problems.map((p) => [p.line, p.column, p.message])).toEqual([
+      [1, 5, '"nme" is not a variable of this question'],
+      [2, 3, 'sub takes 2 numbers, got 1 argument: write {{sub a b}}'],
+      [2, 21, expect.stringContaining('"nope" is not a template helper')],
+    ]);
+  });
+
+  it('is empty for a template that renders, and one problem for a syntax error', () => {
+    expect(templateProblems('{{ns}}-{{add top 1}}', { ns: 'x', top: 3 })).toEqual([]);
+    const [syntax, ...rest] = templateProblems('{{ns', { ns: 'x' });
+    expect(rest).toEqual([]);
+    expect(syntax.message).toMatch(/^Parse error on line 1/);
   });
 });

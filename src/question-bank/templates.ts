@@ -99,8 +99,15 @@ function wholeHelperCall(source: string): hbs.AST.Program | undefined {
 export function renderString(source: string, vars: Record<string, unknown>): unknown {
   const whole = WHOLE_VARIABLE.exec(source);
   if (whole && !isTemplateHelper(whole[1])) {
-    if (!(whole[1] in vars))
-      throw new TemplateError(`"${whole[1]}" is not a variable of this question`, 1);
+    if (!(whole[1] in vars)) {
+      const before = source.slice(0, source.indexOf(whole[1], source.indexOf('{{')));
+      const line = before.split('\n').length;
+      throw new TemplateError(
+        `"${whole[1]}" is not a variable of this question`,
+        line,
+        before.length - before.lastIndexOf('\n'),
+      );
+    }
     return vars[whole[1]];
   }
   try {
@@ -137,6 +144,45 @@ export function renderString(source: string, vars: Record<string, unknown>): unk
     const parse = /Parse error on line (\d+)/.exec(message);
     if (!parse) throw new TemplateError(message.split('\n')[0]);
     throw new TemplateError(parseErrorMessage(source, message), Number(parse[1]));
+  }
+}
+
+/**
+ * Every problem of a template, for lint: rendering stops at the first, so
+ * after a failure each top-level expression is rendered on its own and its
+ * problems are placed where it stands in the template. A syntax error stays
+ * the one problem (nothing after it parses).
+ */
+export function templateProblems(source: string, vars: Record<string, unknown>): TemplateError[] {
+  try {
+    renderString(source, vars);
+    return [];
+  } catch (error) {
+    if (!(error instanceof TemplateError)) throw error;
+    let program: hbs.AST.Program;
+    try {
+      program = handlebars.parse(source);
+    } catch {
+      return [error];
+    }
+    const lineStarts = [0];
+    for (let i = 0; i < source.length; i++) if (source[i] === '\n') lineStarts.push(i + 1);
+    const offset = (pos: hbs.AST.Position) => lineStarts[pos.line - 1] + pos.column;
+    const problems: TemplateError[] = [];
+    for (const statement of program.body) {
+      if (statement.type !== 'MustacheStatement' && statement.type !== 'BlockStatement') continue;
+      const { start, end } = statement.loc;
+      try {
+        renderString(source.slice(offset(start), offset(end)), vars);
+      } catch (part) {
+        if (!(part instanceof TemplateError)) throw part;
+        const line = start.line + (part.line ?? 1) - 1;
+        const column =
+          (part.line ?? 1) === 1 ? start.column + (part.column ?? 1) : (part.column ?? 1);
+        problems.push(new TemplateError(part.message, line, column));
+      }
+    }
+    return problems.length ? problems : [error];
   }
 }
 

@@ -61,20 +61,31 @@ export class YamlSource {
   }
 
   /**
-   * Where line `templateLine` (1-based) of the string at `path` is in the file:
-   * block scalars (`|`, `>`) start on the line after their indicator.
+   * Where line `templateLine`, column `templateColumn` (both 1-based) of the
+   * string at `path` is in the file: block scalars (`|`, `>`) start on the
+   * line after their indicator, a quoted string one column after its quote.
+   * Without a column, the start of that line's text.
    */
-  stringLinePosition(path: readonly PathKey[], templateLine = 1): { line: number; column: number } {
+  stringLinePosition(
+    path: readonly PathKey[],
+    templateLine = 1,
+    templateColumn?: number,
+  ): { line: number; column: number } {
     const start = this.position(path);
     let node: unknown = this.document.contents;
     for (const step of path) node = this.child(node, step);
     const block =
       isScalar(node) && (node.type === Scalar.BLOCK_LITERAL || node.type === Scalar.BLOCK_FOLDED);
-    if (!block)
-      return templateLine <= 1 ? start : { line: start.line + templateLine - 1, column: 1 };
-    const line = start.line + templateLine;
+    const quoted =
+      isScalar(node) && (node.type === Scalar.QUOTE_DOUBLE || node.type === Scalar.QUOTE_SINGLE);
+    if (!block && templateLine <= 1)
+      return {
+        line: start.line,
+        column: start.column + (quoted ? 1 : 0) + (templateColumn ?? 1) - 1,
+      };
+    const line = start.line + templateLine - (block ? 0 : 1);
     const text = this.text.split('\n')[line - 1] ?? '';
-    return { line, column: text.length - text.trimStart().length + 1 };
+    return { line, column: text.length - text.trimStart().length + (templateColumn ?? 1) };
   }
 
   private child(node: unknown, step: PathKey): unknown {

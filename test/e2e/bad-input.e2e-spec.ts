@@ -262,7 +262,7 @@ describe('an invalid question bank', () => {
     expect(error).toBeInstanceOf(BankInvalidError);
     const lines = (error as BankInvalidError).lines;
     expect(lines).toContain(
-      'test/fixtures/banks/invalid/semantic.yaml:10:3 template task: "nme" is not a variable of this question',
+      'test/fixtures/banks/invalid/semantic.yaml:10:19 template task: "nme" is not a variable of this question',
     );
     expect(lines).toContain(
       'test/fixtures/banks/invalid/syntax.yaml:3:1 yaml Flow sequence in block collection must be sufficiently indented and end with a ]',
