@@ -329,3 +329,43 @@ describe('a check that cannot be decided (SQLite)', () => {
     expect(last.reason).toContain('arithmetic');
   });
 });
+
+describe('a late fix of a backed-off controller (SQLite)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp(
+      await isolatedEnv({
+        QUESTIONS_DIR: join(REPO_ROOT, 'questions'),
+        GRADERS_DIR: join(REPO_ROOT, 'graders'),
+      }),
+    );
+  });
+  afterAll(() => t?.close());
+
+  it('scores like an early one: the end wakes the ReplicaSet that stopped retrying', async () => {
+    const c = await startCandidate(t, 'cka-tools', 'Late fixer');
+    const trainer = await t.staffToken(StaffRole.TRAINER);
+    const questions = (await t.http.get(`/api/sessions/${c.id}`).set(bearer(trainer)).expect(200))
+      .body.questions as StaffQuestion[];
+    const task = questions.find((q) => q.questionId === 'deployment-missing-serviceaccount')!;
+    const { ns, app, sa } = task.variables as Record<string, string>;
+    // The ReplicaSet's retries back off exponentially; after 45 s of refusals the next one is
+    // about 40 s away, longer than the rollout check's 30 s cap. Only a wake at the end makes
+    // a fix made now count before the report.
+    await new Promise((resolve) => setTimeout(resolve, 45_000));
+    await kubectl(['-n', ns, 'create', 'serviceaccount', sa], c.kubeconfig);
+    await t.http.post('/api/sessions/me/submit').set(bearer(c.token)).expect(200);
+    await untilGraded(t, c.token);
+    const graded = await report(t, c.token);
+    const result = graded.tasks.find((r) => r.questionId === task.questionId)!;
+    expect(result.checks.map((check) => [check.id, check.status])).toEqual([
+      ['identity', 'passed'],
+      ['unchanged', 'passed'],
+      ['running', 'passed'],
+    ]);
+    const sets = JSON.parse(
+      (await kubectl(['-n', ns, 'get', 'replicaset', '-l', `app=${app}`, '-o', 'json'])).stdout,
+    ) as { items: { metadata: { annotations?: Record<string, string> } }[] };
+    expect(sets.items[0].metadata.annotations?.['cka.engine/woken-at']).toEqual(expect.any(String));
+  });
+});
