@@ -1,10 +1,13 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import type { Logger } from 'pino';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, In } from 'typeorm';
 import { DomainError, ErrorCode } from '../errors/domain-error.js';
 import { CheckResult } from '../grading/check-result.entity.js';
 import { GradeRun } from '../grading/grade-run.entity.js';
 import { Invitation } from '../invitations/invitation.entity.js';
+import { ROOT_LOGGER } from '../logging/logging.module.js';
+import { ProvisioningService } from '../provisioning/provisioning.service.js';
 import { RecordingsService } from '../terminal/recordings.service.js';
 import { SessionEvent } from './session-event.entity.js';
 import { SessionQuestion } from './session-question.entity.js';
@@ -21,17 +24,36 @@ const REMOVABLE: readonly SessionState[] = [
 /**
  * Removes an ended session with everything recorded about it: its report
  * (grade runs and check results), history, questions, invitation and
- * terminal recording. Its cluster objects, if any are left, are the
- * sweeper's (it removes those of unknown sessions).
+ * terminal recording, and frees its environment at once (namespaces still
+ * kept for review hold node capacity that new sessions wait for). A cluster
+ * that cannot be reached then is left to the sweeper, which removes an
+ * unknown session's objects once their retention has passed.
  */
 @Injectable()
 export class SessionRemovalService {
+  private readonly logger: Logger;
+
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly recordings: RecordingsService,
-  ) {}
+    private readonly provisioning: ProvisioningService,
+    @Inject(ROOT_LOGGER) logger: Logger,
+  ) {
+    this.logger = logger.child({ context: 'SessionRemoval' });
+  }
 
   async remove(sessionId: string): Promise<void> {
+    const ended = await this.dataSource.manager.findOneBy(Session, { id: sessionId });
+    if (ended && REMOVABLE.includes(ended.state) && !ended.tornDownAt) {
+      try {
+        await this.provisioning.teardown(ended);
+      } catch (error) {
+        this.logger.warn(
+          { sessionId, err: (error as Error).message },
+          'cannot tear the removed session down now; the sweeper will',
+        );
+      }
+    }
     await this.dataSource.transaction(async (manager) => {
       const session = await manager.findOneBy(Session, { id: sessionId });
       if (!session) throw new DomainError(ErrorCode.SESSION_NOT_FOUND, `No session ${sessionId}`);

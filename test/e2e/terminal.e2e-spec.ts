@@ -8,6 +8,7 @@ import { TerminalService } from '../../src/terminal/terminal.service.js';
 import { readVersions } from '../sandbox/versions.js';
 import { isolatedEnv, startTestApp, type TestApp } from '../support/app.js';
 import { bearer, type Candidate, startCandidate } from '../support/candidate.js';
+import { kubectl } from '../support/cluster.js';
 import { eventually } from '../support/eventually.js';
 import { processesOfUid, uidOf } from '../support/processes.js';
 import { TerminalClient, UpgradeRefused } from '../support/terminal-client.js';
@@ -208,13 +209,22 @@ describe('the browser terminal', () => {
     expect(ownHtml.text).not.toContain('recording-player');
     expect(ownHtml.text).toContain("default-src 'none'; style-src 'unsafe-inline'");
 
-    // Removing the session removes its recording with its report.
+    // Removing the session removes its recording with its report, and frees its namespaces.
     const admin = await t.staffToken(StaffRole.ADMIN);
     const path = join(t.config.terminal.recordingsDir, `${c.id}.cast`);
     expect(existsSync(path)).toBe(true);
     expect((await t.http.delete(`/api/sessions/${other.id}`).set(bearer(admin))).status).toBe(409);
     await t.http.delete(`/api/sessions/${c.id}`).set(bearer(admin)).expect(204);
     expect(existsSync(path)).toBe(false);
+    const left = await kubectl([
+      'get',
+      'namespace',
+      c.namespace,
+      '--ignore-not-found',
+      '-o',
+      'jsonpath={.status.phase}',
+    ]);
+    expect(['', 'Terminating']).toContain(left.stdout);
     expect(
       (await t.http.get(`/api/sessions/${c.id}/terminal.cast`).set(bearer(trainer))).status,
     ).toBe(404);
