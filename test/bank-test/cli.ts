@@ -17,7 +17,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import type { CheckOutcome } from '../../src/grading/check-runner.js';
 import type { LoadedQuestion } from '../../src/question-bank/bank.loader.js';
-import { type Sandbox, startSandbox } from '../sandbox/launcher.js';
+import { type Sandbox, startSandbox } from '../../sandbox/launcher.js';
 import { type Candidate, createHarness, type Harness, kubectlDirOf } from './harness.js';
 
 const { values, positionals } = parseArgs({

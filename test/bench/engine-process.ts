@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { freePort } from '../sandbox/http.js';
-import { startSandbox } from '../sandbox/launcher.js';
+import { freePort } from '../../sandbox/http.js';
+import { startSandbox } from '../../sandbox/launcher.js';
 import { unmountUnder } from '../support/processes.js';
 import { startRedis } from '../support/services.js';
 

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../sandbox/http.js';
+import { freePort } from '../../sandbox/http.js';
 import { E2E_BANK, REPO_ROOT } from '../support/app.js';
 import { bearer } from '../support/candidate.js';
 import { eventually } from '../support/eventually.js';

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TerminalService } from '../../src/terminal/terminal.service.js';
-import { freePort } from '../sandbox/http.js';
+import { freePort } from '../../sandbox/http.js';
 import { E2E_BANK, isolatedEnv, REPO_ROOT, startTestApp, type TestApp } from '../support/app.js';
 import { bearer, type Candidate, startCandidate } from '../support/candidate.js';
 import { eventually } from '../support/eventually.js';

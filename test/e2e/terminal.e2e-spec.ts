@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { StaffRole } from '../../src/auth/api-token.entity.js';
 import { TerminalService } from '../../src/terminal/terminal.service.js';
-import { readVersions } from '../sandbox/versions.js';
+import { readVersions } from '../../sandbox/versions.js';
 import { isolatedEnv, startTestApp, type TestApp } from '../support/app.js';
 import { bearer, type Candidate, startCandidate } from '../support/candidate.js';
 import { kubectl } from '../support/cluster.js';

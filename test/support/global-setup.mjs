@@ -18,7 +18,7 @@ export default async function globalSetup() {
 
 async function startAll() {
   const log = (line) => process.stderr.write(`[test services] ${line}\n`);
-  const { startSandbox } = await tsImport('../sandbox/launcher.ts', import.meta.url);
+  const { startSandbox } = await tsImport('../../sandbox/launcher.ts', import.meta.url);
   const { startRedis, startPostgres } = await tsImport('./services.ts', import.meta.url);
   const started = [];
   const env = {};

@@ -5,9 +5,9 @@ import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Component } from '../sandbox/component.js';
-import { freePort } from '../sandbox/http.js';
-import { waitFor } from '../sandbox/wait.js';
+import { Component } from '../../sandbox/component.js';
+import { freePort } from '../../sandbox/http.js';
+import { waitFor } from '../../sandbox/wait.js';
 
 const run = promisify(execFile);
 

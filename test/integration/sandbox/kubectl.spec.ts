@@ -8,7 +8,7 @@ import * as x509 from '@peculiar/x509';
 import { AuthenticationV1Api, CertificatesV1Api, KubeConfig } from '@kubernetes/client-node';
 import { adminKubeConfig, ignoreNotFound, kubectl } from '../../support/cluster.js';
 import { eventually } from '../../support/eventually.js';
-import { readVersions } from '../../sandbox/versions.js';
+import { readVersions } from '../../../sandbox/versions.js';
 
 jest.setTimeout(60_000);
 

@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import { SandboxBuildError, ensureSandboxBinaries } from '../../sandbox/build.js';
-import { ComponentExitedError } from '../../sandbox/component.js';
-import { startSandbox } from '../../sandbox/launcher.js';
-import { MODULES_DIR } from '../../sandbox/versions.js';
+import { SandboxBuildError, ensureSandboxBinaries } from '../../../sandbox/build.js';
+import { ComponentExitedError } from '../../../sandbox/component.js';
+import { startSandbox } from '../../../sandbox/launcher.js';
+import { MODULES_DIR } from '../../../sandbox/versions.js';
 import { adminKubeConfig } from '../../support/cluster.js';
 import { eventually } from '../../support/eventually.js';
 import {
@@ -21,7 +21,7 @@ import {
 
 jest.setTimeout(120_000);
 
-const CLI = fileURLToPath(new URL('../../sandbox/cli.ts', import.meta.url));
+const CLI = fileURLToPath(new URL('../../../sandbox/cli.ts', import.meta.url));
 const TSX = fileURLToPath(new URL('../../../node_modules/.bin/tsx', import.meta.url));
 const COMPONENTS = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok'];
 

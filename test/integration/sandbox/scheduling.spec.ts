@@ -1,6 +1,6 @@
 import { jest } from '@jest/globals';
 import { AppsV1Api, CoreV1Api, type V1Node, type V1Toleration } from '@kubernetes/client-node';
-import { fakeNode } from '../../sandbox/nodes.js';
+import { fakeNode } from '../../../sandbox/nodes.js';
 import {
   adminKubeConfig,
   createTestNamespace,

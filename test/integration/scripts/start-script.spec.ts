@@ -4,8 +4,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../../sandbox/http.js';
-import { cacheRoot } from '../../sandbox/versions.js';
+import { freePort } from '../../../sandbox/http.js';
+import { cacheRoot } from '../../../sandbox/versions.js';
 import { REPO_ROOT } from '../../support/app.js';
 import { eventually } from '../../support/eventually.js';
 import { processesMentioning, processesWithEnv } from '../../support/processes.js';
@@ -98,7 +98,7 @@ function expectEverythingRunning(run: Run): void {
   for (const part of [
     'redis-server',
     'dist/src/main.js',
-    'test/sandbox/cli.ts',
+    'sandbox/cli.ts',
     '/etcd ',
     '/kube-apiserver ',
     '/kube-controller-manager ',

@@ -18,7 +18,7 @@ import { parseArgs, promisify } from 'node:util';
 import { ensureSandboxBinaries } from './build.js';
 import { type Sandbox, startSandbox } from './launcher.js';
 import { cacheRoot, moduleDirs } from './versions.js';
-import { descendantsOf } from '../support/processes.js';
+import { descendantsOf } from '../test/support/processes.js';
 
 const run = promisify(execFile);
 const { values } = parseArgs({

@@ -59,7 +59,7 @@ const LOCK_WAIT_MS = BUILD_TIMEOUT_MS;
 
 export interface EnsureBinariesOptions {
   log?: (line: string) => void;
-  /** Another copy of test/sandbox/modules (tests use a broken one). */
+  /** Another copy of sandbox/modules (tests use a broken one). */
   modulesDir?: string;
   /** Default: SANDBOX_CACHE_DIR, else ~/.cache/cka-sandbox. */
   cacheDir?: string;
