@@ -6,8 +6,11 @@ import { promisify } from 'node:util';
 import { tailOf } from './log-tail.js';
 import {
   MODULES_DIR,
+  type RealNodeVersions,
   type SandboxVersions,
   cacheKey,
+  readRealNodeVersions,
+  realNodeCacheKey,
   cacheRoot,
   helmCacheKey,
   moduleDirs,
@@ -242,7 +245,7 @@ function helmVersionLdflags(versions: SandboxVersions): string {
   );
 }
 
-type GoStep = (cwd: string, args: string[]) => Promise<void>;
+type GoStep = (cwd: string, args: string[], env?: Record<string, string>) => Promise<void>;
 
 /**
  * Runs `go` commands (no cgo, read-only modules) with their output in
@@ -251,10 +254,17 @@ type GoStep = (cwd: string, args: string[]) => Promise<void>;
 async function goSteps(logPath: string, steps: (step: GoStep) => Promise<void>): Promise<void> {
   const out = createWriteStream(logPath);
   const env = { ...process.env, CGO_ENABLED: '0', GOFLAGS: '-buildvcs=false -mod=readonly' };
-  const step: GoStep = async (cwd, args) => {
-    out.write(`$ (cd ${cwd} && go ${args.join(' ')})\n`);
+  const step: GoStep = async (cwd, args, extraEnv = {}) => {
+    const prefix = Object.entries(extraEnv)
+      .map(([k, v]) => `${k}=${v} `)
+      .join('');
+    out.write(`$ (cd ${cwd} && ${prefix}go ${args.join(' ')})\n`);
     await new Promise<void>((resolve, reject) => {
-      const child = spawn('go', args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn('go', args, {
+        cwd,
+        env: { ...env, ...extraEnv },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       child.stdout.pipe(out, { end: false });
       child.stderr.pipe(out, { end: false });
       const timer = setTimeout(() => child.kill('SIGKILL'), BUILD_TIMEOUT_MS);
@@ -377,4 +387,192 @@ export function processAlive(pid: number): boolean {
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/** The programs a real node and its add-ons run, in one cache entry beside the control plane's. */
+export interface RealNodeBinaries {
+  dir: string;
+  versions: RealNodeVersions;
+  /** Programs by name (kubelet, kubeadm, containerd, runc, crictl, coredns…), each in `dir`. */
+  programs: Record<RealNodeProgram, string>;
+  /** The CNI plugins' folder (bridge, host-local, loopback, portmap). */
+  cniDir: string;
+}
+
+export const REAL_NODE_PROGRAMS = [
+  'kubelet',
+  'kube-proxy',
+  'kubeadm',
+  'agnhost',
+  'etcdctl',
+  'etcdutl',
+  'containerd',
+  'ctr',
+  'containerd-shim-runc-v2',
+  'runc',
+  'crictl',
+  'coredns',
+  'metrics-server',
+  'kube-router',
+  'registry',
+] as const;
+export type RealNodeProgram = (typeof REAL_NODE_PROGRAMS)[number];
+const CNI_PLUGINS = ['bridge', 'host-local', 'loopback', 'portmap'];
+
+/** Debian packages the real-node build needs (runc's seccomp support links libseccomp). */
+const REAL_NODE_BUILD_PACKAGES = ['gcc', 'libseccomp-dev'];
+
+/**
+ * Returns the cached real-node binaries, building them first when missing
+ * (about 10 minutes cold on two cores with a warm control-plane build cache,
+ * more from an empty Go cache). The same lock and staging as the control
+ * plane's entry.
+ */
+export async function ensureRealNodeBinaries(
+  options: EnsureBinariesOptions = {},
+): Promise<RealNodeBinaries> {
+  const log = options.log ?? (() => {});
+  const modulesDir = options.modulesDir ?? MODULES_DIR;
+  const versions = readRealNodeVersions(modulesDir);
+  const goVersion = (await run('go', ['env', 'GOVERSION'])).stdout.trim();
+  const root = options.cacheDir ?? cacheRoot();
+  const modules = moduleDirs(modulesDir);
+  const recipe = realNodeRecipe(versions);
+  const dir = await ensureEntry(
+    root,
+    realNodeCacheKey(versions, JSON.stringify({ goVersion, recipe }), modulesDir),
+    { versions, goVersion },
+    'real-node binaries',
+    'a cold build takes about 10 minutes on two cores',
+    async (staging, buildLog) => {
+      await checkBuildPackages();
+      await mkdir(join(staging, 'cni'));
+      await goSteps(buildLog, async (step) => {
+        for (const build of recipe)
+          await step(
+            modules[build.module],
+            [
+              'build',
+              '-trimpath',
+              ...(build.tags ? ['-tags', build.tags] : []),
+              '-ldflags',
+              build.ldflags,
+              '-o',
+              build.out === 'cni' ? join(staging, 'cni') + '/' : staging + '/',
+              ...build.packages,
+            ],
+            build.cgo ? { CGO_ENABLED: '1' } : {},
+          );
+      });
+    },
+    log,
+  );
+  return {
+    dir,
+    versions,
+    programs: Object.fromEntries(REAL_NODE_PROGRAMS.map((p) => [p, join(dir, p)])) as Record<
+      RealNodeProgram,
+      string
+    >,
+    cniDir: join(dir, 'cni'),
+  };
+}
+
+interface RecipeStep {
+  module: 'node' | 'runtime' | 'coredns' | 'metricsServer' | 'kubeRouter' | 'registry';
+  packages: string[];
+  ldflags: string;
+  tags?: string;
+  cgo?: boolean;
+  out?: 'cni';
+}
+
+/** One `go build` per module and set of flags: programs of one invocation share compiled packages. */
+function realNodeRecipe(versions: RealNodeVersions): RecipeStep[] {
+  const plain = '-s -w';
+  return [
+    {
+      module: 'node',
+      packages: [
+        'k8s.io/kubernetes/cmd/kubelet',
+        'k8s.io/kubernetes/cmd/kube-proxy',
+        'k8s.io/kubernetes/cmd/kubeadm',
+        'k8s.io/kubernetes/test/images/agnhost',
+        // Named etcdctl and etcdutl: `go build -o dir/` drops a major-version suffix.
+        'go.etcd.io/etcd/etcdctl/v3',
+        'go.etcd.io/etcd/etcdutl/v3',
+      ],
+      ldflags: versionLdflags(versions.kubernetes),
+    },
+    {
+      module: 'runtime',
+      packages: ['github.com/opencontainers/runc'],
+      ldflags: `${plain} -X main.version=${versions.runc.replace(/^v/, '')}`,
+      tags: 'seccomp urfave_cli_no_docs',
+      cgo: true,
+    },
+    {
+      module: 'runtime',
+      packages: [
+        'github.com/containerd/containerd/v2/cmd/containerd',
+        'github.com/containerd/containerd/v2/cmd/ctr',
+      ],
+      ldflags: `${plain} -X github.com/containerd/containerd/v2/version.Version=${versions.containerd}`,
+      tags: 'no_btrfs urfave_cli_no_docs',
+    },
+    {
+      module: 'runtime',
+      packages: ['github.com/containerd/containerd/v2/cmd/containerd-shim-runc-v2'],
+      ldflags: `${plain} -X github.com/containerd/containerd/v2/version.Version=${versions.containerd}`,
+      tags: 'urfave_cli_no_docs no_grpc',
+    },
+    {
+      module: 'runtime',
+      packages: ['sigs.k8s.io/cri-tools/cmd/crictl'],
+      ldflags: `${plain} -X sigs.k8s.io/cri-tools/pkg/version.Version=${versions.crictl}`,
+    },
+    {
+      module: 'runtime',
+      packages: CNI_PLUGINS.map((p) =>
+        p === 'host-local'
+          ? 'github.com/containernetworking/plugins/plugins/ipam/host-local'
+          : p === 'portmap'
+            ? 'github.com/containernetworking/plugins/plugins/meta/portmap'
+            : `github.com/containernetworking/plugins/plugins/main/${p}`,
+      ),
+      ldflags: plain,
+      out: 'cni',
+    },
+    { module: 'coredns', packages: ['github.com/coredns/coredns'], ldflags: plain },
+    {
+      module: 'metricsServer',
+      packages: ['sigs.k8s.io/metrics-server/cmd/metrics-server'],
+      ldflags: plain,
+    },
+    {
+      module: 'kubeRouter',
+      packages: ['github.com/cloudnativelabs/kube-router/v2/cmd/kube-router'],
+      ldflags: plain,
+    },
+    {
+      module: 'registry',
+      packages: ['github.com/distribution/distribution/v3/cmd/registry'],
+      ldflags: plain,
+    },
+  ];
+}
+
+/** cgo for runc needs a C compiler and libseccomp's headers; say which package is missing. */
+async function checkBuildPackages(): Promise<void> {
+  const missing: string[] = [];
+  for (const pkg of REAL_NODE_BUILD_PACKAGES) {
+    const status = await run('dpkg-query', ['-W', '-f', '${Status}', pkg]).catch(() => ({
+      stdout: '',
+    }));
+    if (!status.stdout.includes('install ok installed')) missing.push(pkg);
+  }
+  if (missing.length)
+    throw new Error(
+      `building runc needs the Debian packages ${missing.join(' ')}: apt-get install ${missing.join(' ')} (scripts/test.sh installs them)`,
+    );
 }

@@ -6,11 +6,11 @@
  * the first ancestor that is not npm, sh or tsx, or the process whose pid is in
  * SANDBOX_OWNER_PID (scripts/start.sh sets it), and every process in between.
  *
- *   npm run sandbox -- [--workers N] [--control-planes N] [--keep] [--build-only]
+ *   npm run sandbox -- [--workers N] [--control-planes N] [--keep] [--build-only [--real]]
  *                      [--arg component=--flag=value ...]
  */
 import { parseArgs } from 'node:util';
-import { ensureSandboxBinaries } from './build.js';
+import { ensureRealNodeBinaries, ensureSandboxBinaries } from './build.js';
 import { COMPONENT_NAMES, type ComponentName, type Sandbox, startSandbox } from './launcher.js';
 import { watchOwner } from './owner.js';
 
@@ -20,6 +20,7 @@ const { values } = parseArgs({
     'control-planes': { type: 'string', default: '1' },
     keep: { type: 'boolean', default: false },
     'build-only': { type: 'boolean', default: false },
+    real: { type: 'boolean', default: false },
     arg: { type: 'string', multiple: true, default: [] },
   },
 });
@@ -66,6 +67,10 @@ async function main(): Promise<void> {
   if (values['build-only']) {
     const binaries = await ensureSandboxBinaries({ log });
     log(`binaries in ${binaries.dir}; helm: ${binaries.helm}`);
+    if (values.real) {
+      const real = await ensureRealNodeBinaries({ log });
+      log(`real-node binaries in ${real.dir}`);
+    }
     return;
   }
   const workers = count('workers', values.workers, 0);

@@ -37,8 +37,10 @@ export class Component {
     binary: string,
     args: string[],
     readonly logPath: string,
+    /** Append to the log (a supervised daemon's restarts keep one log, as a journal does). */
+    options: { append?: boolean } = {},
   ) {
-    this.out = createWriteStream(logPath);
+    this.out = createWriteStream(logPath, { flags: options.append ? 'a' : 'w' });
     const [command, argv] = existsSync(SETPRIV)
       ? [SETPRIV, ['--pdeathsig', 'KILL', '--', binary, ...args]]
       : [binary, args];

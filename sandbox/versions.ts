@@ -13,7 +13,74 @@ export function moduleDirs(modulesDir = MODULES_DIR) {
     controlPlane: join(modulesDir, 'control-plane'),
     kwok: join(modulesDir, 'kwok'),
     helm: join(modulesDir, 'helm'),
+    node: join(modulesDir, 'node'),
+    runtime: join(modulesDir, 'runtime'),
+    coredns: join(modulesDir, 'coredns'),
+    metricsServer: join(modulesDir, 'metrics-server'),
+    kubeRouter: join(modulesDir, 'kube-router'),
+    registry: join(modulesDir, 'registry'),
   };
+}
+
+/** What a real node runs besides the control plane, as the go.mod files pin it. */
+export interface RealNodeVersions {
+  kubernetes: string;
+  etcd: string;
+  containerd: string;
+  runc: string;
+  cniPlugins: string;
+  crictl: string;
+  coredns: string;
+  metricsServer: string;
+  kubeRouter: string;
+  registry: string;
+}
+
+/**
+ * The real-node modules' versions. The node module builds the kubelet from
+ * the same k8s.io/kubernetes as the control plane's: a difference would be
+ * version skew nobody asked for, so it is refused here.
+ */
+export function readRealNodeVersions(modulesDir = MODULES_DIR): RealNodeVersions {
+  const dirs = moduleDirs(modulesDir);
+  const mod = (dir: string) => readFileSync(join(dir, 'go.mod'), 'utf8');
+  const controlPlane = readVersions(modulesDir);
+  const node = mod(dirs.node);
+  const kubernetes = requiredVersion(node, 'k8s.io/kubernetes');
+  if (kubernetes !== controlPlane.kubernetes)
+    throw new Error(
+      `sandbox/modules/node builds Kubernetes ${kubernetes} but the control plane is ${controlPlane.kubernetes}: give both go.mod files the same version`,
+    );
+  const runtime = mod(dirs.runtime);
+  return {
+    kubernetes,
+    etcd: requiredVersion(node, 'go.etcd.io/etcd/etcdctl/v3'),
+    containerd: requiredVersion(runtime, 'github.com/containerd/containerd/v2'),
+    runc: requiredVersion(runtime, 'github.com/opencontainers/runc'),
+    cniPlugins: requiredVersion(runtime, 'github.com/containernetworking/plugins'),
+    crictl: requiredVersion(runtime, 'sigs.k8s.io/cri-tools'),
+    coredns: requiredVersion(mod(dirs.coredns), 'github.com/coredns/coredns'),
+    metricsServer: requiredVersion(mod(dirs.metricsServer), 'sigs.k8s.io/metrics-server'),
+    kubeRouter: requiredVersion(mod(dirs.kubeRouter), 'github.com/cloudnativelabs/kube-router/v2'),
+    registry: requiredVersion(mod(dirs.registry), 'github.com/distribution/distribution/v3'),
+  };
+}
+
+/** The cache entry of the real-node binaries: the main versions and a digest of every module. */
+export function realNodeCacheKey(
+  versions: RealNodeVersions,
+  buildRecipe: string,
+  modulesDir = MODULES_DIR,
+): string {
+  const dirs = moduleDirs(modulesDir);
+  return [
+    `realnode-${versions.kubernetes}`,
+    `containerd-${versions.containerd}`,
+    moduleDigest(
+      [dirs.node, dirs.runtime, dirs.coredns, dirs.metricsServer, dirs.kubeRouter, dirs.registry],
+      buildRecipe,
+    ),
+  ].join('_');
 }
 
 export interface SandboxVersions {

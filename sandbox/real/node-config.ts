@@ -1,0 +1,208 @@
+/**
+ * The configuration files of a real node, in one place: the settings that
+ * make kubelet and containerd run on this kind of machine (cgroup v1, no
+ * CAP_SYS_RESOURCE, no internet registry) are facts to keep together, so a
+ * later Kubernetes release that changes them is one edit (see
+ * ../shared/design/REALNODE.md for why each is there).
+ */
+
+/** The pause image kubeadm v1.36 names (`kubeadm config images list`). */
+export const PAUSE_IMAGE = 'registry.k8s.io/pause:3.10.2';
+
+/** Upstream registries containerd sends to the local mirror. */
+export const MIRRORED_REGISTRIES = ['docker.io', 'registry.k8s.io', 'quay.io'] as const;
+
+/**
+ * containerd 2.4 (config version 4). Paths are the defaults: inside the node
+ * they are the node's own bind mounts.
+ */
+export function containerdConfig(): string {
+  return `version = 4
+
+[plugins.'io.containerd.cri.v1.images']
+  snapshotter = 'overlayfs'
+  [plugins.'io.containerd.cri.v1.images'.pinned_images]
+    sandbox = '${PAUSE_IMAGE}'
+  [plugins.'io.containerd.cri.v1.images'.registry]
+    config_path = '/etc/containerd/certs.d'
+
+[plugins.'io.containerd.cri.v1.runtime']
+  # Root here lacks CAP_SYS_RESOURCE: a negative oom_score_adj would fail every pod.
+  restrict_oom_score_adj = true
+  netns_mounts_under_state_dir = true
+  [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc]
+    runtime_type = 'io.containerd.runc.v2'
+    [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]
+      SystemdCgroup = false
+  [plugins.'io.containerd.cri.v1.runtime'.cni]
+    bin_dirs = ['/opt/cni/bin']
+    conf_dir = '/etc/cni/net.d'
+
+[plugins.'io.containerd.grpc.v1.cri']
+  stream_server_address = '127.0.0.1'
+`;
+}
+
+/**
+ * `certs.d/<registry>/hosts.toml`: pull and resolve through the local
+ * registry; the upstream is named but never reached (nothing is, offline).
+ */
+export function mirrorHostsToml(registry: string, mirrorUrl: string): string {
+  const upstream =
+    registry === 'docker.io' ? 'https://registry-1.docker.io' : `https://${registry}`;
+  return `server = "${upstream}"
+
+[host."${mirrorUrl}"]
+  capabilities = ["pull", "resolve"]
+`;
+}
+
+/** The CNI bridge network of one node: its pod CIDR on its own bridge, no masquerade inside the cluster. */
+export function bridgeConflist(podCidr: string): string {
+  return JSON.stringify(
+    {
+      cniVersion: '1.0.0',
+      name: 'cka-pods',
+      plugins: [
+        {
+          type: 'bridge',
+          bridge: 'cni0',
+          isGateway: true,
+          // Pods keep their addresses across nodes (NetworkPolicy matches them).
+          ipMasq: false,
+          hairpinMode: true,
+          ipam: {
+            type: 'host-local',
+            ranges: [[{ subnet: podCidr }]],
+            routes: [{ dst: '0.0.0.0/0' }],
+          },
+        },
+        { type: 'portmap', capabilities: { portMappings: true } },
+      ],
+    },
+    null,
+    2,
+  );
+}
+
+export interface KubeadmClusterSettings {
+  /** e.g. v1.36.3 */
+  kubernetesVersion: string;
+  clusterName: string;
+  /** The first control plane's address: the API server's endpoint. */
+  controlPlaneAddress: string;
+  /** CoreDNS image tag: the version our CoreDNS build really is. */
+  corednsTag: string;
+}
+
+export const POD_SUBNET = '10.244.0.0/16';
+export const SERVICE_SUBNET = '10.96.0.0/12';
+export const CRI_SOCKET = 'unix:///run/containerd/containerd.sock';
+
+/** kubelet flags that differ per node (kubeadm writes them to kubeadm-flags.env). */
+function nodeRegistration(name: string, address: string, cgroupRoot: string): string {
+  return `nodeRegistration:
+  name: ${name}
+  criSocket: ${CRI_SOCKET}
+  imagePullPolicy: IfNotPresent
+  # Preflight wants systemd, swap off and cgroup v2; this machine has none of them.
+  ignorePreflightErrors: [all]
+  kubeletExtraArgs:
+    - { name: node-ip, value: "${address}" }
+    # Each node's pods in a cgroup subtree of its own (several kubelets share one kernel).
+    - { name: cgroup-root, value: "${cgroupRoot}" }`;
+}
+
+/** The shared kubelet settings kubeadm uploads (kubelet-config ConfigMap) for every node. */
+function kubeletConfiguration(): string {
+  return `apiVersion: kubelet.config.k8s.io/v1beta1
+kind: KubeletConfiguration
+cgroupDriver: cgroupfs
+# 1.36 refuses cgroup v1 unless told; it then posts a CgroupV1 warning event.
+failCgroupV1: false
+# A negative score needs CAP_SYS_RESOURCE, which root lacks here.
+oomScoreAdj: 0
+# Preloaded tags would otherwise be re-pulled after their image id was pulled once.
+imagePullCredentialsVerificationPolicy: NeverVerify
+resolvConf: /run/cka/resolv.conf
+# The node's disk is the host's: thresholds in percent of it would evict at random.
+evictionHard:
+  memory.available: 100Mi
+  nodefs.available: 1%
+  imagefs.available: 1%
+imageGCHighThresholdPercent: 100
+failSwapOn: false
+serializeImagePulls: false`;
+}
+
+/** `kubeadm init --config`: the first control plane. */
+export function kubeadmInitConfig(
+  settings: KubeadmClusterSettings,
+  node: { name: string; address: string; cgroupRoot: string },
+): string {
+  return `apiVersion: kubeadm.k8s.io/v1beta4
+kind: InitConfiguration
+localAPIEndpoint:
+  advertiseAddress: ${node.address}
+  bindPort: 6443
+${nodeRegistration(node.name, node.address, node.cgroupRoot)}
+---
+apiVersion: kubeadm.k8s.io/v1beta4
+kind: ClusterConfiguration
+kubernetesVersion: ${settings.kubernetesVersion}
+clusterName: ${settings.clusterName}
+controlPlaneEndpoint: ${settings.controlPlaneAddress}:6443
+networking:
+  podSubnet: ${POD_SUBNET}
+  serviceSubnet: ${SERVICE_SUBNET}
+  dnsDomain: cluster.local
+dns:
+  imageTag: ${settings.corednsTag}
+etcd:
+  local:
+    extraArgs:
+      # A practice cluster on a shared disk: fsync costs seconds per write and buys nothing here.
+      - { name: unsafe-no-fsync, value: "true" }
+---
+${kubeletConfiguration()}
+---
+apiVersion: kubeproxy.config.k8s.io/v1alpha1
+kind: KubeProxyConfiguration
+mode: iptables
+iptables:
+  localhostNodePorts: false
+conntrack:
+  # nf_conntrack_max is the whole machine's: leave it alone.
+  maxPerCore: 0
+`;
+}
+
+/** `kubeadm join --config`: a worker. */
+export function kubeadmJoinConfig(
+  settings: KubeadmClusterSettings,
+  token: string,
+  caCertHash: string,
+  node: { name: string; address: string; cgroupRoot: string },
+): string {
+  return `apiVersion: kubeadm.k8s.io/v1beta4
+kind: JoinConfiguration
+discovery:
+  bootstrapToken:
+    apiServerEndpoint: ${settings.controlPlaneAddress}:6443
+    token: ${token}
+    caCertHashes: [${caCertHash}]
+${nodeRegistration(node.name, node.address, node.cgroupRoot)}
+`;
+}
+
+/**
+ * What kubeadm's systemd drop-in (10-kubeadm.conf) runs: the kubelet with the
+ * files kubeadm wrote, and the flags it put in kubeadm-flags.env.
+ */
+export const KUBELET_COMMAND = [
+  '/bin/sh',
+  '-c',
+  'KUBELET_KUBEADM_ARGS=; [ -r /var/lib/kubelet/kubeadm-flags.env ] && . /var/lib/kubelet/kubeadm-flags.env; ' +
+    'exec kubelet --bootstrap-kubeconfig=/etc/kubernetes/bootstrap-kubelet.conf ' +
+    '--kubeconfig=/etc/kubernetes/kubelet.conf --config=/var/lib/kubelet/config.yaml $KUBELET_KUBEADM_ARGS',
+];
