@@ -1,0 +1,89 @@
+import { describe, expect, it } from '@jest/globals';
+import { parseAllDocuments } from 'yaml';
+import {
+  bridgeConflist,
+  containerdConfig,
+  kubeadmInitConfig,
+  kubeadmJoinConfig,
+  mirrorHostsToml,
+} from './node-config.js';
+
+const settings = {
+  kubernetesVersion: 'v1.36.3',
+  clusterName: 'k8s-c1',
+  controlPlaneAddress: '172.31.4.10',
+  corednsTag: 'v1.14.7',
+};
+const node = {
+  name: 'controlplane',
+  address: '172.31.4.10',
+  cgroupRoot: '/cka/ab12cd/controlplane',
+};
+
+describe('real node configuration', () => {
+  it('kubeadm init: the settings this machine needs, per node and for every kubelet', () => {
+    const docs = parseAllDocuments(kubeadmInitConfig(settings, node)).map((d) => d.toJS());
+    const byKind = Object.fromEntries(docs.map((d) => [d.kind, d]));
+    expect(Object.keys(byKind).sort()).toEqual([
+      'ClusterConfiguration',
+      'InitConfiguration',
+      'KubeProxyConfiguration',
+      'KubeletConfiguration',
+    ]);
+    expect(byKind.InitConfiguration.nodeRegistration.kubeletExtraArgs).toEqual([
+      { name: 'node-ip', value: '172.31.4.10' },
+      { name: 'cgroup-root', value: '/cka/ab12cd/controlplane' },
+    ]);
+    expect(byKind.ClusterConfiguration).toMatchObject({
+      kubernetesVersion: 'v1.36.3',
+      clusterName: 'k8s-c1',
+      controlPlaneEndpoint: '172.31.4.10:6443',
+      dns: { imageTag: 'v1.14.7' },
+    });
+    expect(byKind.KubeletConfiguration).toMatchObject({
+      cgroupDriver: 'cgroupfs',
+      failCgroupV1: false,
+      oomScoreAdj: 0,
+      imagePullCredentialsVerificationPolicy: 'NeverVerify',
+    });
+    expect(byKind.KubeProxyConfiguration).toMatchObject({
+      mode: 'iptables',
+      conntrack: { maxPerCore: 0 },
+    });
+  });
+
+  it('kubeadm join: discovery through the control plane with the CA pinned', () => {
+    const [join] = parseAllDocuments(
+      kubeadmJoinConfig(settings, 'abcdef.0123456789abcdef', 'sha256:00ff', {
+        ...node,
+        name: 'node01',
+        address: '172.31.4.11',
+      }),
+    ).map((d) => d.toJS());
+    expect(join.discovery.bootstrapToken).toEqual({
+      apiServerEndpoint: '172.31.4.10:6443',
+      token: 'abcdef.0123456789abcdef',
+      caCertHashes: ['sha256:00ff'],
+    });
+    expect(join.nodeRegistration.name).toBe('node01');
+  });
+
+  it('containerd restricts oom_score_adj and reads mirrors from certs.d', () => {
+    const toml = containerdConfig();
+    expect(toml).toMatch(/^version = 4$/m);
+    expect(toml).toMatch(/restrict_oom_score_adj = true/);
+    expect(toml).toMatch(/config_path = '\/etc\/containerd\/certs.d'/);
+    expect(mirrorHostsToml('docker.io', 'http://172.31.4.1:5000')).toBe(
+      'server = "https://registry-1.docker.io"\n\n[host."http://172.31.4.1:5000"]\n  capabilities = ["pull", "resolve"]\n',
+    );
+  });
+
+  it('the bridge network keeps pod addresses (no masquerade) on the node pod CIDR', () => {
+    const conf = JSON.parse(bridgeConflist('10.244.1.0/24'));
+    expect(conf.plugins[0]).toMatchObject({
+      type: 'bridge',
+      ipMasq: false,
+      ipam: { ranges: [[{ subnet: '10.244.1.0/24' }]] },
+    });
+  });
+});
