@@ -44,6 +44,16 @@ export default {
     },
     {
       ...common,
+      // What a candidate does on a cluster whose pods really run (logs, exec,
+      // DNS, NetworkPolicy, static pods, etcd backups…): one real-node
+      // sandbox per run (sandbox/real), started by its own global setup.
+      displayName: 'realnode',
+      testMatch: ['<rootDir>/test/realnode/**/*.spec.ts'],
+      globalSetup: '<rootDir>/test/support/real-setup.mjs',
+      globalTeardown: '<rootDir>/test/support/real-teardown.mjs',
+    },
+    {
+      ...common,
       // The console in a real Chromium (Debian's, through playwright-core),
       // against the engine with the built web app, on the sandbox.
       displayName: 'browser',

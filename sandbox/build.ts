@@ -136,7 +136,7 @@ export async function ensureSandboxBinaries(
  * and renamed into place once complete (with a COMPLETE file), so an
  * interrupted or failed build is never used. Returns its folder.
  */
-async function ensureEntry(
+export async function ensureEntry(
   root: string,
   key: string,
   complete: Record<string, unknown>,

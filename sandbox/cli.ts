@@ -6,7 +6,11 @@
  * the first ancestor that is not npm, sh or tsx, or the process whose pid is in
  * SANDBOX_OWNER_PID (scripts/start.sh sets it), and every process in between.
  *
- *   npm run sandbox -- [--workers N] [--control-planes N] [--keep] [--build-only [--real]]
+ *   npm run sandbox -- [--real] [--workers N] [--control-planes N] [--keep] [--build-only]
+ *
+ * --real: a kubeadm cluster whose pods run (a control plane and N real
+ * workers, default 1) instead of kwok's fake nodes; with --build-only, build
+ * its binaries too.
  *                      [--arg component=--flag=value ...]
  */
 import { parseArgs } from 'node:util';
@@ -16,7 +20,7 @@ import { watchOwner } from './owner.js';
 
 const { values } = parseArgs({
   options: {
-    workers: { type: 'string', default: '2' },
+    workers: { type: 'string' },
     'control-planes': { type: 'string', default: '1' },
     keep: { type: 'boolean', default: false },
     'build-only': { type: 'boolean', default: false },
@@ -73,7 +77,8 @@ async function main(): Promise<void> {
     }
     return;
   }
-  const workers = count('workers', values.workers, 0);
+  // A real worker costs a few hundred MB; a fake one nothing.
+  const workers = count('workers', values.workers ?? (values.real ? '1' : '2'), 0);
   const controlPlanes = count('control-planes', values['control-planes'], 1);
 
   let sandbox: Sandbox | undefined;
@@ -103,6 +108,7 @@ async function main(): Promise<void> {
     controlPlanes,
     keepRunDir: values.keep,
     extraArgs: extraArgs(values.arg),
+    nodes: values.real ? 'real' : 'fake',
     log,
   });
   if (stopping) return;

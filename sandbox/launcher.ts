@@ -7,6 +7,8 @@ import { Component, ComponentExitedError } from './component.js';
 import { type HttpResult, type TlsClient, freePort, httpGetText, httpsRequest } from './http.js';
 import { nodeManifests } from './nodes.js';
 import { type ClientIdentity, type KeyPairPem, generatePki } from './pki.js';
+import { type RealSandbox, startRealSandbox } from './real/cluster.js';
+import { removeRealLeftovers } from './real/leftovers.js';
 import { waitFor } from './wait.js';
 
 export interface SandboxOptions {
@@ -20,6 +22,13 @@ export interface SandboxOptions {
   keepRunDir?: boolean;
   /** Extra flags per component, appended after ours (e.g. feature gates). */
   extraArgs?: Partial<Record<ComponentName, string[]>>;
+  /**
+   * fake (default): kwok nodes, nothing runs, starts in seconds (the fast
+   * suites). real: a kubeadm cluster whose pods run (see real/cluster.ts);
+   * `workers` real workers beside the control plane (controlPlanes and
+   * extraArgs do not apply).
+   */
+  nodes?: 'fake' | 'real';
 }
 
 export const COMPONENT_NAMES = [
@@ -39,6 +48,8 @@ export interface Sandbox {
   runDir: string;
   binaries: SandboxBinaries;
   nodeNames: string[];
+  /** The real cluster's nodes, supervisors and network (real nodes only). */
+  real?: RealSandbox;
   /** Process ids of the running components, by name. */
   pids(): Record<string, number | undefined>;
   /** Resolves with the first component that exits on its own after start. */
@@ -78,6 +89,7 @@ const IDENTITIES: Record<string, ClientIdentity> = {
  * retried with fresh ports, a couple of times; any other failure is final.
  */
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+  if (options.nodes === 'real') return startRealAsSandbox(options);
   for (let attempt = 1; ; attempt++) {
     try {
       return await startSandboxOnce(options);
@@ -383,14 +395,53 @@ function kubeconfig(server: string, caPem: string, user: string, credential: Key
   );
 }
 
-/** Removes run directories left by launchers that were killed before they could clean up. */
-async function sweepStaleRuns(): Promise<void> {
+/**
+ * Removes run directories left by launchers that were killed before they
+ * could clean up, and for a real cluster's run everything it recorded on the
+ * host (processes, cgroups, network namespaces, interfaces, kernel settings).
+ */
+export async function sweepStaleRuns(): Promise<void> {
   const entries = await readdir(RUNS_DIR).catch(() => [] as string[]);
   await Promise.all(
     entries.map(async (entry) => {
       const dir = join(RUNS_DIR, entry);
       const owner = Number(await readFile(join(dir, 'owner.pid'), 'utf8').catch(() => '0'));
-      if (owner && !processAlive(owner)) await rm(dir, { recursive: true, force: true });
+      if (!owner || processAlive(owner)) return;
+      await removeRealLeftovers(dir);
+      await rm(dir, { recursive: true, force: true });
     }),
   );
+}
+
+/** A real cluster behind the launcher's interface (its daemons are supervised, so none "dies"). */
+async function startRealAsSandbox(options: SandboxOptions): Promise<Sandbox> {
+  await sweepStaleRuns();
+  const workers = options.workers ?? 1;
+  const real = await startRealSandbox({
+    nodes: [
+      'controlplane',
+      ...Array.from({ length: workers }, (_, i) => `node${String(i + 1).padStart(2, '0')}`),
+    ],
+    log: options.log,
+    keepRunDir: options.keepRunDir,
+    runsDir: RUNS_DIR,
+  });
+  return {
+    kubeconfigPath: real.kubeconfigPath,
+    server: real.server,
+    runDir: real.runDir,
+    binaries: real.binaries,
+    nodeNames: real.nodeNames,
+    real,
+    pids: () =>
+      Object.fromEntries(
+        real.nodes.flatMap((node) =>
+          node.supervisor
+            .names()
+            .map((name) => [`${node.name}/${name}`, node.supervisor.status(name).pid]),
+        ),
+      ),
+    whenComponentDies: () => new Promise(() => {}),
+    stop: () => real.stop(),
+  };
 }

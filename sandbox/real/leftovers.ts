@@ -54,6 +54,8 @@ export async function removeRealLeftovers(runDir: string): Promise<void> {
   const record = JSON.parse(await readFile(path, 'utf8')) as RealRunRecord;
   await killCgroupTree(record.cgroupRoot).catch(() => undefined);
   await removeCgroupTree(record.cgroupRoot);
+  // The shared parent goes when this was the last run in it (rmdir refuses otherwise).
+  await removeCgroupTree(record.cgroupRoot.split('/').slice(0, -1).join('/') || '/', false);
   const names = networkNames(record.tag);
   await tryCommand(['ip', 'link', 'del', names.hostInterface]);
   await tryCommand(['ip', 'netns', 'del', names.switchNamespace]);

@@ -5,7 +5,6 @@ import {
   containerdConfig,
   kubeadmInitConfig,
   kubeadmJoinConfig,
-  mirrorHostsToml,
 } from './node-config.js';
 
 const settings = {
@@ -73,9 +72,6 @@ describe('real node configuration', () => {
     expect(toml).toMatch(/^version = 4$/m);
     expect(toml).toMatch(/restrict_oom_score_adj = true/);
     expect(toml).toMatch(/config_path = '\/etc\/containerd\/certs.d'/);
-    expect(mirrorHostsToml('docker.io', 'http://172.31.4.1:5000')).toBe(
-      'server = "https://registry-1.docker.io"\n\n[host."http://172.31.4.1:5000"]\n  capabilities = ["pull", "resolve"]\n',
-    );
   });
 
   it('the bridge network keeps pod addresses (no masquerade) on the node pod CIDR', () => {

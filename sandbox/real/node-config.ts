@@ -9,9 +9,6 @@
 /** The pause image kubeadm v1.36 names (`kubeadm config images list`). */
 export const PAUSE_IMAGE = 'registry.k8s.io/pause:3.10.2';
 
-/** Upstream registries containerd sends to the local mirror. */
-export const MIRRORED_REGISTRIES = ['docker.io', 'registry.k8s.io', 'quay.io'] as const;
-
 /**
  * containerd 2.4 (config version 4). Paths are the defaults: inside the node
  * they are the node's own bind mounts.
@@ -40,20 +37,6 @@ export function containerdConfig(): string {
 
 [plugins.'io.containerd.grpc.v1.cri']
   stream_server_address = '127.0.0.1'
-`;
-}
-
-/**
- * `certs.d/<registry>/hosts.toml`: pull and resolve through the local
- * registry; the upstream is named but never reached (nothing is, offline).
- */
-export function mirrorHostsToml(registry: string, mirrorUrl: string): string {
-  const upstream =
-    registry === 'docker.io' ? 'https://registry-1.docker.io' : `https://${registry}`;
-  return `server = "${upstream}"
-
-[host."${mirrorUrl}"]
-  capabilities = ["pull", "resolve"]
 `;
 }
 
@@ -124,7 +107,6 @@ failCgroupV1: false
 oomScoreAdj: 0
 # Preloaded tags would otherwise be re-pulled after their image id was pulled once.
 imagePullCredentialsVerificationPolicy: NeverVerify
-resolvConf: /run/cka/resolv.conf
 # The node's disk is the host's: thresholds in percent of it would evict at random.
 evictionHard:
   memory.available: 100Mi

@@ -6,30 +6,29 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { runCommand } from './commands.js';
 
 /**
- * The folders a kubeadm node keeps its state in. Inside a node's mount
- * namespace each is a bind mount of the same path under the node's root, so
- * kubeadm, the kubelet, containerd and the static pods' hostPath volumes use
- * the paths they use on a real machine (`/etc/kubernetes/manifests`,
- * `/var/lib/etcd`, `/run/containerd/containerd.sock`…), while on the host it
- * all lives in the node's folder and the host's own paths stay untouched
- * (only an empty mount point is made where the host has none; they are listed
- * in {@link HOST_MOUNT_POINTS} and removed again when empty).
+ * The folders that are the node's own. Inside a node's mount namespace each
+ * is a bind mount of the same path under the node's root, so kubeadm, the
+ * kubelet, containerd and the static pods' hostPath volumes use the paths
+ * they use on a real machine (`/etc/kubernetes/manifests`, `/var/lib/etcd`,
+ * `/run/containerd/containerd.sock`…), and whatever is written under them
+ * (an etcd snapshot in /root, a restored data dir in /var/lib) stays on the
+ * node, while the host's own paths stay untouched. The rest of the file
+ * system (/usr, /lib, /etc outside these) is the host's, read by the node's
+ * programs (iptables, mount, the shell).
  */
 export const NODE_DIRS = [
   'etc/kubernetes',
   'etc/containerd',
   'etc/cni/net.d',
-  'opt/cni/bin',
+  'opt',
   'usr/local/bin',
-  'var/lib/kubelet',
-  'var/lib/etcd',
-  'var/lib/containerd',
-  'var/lib/cni',
-  'var/log/pods',
-  'var/log/containers',
-  'var/log/cka',
-  'run/containerd',
-  'run/cka',
+  'var/lib',
+  'var/log',
+  'run',
+  'root',
+  // Last: the node roots themselves live under the host's /tmp, and a bind
+  // over /tmp hides them from any later mount's source.
+  'tmp',
 ] as const;
 
 /** Every cgroup v1 controller a kubelet accounts in; each node gets its own subtree. */
@@ -53,6 +52,12 @@ export interface NodeHostSpec {
   root: string;
   /** The cgroup path (under every controller) its kubelet uses as cgroupRoot. */
   cgroupRoot: string;
+  /**
+   * Single host files the node has its own version of (/etc/hosts naming the
+   * cluster's nodes, /etc/resolv.conf), by path; the content is written under
+   * the node's root and bound over the host's file inside the node.
+   */
+  files?: Record<string, string>;
 }
 
 /**
@@ -108,6 +113,13 @@ export class NodeHost {
     }
     await host.enterCgroup(holder.pid!, 'system');
     await host.exec(['hostname', spec.name]);
+    // Files first: their sources are under the node root, which a bind over /tmp hides.
+    for (const [path, content] of Object.entries(spec.files ?? {})) {
+      const source = join(spec.root, 'files', path);
+      await mkdir(join(source, '..'), { recursive: true });
+      await writeFile(source, content);
+      await host.exec(['mount', '--bind', source, path]);
+    }
     for (const dir of NODE_DIRS)
       await host.exec(['mount', '--bind', join(spec.root, dir), `/${dir}`]);
     return host;
@@ -201,11 +213,17 @@ export async function killCgroupTree(root: string, timeoutMs = 10_000): Promise<
   }
 }
 
-/** Removes a (now empty) cgroup subtree in every controller, deepest first. */
-export async function removeCgroupTree(root: string): Promise<void> {
+/**
+ * Removes a (now empty) cgroup subtree in every controller, deepest first;
+ * with `recursive` false only the group itself, if it has no children.
+ */
+export async function removeCgroupTree(root: string, recursive = true): Promise<void> {
+  if (root === '/') return;
   const remove = async (dir: string): Promise<void> => {
-    const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
-    for (const entry of entries) if (entry.isDirectory()) await remove(join(dir, entry.name));
+    if (recursive) {
+      const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+      for (const entry of entries) if (entry.isDirectory()) await remove(join(dir, entry.name));
+    }
     await rmdir(dir).catch(() => undefined);
   };
   for (const controller of CGROUP_CONTROLLERS) await remove(join(CGROUP_FS, controller, root));

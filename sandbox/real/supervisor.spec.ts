@@ -22,7 +22,8 @@ async function ask(socket: string, line: string): Promise<string> {
     client.on('data', (chunk) => (answer += chunk.toString()));
     client.on('end', () => resolve(answer));
     client.on('error', reject);
-    client.write(`${line}\n`);
+    // As socat does: the request, then our side closed while the answer is awaited.
+    client.end(`${line}\n`);
   });
 }
 

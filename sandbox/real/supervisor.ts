@@ -154,7 +154,9 @@ export class NodeSupervisor {
    */
   async serve(socketPath: string): Promise<Server> {
     await rm(socketPath, { force: true });
-    const server = createServer((socket) => {
+    // Half-open: systemctl (socat) closes its side after the request and waits for the
+    // answer, which for stop or restart comes seconds later.
+    const server = createServer({ allowHalfOpen: true }, (socket) => {
       let buffered = '';
       socket.on('data', (chunk: Buffer) => {
         buffered += chunk.toString('utf8');

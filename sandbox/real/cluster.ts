@@ -1,0 +1,406 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { chmod, copyFile, link, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import type { Server } from 'node:net';
+import { join } from 'node:path';
+import {
+  ensureRealNodeBinaries,
+  ensureSandboxBinaries,
+  type RealNodeBinaries,
+  type SandboxBinaries,
+} from '../build.js';
+import { ensureImages, startImageRegistry, writeMirrorConfig } from '../images/index.js';
+import { waitFor } from '../wait.js';
+import { kubeRouterManifests, metricsServerManifests } from './addons.js';
+import { runCommand } from './commands.js';
+import {
+  readMachineSysctls,
+  recordRealRun,
+  removeRealLeftovers,
+  restoreMachineSysctls,
+} from './leftovers.js';
+import { type ClusterNetwork, createClusterNetwork } from './network.js';
+import {
+  bridgeConflist,
+  containerdConfig,
+  KUBELET_COMMAND,
+  kubeadmInitConfig,
+  kubeadmJoinConfig,
+} from './node-config.js';
+import { NodeHost } from './node-host.js';
+import { JOURNALCTL, SUPERVISOR_SOCKET, SYSTEMCTL } from './node-shims.js';
+import { checkRealNodeHost } from './preflight.js';
+import { NodeSupervisor } from './supervisor.js';
+
+export interface RealSandboxOptions {
+  /** Node names; the first is the control plane (default controlplane, node01). */
+  nodes?: string[];
+  /** The cluster's name in kubeadm's configuration and the kubeconfig. */
+  clusterName?: string;
+  log?: (line: string) => void;
+  /** Keep the run folder (logs, node roots) after stop. */
+  keepRunDir?: boolean;
+  /** Where run folders go (default: the sandbox's runs folder). */
+  runsDir: string;
+}
+
+/** One node of a real cluster. */
+export interface RealNode {
+  name: string;
+  /** Its address on the cluster's network. */
+  address: string;
+  /** Its host root: etc/kubernetes, var/lib/kubelet, var/log/pods… */
+  root: string;
+  host: NodeHost;
+  supervisor: NodeSupervisor;
+  /** Runs a command on the node (as root, in its namespaces) to completion. */
+  exec(command: string[], options?: { timeoutMs?: number }): Promise<string>;
+}
+
+export interface RealSandbox {
+  kubeconfigPath: string;
+  server: string;
+  runDir: string;
+  binaries: SandboxBinaries;
+  realBinaries: RealNodeBinaries;
+  network: ClusterNetwork;
+  nodes: RealNode[];
+  nodeNames: string[];
+  stop(): Promise<void>;
+}
+
+const WAIT = { init: 240_000, join: 180_000, ready: 180_000 };
+const PATH = '/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/**
+ * A kubeadm cluster whose pods really run: each node a {@link NodeHost} with
+ * containerd and a kubelet under its {@link NodeSupervisor}, the first one
+ * made a control plane by `kubeadm init` (etcd, kube-apiserver,
+ * kube-controller-manager and kube-scheduler as static pods; CoreDNS and
+ * kube-proxy as kubeadm's add-ons), the others joined with `kubeadm join`,
+ * images pulled from a local registry. Stopped (or swept after a killed
+ * launcher), nothing of it stays on the host.
+ */
+export async function startRealSandbox(options: RealSandboxOptions): Promise<RealSandbox> {
+  const log = options.log ?? (() => {});
+  const started = Date.now();
+  const since = () => `${((Date.now() - started) / 1000).toFixed(1)} s`;
+  await checkRealNodeHost();
+  const [binaries, realBinaries] = await Promise.all([
+    ensureSandboxBinaries({ log }),
+    ensureRealNodeBinaries({ log }),
+  ]);
+  const images = await ensureImages({ binaries, realBinaries, log });
+  await mkdir(options.runsDir, { recursive: true });
+  const runDir = await mkdtemp(join(options.runsDir, `real-${process.pid}-`));
+  await writeFile(join(runDir, 'owner.pid'), String(process.pid));
+  const tag = randomBytes(3).toString('hex');
+  const cgroupBase = `/cka/${tag}`;
+  const sysctls = await readMachineSysctls();
+  const record = { tag, cgroupRoot: cgroupBase, sysctls } as Parameters<typeof recordRealRun>[1];
+  await recordRealRun(runDir, record);
+
+  const names = options.nodes ?? ['controlplane', 'node01'];
+  const nodes: RealNode[] = [];
+  const servers: Server[] = [];
+  let network: ClusterNetwork | undefined;
+  let registry: Awaited<ReturnType<typeof startImageRegistry>> | undefined;
+  let keepRunDir = options.keepRunDir ?? false;
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    for (const server of servers) server.close();
+    for (const node of [...nodes].reverse()) {
+      await node.supervisor.close().catch(() => undefined);
+      await node.host.destroy().catch(() => undefined);
+    }
+    await registry?.stop();
+    await network?.destroy();
+    await removeRealLeftovers(runDir);
+    await restoreMachineSysctls(sysctls);
+    if (!keepRunDir) await rm(runDir, { recursive: true, force: true });
+  };
+
+  try {
+    network = await createClusterNetwork(tag, join(options.runsDir, 'locks'));
+    record.networkLock = join(options.runsDir, 'locks', `net-${network.index}`);
+    await recordRealRun(runDir, record);
+    registry = await startImageRegistry({
+      storageDir: images.storageDir,
+      runDir,
+      host: network.hostAddress,
+      log,
+    });
+    log(`network ${network.hostAddress}/24 and image registry ${registry.url} (${since()})`);
+
+    // The cluster's machines know each other by name, as on a LAN with DNS; names
+    // outside the cluster fail at once (the nameserver is the host's address, where
+    // nothing answers) instead of timing out against the host's resolver.
+    const hosts =
+      '127.0.0.1 localhost\n' +
+      names.map((name, i) => `${network!.nodeAddress(i)} ${name}\n`).join('');
+    const resolv = `nameserver ${network.hostAddress}\noptions timeout:1 attempts:1\n`;
+    for (const [i, name] of names.entries()) {
+      const root = join(runDir, 'nodes', name);
+      const host = await NodeHost.start({
+        name,
+        root,
+        cgroupRoot: `${cgroupBase}/${name}`,
+        files: { '/etc/hosts': hosts, '/etc/resolv.conf': resolv },
+      });
+      await network.attach(i, host.pid);
+      await prepareNodeRoot(root, binaries, realBinaries, registry.url);
+      const supervisor = new NodeSupervisor(host);
+      supervisor.define({
+        name: 'containerd',
+        command: ['containerd'],
+        env: { PATH },
+        restartSeconds: 5,
+      });
+      supervisor.define({
+        name: 'kubelet',
+        command: KUBELET_COMMAND,
+        env: { PATH },
+        restartSeconds: 10,
+      });
+      servers.push(await supervisor.serve(join(root, SUPERVISOR_SOCKET)));
+      supervisor.start('containerd');
+      const address = network.nodeAddress(i);
+      nodes.push({
+        name,
+        address,
+        root,
+        host,
+        supervisor,
+        exec: (command, execOptions) => host.exec(['env', `PATH=${PATH}`, ...command], execOptions),
+      });
+    }
+    await Promise.all(
+      nodes.map((node) =>
+        waitFor(
+          `containerd on ${node.name}`,
+          30_000,
+          [],
+          async () =>
+            existsSync(join(node.root, 'run/containerd/containerd.sock')) || 'no socket yet',
+        ),
+      ),
+    );
+    log(`${nodes.length} nodes with containerd (${since()})`);
+
+    const [first, ...workers] = nodes;
+    const settings = {
+      kubernetesVersion: realBinaries.versions.kubernetes,
+      clusterName: options.clusterName ?? 'kubernetes',
+      controlPlaneAddress: first.address,
+      corednsTag: realBinaries.versions.coredns,
+    };
+    await writeFile(
+      join(first.root, 'etc/kubernetes/kubeadm-config.yaml'),
+      kubeadmInitConfig(settings, {
+        name: first.name,
+        address: first.address,
+        cgroupRoot: `${cgroupBase}/${first.name}`,
+      }),
+    );
+    await first.exec(['kubeadm', 'init', '--config', '/etc/kubernetes/kubeadm-config.yaml'], {
+      timeoutMs: WAIT.init,
+    });
+    log(`kubeadm init on ${first.name} done (${since()})`);
+    const kubeconfigPath = join(runDir, 'admin.conf');
+    await writeFile(kubeconfigPath, await readFile(join(first.root, 'etc/kubernetes/admin.conf')), {
+      mode: 0o600,
+    });
+
+    if (workers.length) {
+      const token = (await first.exec(['kubeadm', 'token', 'create'])).trim();
+      const hash = await caCertHash(first);
+      await Promise.all(
+        workers.map(async (worker) => {
+          await writeFile(
+            join(worker.root, 'etc/kubernetes/kubeadm-join.yaml'),
+            kubeadmJoinConfig(settings, token, hash, {
+              name: worker.name,
+              address: worker.address,
+              cgroupRoot: `${cgroupBase}/${worker.name}`,
+            }),
+          );
+          await worker.exec(['kubeadm', 'join', '--config', '/etc/kubernetes/kubeadm-join.yaml'], {
+            timeoutMs: WAIT.join,
+          });
+        }),
+      );
+      log(`${workers.map((w) => w.name).join(', ')} joined (${since()})`);
+    }
+
+    const kubectl = (args: string[], input?: string) =>
+      runCommand([binaries.kubectl, '--kubeconfig', kubeconfigPath, ...args], {
+        timeoutMs: 30_000,
+        input,
+      });
+    await kubectl(
+      ['apply', '-f', '-'],
+      `${metricsServerManifests(realBinaries.versions.metricsServer)}---\n${kubeRouterManifests(realBinaries.versions.kubeRouter)}`,
+    );
+    await connectPodNetworks(nodes, kubectl);
+    log(`pod networks routed (${since()})`);
+    await waitFor(`every node Ready and every kube-system pod Ready`, WAIT.ready, [], async () => {
+      const nodeList = JSON.parse(await kubectl(['get', 'nodes', '-o', 'json'])) as {
+        items: {
+          metadata: { name: string };
+          status: { conditions?: { type: string; status: string }[] };
+        }[];
+      };
+      const notReady = nodeList.items
+        .filter((n) => !n.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))
+        .map((n) => n.metadata.name);
+      if (nodeList.items.length < nodes.length || notReady.length)
+        return `nodes not Ready: ${notReady.join(', ') || `${nodeList.items.length} of ${nodes.length} registered`}`;
+      const pods = JSON.parse(
+        await kubectl(['-n', 'kube-system', 'get', 'pods', '-o', 'json']),
+      ) as {
+        items: {
+          metadata: { name: string };
+          status: { conditions?: { type: string; status: string }[] };
+        }[];
+      };
+      const waiting = pods.items
+        .filter((p) => !p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))
+        .map((p) => p.metadata.name);
+      return waiting.length ? `kube-system pods not Ready: ${waiting.join(', ')}` : true;
+    });
+    log(`real cluster ready: ${names.join(', ')} (${since()})`);
+
+    return {
+      kubeconfigPath,
+      server: `https://${first.address}:6443`,
+      runDir,
+      binaries,
+      realBinaries,
+      network,
+      nodes,
+      nodeNames: names,
+      stop,
+    };
+  } catch (error) {
+    keepRunDir = true;
+    if (error instanceof Error) {
+      const tails = nodes
+        .map((n) =>
+          n.supervisor
+            .names()
+            .map((s) => `--- ${n.name} ${s} ---\n${n.supervisor.lastLines(s, 15)}`)
+            .join('\n'),
+        )
+        .join('\n');
+      error.message += `\n(node logs kept in ${runDir})\n${tails}`;
+    }
+    await stop();
+    throw error;
+  }
+}
+
+/**
+ * A node's root before its daemons start: the binaries a kubeadm node has
+ * (linked from the caches), containerd's configuration with the local
+ * registry as the mirror of the public ones, the systemctl and journalctl
+ * shims.
+ */
+async function prepareNodeRoot(
+  root: string,
+  binaries: SandboxBinaries,
+  real: RealNodeBinaries,
+  registryUrl: string,
+): Promise<void> {
+  // As the kubeadm packages leave them: the kubelet watches manifests/ on every node.
+  for (const dir of ['run/cka', 'var/log/cka', 'etc/kubernetes/manifests'])
+    await mkdir(join(root, dir), { recursive: true });
+  const bin = join(root, 'usr/local/bin');
+  const programs: Record<string, string> = {
+    kubelet: real.programs.kubelet,
+    kubeadm: real.programs.kubeadm,
+    containerd: real.programs.containerd,
+    ctr: real.programs.ctr,
+    'containerd-shim-runc-v2': real.programs['containerd-shim-runc-v2'],
+    runc: real.programs.runc,
+    crictl: real.programs.crictl,
+    etcdctl: real.programs.etcdctl,
+    etcdutl: real.programs.etcdutl,
+    kubectl: binaries.kubectl,
+  };
+  for (const [name, path] of Object.entries(programs)) await linkOrCopy(path, join(bin, name));
+  await mkdir(join(root, 'opt/cni/bin'), { recursive: true });
+  for (const plugin of ['bridge', 'host-local', 'loopback', 'portmap'])
+    await linkOrCopy(join(real.cniDir, plugin), join(root, 'opt/cni/bin', plugin));
+  await writeFile(join(bin, 'systemctl'), SYSTEMCTL);
+  await writeFile(join(bin, 'journalctl'), JOURNALCTL);
+  await chmod(join(bin, 'systemctl'), 0o755);
+  await chmod(join(bin, 'journalctl'), 0o755);
+  await writeFile(join(root, 'etc/containerd/config.toml'), containerdConfig());
+  await writeMirrorConfig(join(root, 'etc/containerd/certs.d'), new URL(registryUrl).host);
+}
+
+/**
+ * The node's own copy of a program: a hard link into the cache (no space, no
+ * copy time) where both are on one file system, else a copy. Not a symlink:
+ * the cache may sit under /root, which is the node's own inside it.
+ */
+async function linkOrCopy(source: string, target: string): Promise<void> {
+  try {
+    await link(source, target);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error;
+    await copyFile(source, target);
+    await chmod(target, 0o755);
+  }
+}
+
+/** kubeadm's discovery hash: sha256 of the cluster CA's public key (SubjectPublicKeyInfo). */
+async function caCertHash(node: RealNode): Promise<string> {
+  const { X509Certificate, createHash } = await import('node:crypto');
+  const pem = await readFile(join(node.root, 'etc/kubernetes/pki/ca.crt'), 'utf8');
+  const spki = new X509Certificate(pem).publicKey.export({ type: 'spki', format: 'der' });
+  return `sha256:${createHash('sha256').update(spki).digest('hex')}`;
+}
+
+/**
+ * What a CNI's host-gw mode does: once the controller-manager has given each
+ * node its pod CIDR, each node gets a bridge network on it and a route to
+ * every other node's pods through that node's address.
+ */
+async function connectPodNetworks(
+  nodes: RealNode[],
+  kubectl: (args: string[]) => Promise<string>,
+): Promise<void> {
+  const cidrs = new Map<string, string>();
+  await waitFor('a pod CIDR for every node', 60_000, [], async () => {
+    const list = JSON.parse(await kubectl(['get', 'nodes', '-o', 'json'])) as {
+      items: { metadata: { name: string }; spec: { podCIDR?: string } }[];
+    };
+    for (const item of list.items)
+      if (item.spec.podCIDR) cidrs.set(item.metadata.name, item.spec.podCIDR);
+    const missing = nodes.filter((n) => !cidrs.has(n.name)).map((n) => n.name);
+    return missing.length ? `no pod CIDR yet for ${missing.join(', ')}` : true;
+  });
+  for (const node of nodes) {
+    await node.host.exec(['sysctl', '-q', '-w', 'net.ipv4.ip_forward=1']);
+    await node.host
+      .exec(['sysctl', '-q', '-w', 'net.bridge.bridge-nf-call-iptables=1'])
+      .catch(() => '');
+    for (const other of nodes)
+      if (other !== node)
+        await node.host.exec([
+          'ip',
+          'route',
+          'replace',
+          cidrs.get(other.name)!,
+          'via',
+          other.address,
+        ]);
+    await writeFile(
+      join(node.root, 'etc/cni/net.d/10-cka-bridge.conflist'),
+      bridgeConflist(cidrs.get(node.name)!),
+    );
+  }
+}
