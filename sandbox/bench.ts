@@ -8,7 +8,9 @@
  * build cache (module downloads kept); add --cold-modules to also start from an
  * empty module cache, so the time includes downloading every module.
  *
- *   npm run bench:sandbox -- [--runs N] [--cold] [--cold-modules]
+ * With --real, the real-node sandbox's figures instead (see real/bench.ts).
+ *
+ *   npm run bench:sandbox -- [--runs N] [--cold] [--cold-modules] [--real]
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -17,6 +19,7 @@ import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { ensureSandboxBinaries } from './build.js';
 import { type Sandbox, startSandbox } from './launcher.js';
+import { benchReal } from './real/bench.js';
 import { cacheRoot, moduleDirs } from './versions.js';
 import { descendantsOf } from '../test/support/processes.js';
 
@@ -26,6 +29,7 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '5' },
     cold: { type: 'boolean', default: false },
     'cold-modules': { type: 'boolean', default: false },
+    real: { type: 'boolean', default: false },
   },
 });
 
@@ -133,6 +137,7 @@ async function diskUsage(binariesDir: string): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  if (values.real) return benchReal({ runs: Number(values.runs), cold: values.cold });
   if (values.cold || values['cold-modules']) await coldBuild(values['cold-modules']);
   const binaries = await ensureSandboxBinaries({ log: (l) => process.stderr.write(`${l}\n`) });
 

@@ -219,16 +219,25 @@ spec:
   ports: [{ port: 80, targetPort: 80 }]
 `);
     await kubectl(['-n', ns, 'rollout', 'status', 'deployment/web', '--timeout=90s']);
-    const page = await kubectl([
-      '-n',
-      ns,
-      'exec',
-      'talker',
-      '--',
-      'wget',
-      '-qO-',
-      `http://web.${ns}.svc.cluster.local`,
-    ]);
+    // kube-proxy programs a new Service's rules a moment after its endpoints are ready.
+    const page = await eventually(
+      'the Service to answer by name',
+      () =>
+        kubectl([
+          '-n',
+          ns,
+          'exec',
+          'talker',
+          '--',
+          'timeout',
+          '3',
+          'wget',
+          '-qO-',
+          `http://web.${ns}.svc.cluster.local`,
+        ]),
+      (out) => out.includes('Welcome to nginx!'),
+      30_000,
+    );
     expect(page).toContain('Welcome to nginx!');
     const nodePort = await kubectl([
       '-n',
@@ -239,8 +248,13 @@ spec:
       '-o',
       'jsonpath={.spec.ports[0].nodePort}',
     ]);
-    const res = await fetch(`http://${realNode('node02').address}:${nodePort}/`);
-    expect(await res.text()).toContain('Welcome to nginx!');
+    const viaNodePort = await eventually(
+      'the NodePort to answer from the host',
+      async () => (await fetch(`http://${realNode('node02').address}:${nodePort}/`)).text(),
+      (text) => text.includes('Welcome to nginx!'),
+      30_000,
+    );
+    expect(viaNodePort).toContain('Welcome to nginx!');
   });
 
   it('enforces NetworkPolicy: denied, then allowed for the labelled client', async () => {
@@ -331,12 +345,26 @@ spec:
           p.status.containerStatuses?.[0]?.state.waiting?.reason ?? '',
         ),
     );
-    await eventually(
-      'crasher to back off',
+    // Between restarts a 1.36 kubelet may report the last termination (STATUS Error)
+    // rather than waiting/CrashLoopBackOff; the back-off itself is in the events.
+    const crasher = await eventually(
+      'crasher to be restarted with back-off',
       () => pod('crasher'),
-      (p) => p.status.containerStatuses?.[0]?.state.waiting?.reason === 'CrashLoopBackOff',
+      (p) => (p.status.containerStatuses?.[0]?.restartCount ?? 0) >= 2,
       90_000,
     );
+    expect(crasher.status.containerStatuses?.[0]?.lastState.terminated?.reason).toBe('Error');
+    const backOff = await kubectl([
+      '-n',
+      ns,
+      'get',
+      'events',
+      '--field-selector',
+      'reason=BackOff,involvedObject.name=crasher',
+      '-o',
+      'jsonpath={.items[*].message}',
+    ]);
+    expect(backOff).toMatch(/Back-off restarting failed container crasher/);
   });
 
   it('runs a static pod from a node manifest as a mirror pod', async () => {

@@ -1,0 +1,155 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { ensureRealNodeBinaries, ensureSandboxBinaries } from '../build.js';
+import { ensureImages } from '../images/index.js';
+import { startSandbox } from '../launcher.js';
+import { cacheRoot } from '../versions.js';
+
+const run = promisify(execFile);
+const print = (line: string) => process.stdout.write(`${line}\n`);
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+const median = (values: number[]) =>
+  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+/**
+ * The real-node sandbox's figures (`npm run bench:sandbox -- --real`):
+ * a cold build of what real nodes add (empty Go build cache), warm start
+ * until every system pod is Ready, a first workload pod's time to Ready,
+ * the idle cluster's memory (PSS) and CPU, the disk its caches use, and how
+ * many idle clusters this machine's memory holds.
+ */
+export async function benchReal(options: { runs: number; cold: boolean }): Promise<void> {
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  if (options.cold) await coldBuild(log);
+  const binaries = await ensureSandboxBinaries({ log });
+  const real = await ensureRealNodeBinaries({ log });
+  const images = await ensureImages({ binaries, realBinaries: real, log });
+
+  const starts: number[] = [];
+  const firstPods: number[] = [];
+  let idle: { pssMiB: number; cpuPercent: number } | undefined;
+  for (let i = 1; i <= options.runs; i++) {
+    const started = Date.now();
+    const sandbox = await startSandbox({ nodes: 'real', workers: 1, log: () => {} });
+    try {
+      starts.push(Date.now() - started);
+      const kubectl = (args: string[]) =>
+        run(sandbox.binaries.kubectl, ['--kubeconfig', sandbox.kubeconfigPath, ...args]);
+      await waitForDefaultServiceAccount(kubectl);
+      const created = Date.now();
+      await kubectl(['run', `first-${i}`, '--image=busybox:1.36', '--', 'sleep', '3600']);
+      await kubectl(['wait', '--for=condition=Ready', `pod/first-${i}`, '--timeout=60s']);
+      firstPods.push(Date.now() - created);
+      print(
+        `run ${i}: start to every system pod Ready ${seconds(starts.at(-1)!)}; first pod Ready ${seconds(firstPods.at(-1)!)}`,
+      );
+      if (i === options.runs) {
+        await kubectl(['delete', 'pod', `first-${i}`, '--wait=true']);
+        idle = await idleFigures(
+          sandbox.real!.nodes[0].host.spec.cgroupRoot.split('/').slice(0, -1).join('/'),
+        );
+      }
+    } finally {
+      await sandbox.stop();
+    }
+  }
+  print(
+    `warm start until every system pod is Ready (controlplane + node01), median of ${starts.length}: ${seconds(median(starts))} (goal <= 25 s)`,
+  );
+  print(
+    `first workload pod Ready after create, median: ${seconds(median(firstPods))} (goal <= 2 s)`,
+  );
+  if (idle) {
+    print(
+      `idle cluster PSS (every process of both nodes, pods included): ${idle.pssMiB} MiB (goal <= 800 MB)`,
+    );
+    print(`idle cluster CPU over 30 s: ${idle.cpuPercent.toFixed(1)}% of one core (goal <= 10%)`);
+    const memTotal =
+      Number(/MemTotal:\s+(\d+)/.exec(await readFile('/proc/meminfo', 'utf8'))?.[1] ?? 0) / 1024;
+    print(
+      `idle clusters that fit in this machine's ${(memTotal / 1024).toFixed(1)} GiB (keeping 2 GiB for the engine and the host): ${Math.floor((memTotal - 2048) / idle.pssMiB)}`,
+    );
+  }
+  print(
+    `disk: real-node binaries ${await du(real.dir)}, images ${await du(join(images.storageDir, '..'))} (in ${cacheRoot()})`,
+  );
+}
+
+async function waitForDefaultServiceAccount(
+  kubectl: (args: string[]) => Promise<{ stdout: string }>,
+): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const found = await kubectl(['get', 'serviceaccount', 'default', '-o', 'name']).catch(() => ({
+      stdout: '',
+    }));
+    if (found.stdout.trim()) return;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error('no default ServiceAccount after 20 s');
+}
+
+/** PSS of every process in the cluster's cgroups, and their CPU over 30 idle seconds. */
+async function idleFigures(cgroupBase: string): Promise<{ pssMiB: number; cpuPercent: number }> {
+  await new Promise((resolve) => setTimeout(resolve, 15_000));
+  const usage = async () =>
+    Number(
+      (await readFile(join('/sys/fs/cgroup/cpuacct', cgroupBase, 'cpuacct.usage'), 'utf8')).trim(),
+    );
+  const before = await usage();
+  const started = process.hrtime.bigint();
+  await new Promise((resolve) => setTimeout(resolve, 30_000));
+  const cpuNs = (await usage()) - before;
+  const wallNs = Number(process.hrtime.bigint() - started);
+  let pssKiB = 0;
+  for (const pid of await pidsUnder(join('/sys/fs/cgroup/pids', cgroupBase))) {
+    const rollup = await readFile(`/proc/${pid}/smaps_rollup`, 'utf8').catch(() => '');
+    pssKiB += Number(/^Pss:\s+(\d+)/m.exec(rollup)?.[1] ?? 0);
+  }
+  return { pssMiB: Math.round(pssKiB / 1024), cpuPercent: (cpuNs / wallNs) * 100 };
+}
+
+async function pidsUnder(dir: string): Promise<number[]> {
+  const own = (await readFile(join(dir, 'cgroup.procs'), 'utf8').catch(() => ''))
+    .split('\n')
+    .filter(Boolean)
+    .map(Number);
+  const children = await readdir(dir, { withFileTypes: true }).catch(() => []);
+  const nested = await Promise.all(
+    children.filter((c) => c.isDirectory()).map((c) => pidsUnder(join(dir, c.name))),
+  );
+  return [...own, ...nested.flat()];
+}
+
+async function du(path: string): Promise<string> {
+  const { stdout } = await run('du', ['-sh', path]);
+  return stdout.split('\t')[0];
+}
+
+/** What real nodes add, built from an empty Go build cache (modules kept) into a scratch cache. */
+async function coldBuild(log: (line: string) => void): Promise<void> {
+  const scratch = await mkdtemp(join(tmpdir(), 'sandbox-real-cold-'));
+  const saved = process.env.GOCACHE;
+  process.env.GOCACHE = join(scratch, 'gocache');
+  try {
+    let started = Date.now();
+    const real = await ensureRealNodeBinaries({ cacheDir: join(scratch, 'bin'), log });
+    print(
+      `cold build of the real-node binaries (empty Go build cache, modules downloaded): ${seconds(Date.now() - started)}`,
+    );
+    started = Date.now();
+    await ensureImages({
+      binaries: await ensureSandboxBinaries({ log }),
+      realBinaries: real,
+      cacheDir: join(scratch, 'images'),
+      log,
+    });
+    print(`cold build of the images: ${seconds(Date.now() - started)}`);
+  } finally {
+    if (saved === undefined) delete process.env.GOCACHE;
+    else process.env.GOCACHE = saved;
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
