@@ -20,12 +20,13 @@ phase "Debian packages" need_packages redis-server:redis-server redis-cli:redis-
   '/usr/lib/postgresql/*/bin/postgres':postgresql setpriv:util-linux openssl:openssl \
   chromium:chromium /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf:fonts-dejavu-core \
   bwrap:bubblewrap socat:socat vim:vim nano:nano less:less jq:jq python3:python3 make:make g++:g++ \
-  /usr/share/bash-completion/bash_completion:bash-completion
+  /usr/share/bash-completion/bash_completion:bash-completion \
+  gcc:gcc /usr/include/seccomp.h:libseccomp-dev iptables:iptables ipset:ipset conntrack:conntrack
 phase "node" use_node
 echo "    node $(node --version) at $(command -v node)"
 phase "npm ci" ensure_node_modules
-phase "sandbox cluster binaries (cached by version; a cold build takes about 6 minutes)" \
-  npm run --silent sandbox:build
+phase "sandbox cluster binaries, fake and real nodes (cached by version; a cold build takes about 6 + 15 minutes)" \
+  npm run --silent sandbox:build -- --real
 
 checks() {
   npm run --silent typecheck
@@ -44,4 +45,6 @@ phase "question bank, solved late: the troubleshooting questions 120 s after the
   deployment-missing-serviceaccount find-backend-node fix-service-selector pending-pods-node-selector
 phase "tests: unit, web (console logic), integration (sandbox cluster, Redis, SQLite, PostgreSQL, start.sh), e2e (HTTP), browser (Chromium)" \
   npm run --silent test:all
+phase "tests: realnode (a kubeadm cluster whose pods run: logs, exec, DNS, NetworkPolicy, static pods, etcd backup…)" \
+  npm run --silent test:realnode
 took "$started_at" "the whole suite"
