@@ -15,6 +15,7 @@ import { kubeRouterManifests, metricsServerManifests } from './addons.js';
 import { runCommand } from './commands.js';
 import {
   readMachineSysctls,
+  type RealRunRecord,
   recordRealRun,
   removeRealLeftovers,
   restoreMachineSysctls,
@@ -97,7 +98,7 @@ export async function startRealSandbox(options: RealSandboxOptions): Promise<Rea
   const tag = randomBytes(3).toString('hex');
   const cgroupBase = `/cka/${tag}`;
   const sysctls = await readMachineSysctls();
-  const record = { tag, cgroupRoot: cgroupBase, sysctls } as Parameters<typeof recordRealRun>[1];
+  const record: RealRunRecord = { tag, cgroupRoot: cgroupBase, sysctls };
   await recordRealRun(runDir, record);
 
   const names = options.nodes ?? ['controlplane', 'node01'];

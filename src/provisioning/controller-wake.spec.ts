@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { isShort } from './controller-wake.js';
+import { inKubeletBackOff, isShort } from './controller-wake.js';
 
 describe('isShort', () => {
   it('is true for a workload with fewer pods than it wants, false once it has them', () => {
@@ -17,6 +17,44 @@ describe('isShort', () => {
     ).toBe(true);
     expect(
       isShort('DaemonSet', { status: { desiredNumberScheduled: 2, currentNumberScheduled: 2 } }),
+    ).toBe(false);
+  });
+});
+
+describe('inKubeletBackOff', () => {
+  const pod = (...statuses: object[]) => ({ status: { containerStatuses: statuses } });
+  it('is true while a container waits out a crash or pull back-off', () => {
+    expect(inKubeletBackOff(pod({ state: { waiting: { reason: 'CrashLoopBackOff' } } }))).toBe(
+      true,
+    );
+    expect(inKubeletBackOff(pod({ state: { waiting: { reason: 'ImagePullBackOff' } } }))).toBe(
+      true,
+    );
+    // A 1.36 kubelet between two restarts: the last termination, not CrashLoopBackOff.
+    expect(
+      inKubeletBackOff(
+        pod({ ready: false, restartCount: 3, state: { terminated: { reason: 'Error' } } }),
+      ),
+    ).toBe(true);
+  });
+
+  it('is false for running, starting, completed and terminating pods', () => {
+    expect(inKubeletBackOff(pod({ ready: true, restartCount: 2, state: { running: {} } }))).toBe(
+      false,
+    );
+    expect(inKubeletBackOff(pod({ state: { waiting: { reason: 'ContainerCreating' } } }))).toBe(
+      false,
+    );
+    expect(
+      inKubeletBackOff(
+        pod({ ready: false, restartCount: 1, state: { terminated: { reason: 'Completed' } } }),
+      ),
+    ).toBe(false);
+    expect(
+      inKubeletBackOff({
+        metadata: { deletionTimestamp: new Date('2026-12-03T00:00:00Z') },
+        ...pod({ state: { waiting: { reason: 'CrashLoopBackOff' } } }),
+      }),
     ).toBe(false);
   });
 });

@@ -74,3 +74,79 @@ export function isShort(kind: string, workload: Workload): boolean {
     return (status.currentNumberScheduled ?? 0) < (status.desiredNumberScheduled ?? 0);
   return (status.replicas ?? 0) < (workload.spec?.replicas ?? 1);
 }
+
+type PodView = KubernetesObject & {
+  metadata?: {
+    ownerReferences?: { kind: string; controller?: boolean }[];
+    deletionTimestamp?: unknown;
+  };
+  status?: {
+    containerStatuses?: ContainerStatusView[];
+    initContainerStatuses?: ContainerStatusView[];
+  };
+};
+interface ContainerStatusView {
+  restartCount?: number;
+  ready?: boolean;
+  state?: { waiting?: { reason?: string }; terminated?: { reason?: string } };
+}
+
+/** Waiting reasons after which the kubelet retries only when its back-off (up to 5 minutes) ends. */
+const KUBELET_BACK_OFF = new Set(['CrashLoopBackOff', 'ImagePullBackOff', 'ErrImagePull']);
+/**
+ * Owners that replace a deleted pod with an identical one at once. Not Jobs:
+ * a deleted Job pod may count against its backoffLimit.
+ */
+const REPLACING_OWNERS = new Set(['ReplicaSet', 'StatefulSet', 'DaemonSet']);
+
+/**
+ * Whether a pod waits in the kubelet's back-off: a container crashing or
+ * failing to pull, between two tries (a 1.36 kubelet reports the last
+ * termination there, not always CrashLoopBackOff).
+ */
+export function inKubeletBackOff(pod: PodView): boolean {
+  if (pod.metadata?.deletionTimestamp) return false;
+  const statuses = [
+    ...(pod.status?.initContainerStatuses ?? []),
+    ...(pod.status?.containerStatuses ?? []),
+  ];
+  return statuses.some(
+    (s) =>
+      KUBELET_BACK_OFF.has(s.state?.waiting?.reason ?? '') ||
+      (!s.ready &&
+        (s.restartCount ?? 0) > 0 &&
+        s.state?.terminated !== undefined &&
+        s.state.terminated.reason !== 'Completed'),
+  );
+}
+
+/**
+ * At the end of a session, replaces the controller-owned pods that wait in
+ * the kubelet's back-off, so a fix made late (the ConfigMap a crashing
+ * container needed, the image tag corrected) scores like one made early.
+ *
+ * Why: the kubelet retries a crashing container or a failing pull after a
+ * back-off that doubles up to 5 minutes; grading would see the pod down
+ * though the cause is gone. Its owner replaces a deleted pod with an
+ * identical one that starts at once, and grading then waits for it (a pod
+ * being created is activity). Standalone pods are left alone: nothing would
+ * replace them.
+ *
+ * Returns the pods replaced, as `namespace/name`.
+ */
+export async function replaceBackedOffPods(
+  cluster: ClusterClient,
+  namespaces: readonly string[],
+): Promise<string[]> {
+  const replaced: string[] = [];
+  for (const namespace of namespaces) {
+    const pods = await cluster.list<PodView>('v1', 'Pod', { namespace });
+    for (const pod of pods) {
+      const owner = pod.metadata?.ownerReferences?.find((o) => o.controller);
+      if (!owner || !REPLACING_OWNERS.has(owner.kind) || !inKubeletBackOff(pod)) continue;
+      await cluster.delete({ apiVersion: 'v1', kind: 'Pod', name: pod.metadata!.name!, namespace });
+      replaced.push(`${namespace}/${pod.metadata!.name}`);
+    }
+  }
+  return replaced;
+}

@@ -33,7 +33,7 @@ import {
   sessionClusterPolicy,
   sharedPolicies,
 } from './fence-policies.js';
-import { wakeShortWorkloads } from './controller-wake.js';
+import { replaceBackedOffPods, wakeShortWorkloads } from './controller-wake.js';
 import { runKubectl } from './setup-kubectl.js';
 
 /** Server-side apply field manager of everything the engine creates. */
@@ -256,18 +256,19 @@ export class ProvisioningService {
   }
 
   /**
-   * Wakes the session's backed-off workload controllers (see
-   * controller-wake.ts), so what grading sees does not depend on when the
-   * candidate's fix was made. Best effort: a failure is logged, and grading
+   * Wakes the session's backed-off workload controllers and replaces its
+   * pods waiting in the kubelet's back-off (see controller-wake.ts), so what
+   * grading sees does not depend on when the candidate's fix was made. Best effort: a failure is logged, and grading
    * still waits for whatever the cluster is visibly doing.
    */
   private async wakeControllers(cluster: ClusterClient, session: Session): Promise<void> {
     try {
       const woken = await wakeShortWorkloads(cluster, session.namespaces);
-      if (woken.length)
+      const replaced = await replaceBackedOffPods(cluster, session.namespaces);
+      if (woken.length || replaced.length)
         this.logger.info(
-          { sessionId: session.id, cluster: cluster.alias, woken },
-          'controllers woken',
+          { sessionId: session.id, cluster: cluster.alias, woken, replaced },
+          'controllers woken, backed-off pods replaced',
         );
     } catch (error) {
       this.logger.warn(

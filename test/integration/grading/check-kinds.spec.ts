@@ -19,6 +19,7 @@ import {
   kubectl,
   tokenKubeConfig,
 } from '../../support/cluster.js';
+import { eventually } from '../../support/eventually.js';
 
 /**
  * Every check kind against the sandbox cluster: what passes, what fails and
@@ -158,7 +159,27 @@ subjects: [{ kind: ServiceAccount, name: reader, namespace: ${ns} }]
       'pvc/data',
       '--timeout=60s',
     ]);
-  }, 120_000);
+    // The EndpointSlice controller lags a finished rollout on a loaded API
+    // server; the endpoints check below runs with timeout 0, so wait here.
+    await eventually(
+      'three ready endpoints of Service web',
+      async () =>
+        (
+          await kubectl([
+            '-n',
+            ns,
+            'get',
+            'endpointslices',
+            '-l',
+            'kubernetes.io/service-name=web',
+            '-o',
+            'jsonpath={.items[*].endpoints[?(@.conditions.ready==true)].addresses[0]}',
+          ])
+        ).stdout,
+      (out) => out.trim().split(/\s+/).filter(Boolean).length >= 3,
+      60_000,
+    );
+  }, 180_000);
 
   afterAll(async () => {
     await deleteNamespace(ns);
