@@ -36,9 +36,29 @@ describe('inKubeletBackOff', () => {
         pod({ ready: false, restartCount: 3, state: { terminated: { reason: 'Error' } } }),
       ),
     ).toBe(true);
+    // Running for a moment after a crash, Ready without a readiness probe.
+    const now = Date.parse('2026-12-03T05:05:35Z');
+    const restarted = pod({
+      ready: true,
+      restartCount: 3,
+      state: { running: { startedAt: '2026-12-03T05:05:32Z' } },
+      lastState: { terminated: { reason: 'Error' } },
+    });
+    expect(inKubeletBackOff(restarted, now)).toBe(true);
+    expect(inKubeletBackOff(restarted, now + 60_000)).toBe(false);
   });
 
   it('is false for running, starting, completed and terminating pods', () => {
+    expect(
+      inKubeletBackOff(
+        pod({
+          ready: true,
+          restartCount: 1,
+          state: { running: { startedAt: new Date() } },
+          lastState: { terminated: { reason: 'Completed' } },
+        }),
+      ),
+    ).toBe(false);
     expect(inKubeletBackOff(pod({ ready: true, restartCount: 2, state: { running: {} } }))).toBe(
       false,
     );

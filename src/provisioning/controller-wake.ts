@@ -88,8 +88,20 @@ type PodView = KubernetesObject & {
 interface ContainerStatusView {
   restartCount?: number;
   ready?: boolean;
-  state?: { waiting?: { reason?: string }; terminated?: { reason?: string } };
+  state?: {
+    waiting?: { reason?: string };
+    terminated?: { reason?: string };
+    running?: { startedAt?: Date | string };
+  };
+  lastState?: { terminated?: { reason?: string } };
 }
+
+/**
+ * A crash-looping container runs for a moment after each restart (and, with
+ * no readiness probe, even reports Ready): one restarted after a failure
+ * this recently is taken for a crash loop, since it cannot yet be told from one.
+ */
+const JUST_RESTARTED_MS = 10_000;
 
 /** Waiting reasons after which the kubelet retries only when its back-off (up to 5 minutes) ends. */
 const KUBELET_BACK_OFF = new Set(['CrashLoopBackOff', 'ImagePullBackOff', 'ErrImagePull']);
@@ -102,9 +114,10 @@ const REPLACING_OWNERS = new Set(['ReplicaSet', 'StatefulSet', 'DaemonSet']);
 /**
  * Whether a pod waits in the kubelet's back-off: a container crashing or
  * failing to pull, between two tries (a 1.36 kubelet reports the last
- * termination there, not always CrashLoopBackOff).
+ * termination there, not always CrashLoopBackOff), or restarted after a
+ * failure so recently that it may be about to crash again.
  */
-export function inKubeletBackOff(pod: PodView): boolean {
+export function inKubeletBackOff(pod: PodView, now = Date.now()): boolean {
   if (pod.metadata?.deletionTimestamp) return false;
   const statuses = [
     ...(pod.status?.initContainerStatuses ?? []),
@@ -116,8 +129,17 @@ export function inKubeletBackOff(pod: PodView): boolean {
       (!s.ready &&
         (s.restartCount ?? 0) > 0 &&
         s.state?.terminated !== undefined &&
-        s.state.terminated.reason !== 'Completed'),
+        s.state.terminated.reason !== 'Completed') ||
+      justRestartedAfterFailure(s, now),
   );
+}
+
+function justRestartedAfterFailure(s: ContainerStatusView, now: number): boolean {
+  const startedAt = s.state?.running?.startedAt;
+  const last = s.lastState?.terminated;
+  if (!startedAt || !last || last.reason === 'Completed' || (s.restartCount ?? 0) === 0)
+    return false;
+  return now - new Date(startedAt).getTime() < JUST_RESTARTED_MS;
 }
 
 /**
