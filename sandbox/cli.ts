@@ -6,17 +6,20 @@
  * the first ancestor that is not npm, sh or tsx, or the process whose pid is in
  * SANDBOX_OWNER_PID (scripts/start.sh sets it), and every process in between.
  *
- *   npm run sandbox -- [--real] [--workers N] [--control-planes N] [--keep] [--build-only]
+ *   npm run sandbox -- [--real | --nodes fake|real|auto] [--workers N] [--control-planes N]
+ *                      [--keep] [--build-only]
  *
- * --real: a kubeadm cluster whose pods run (a control plane and N real
- * workers, default 1) instead of kwok's fake nodes; with --build-only, build
- * its binaries too.
+ * --real (--nodes real): a kubeadm cluster whose pods run (a control plane
+ * and N real workers, default 1) instead of kwok's fake nodes; with
+ * --build-only, build its binaries too. --nodes auto: real where this
+ * machine can run real nodes, else fake, saying why in one line.
  *                      [--arg component=--flag=value ...]
  */
 import { parseArgs } from 'node:util';
 import { ensureRealNodeBinaries, ensureSandboxBinaries } from './build.js';
 import { COMPONENT_NAMES, type ComponentName, type Sandbox, startSandbox } from './launcher.js';
 import { watchOwner } from './owner.js';
+import { checkRealNodeHost, RealNodeHostError } from './real/preflight.js';
 
 const { values } = parseArgs({
   options: {
@@ -25,6 +28,7 @@ const { values } = parseArgs({
     keep: { type: 'boolean', default: false },
     'build-only': { type: 'boolean', default: false },
     real: { type: 'boolean', default: false },
+    nodes: { type: 'string' },
     arg: { type: 'string', multiple: true, default: [] },
   },
 });
@@ -67,18 +71,37 @@ function ownerPid(): number | undefined {
   return pid;
 }
 
+/** Which nodes to start: --nodes wins over --real; auto asks the machine. */
+async function nodeKind(): Promise<'fake' | 'real'> {
+  const asked = values.nodes ?? (values.real ? 'real' : 'fake');
+  if (asked === 'fake' || asked === 'real') return asked;
+  if (asked !== 'auto') {
+    log(`--nodes must be fake, real or auto, got "${asked}"`);
+    process.exit(2);
+  }
+  try {
+    await checkRealNodeHost();
+    return 'real';
+  } catch (error) {
+    if (!(error instanceof RealNodeHostError)) throw error;
+    log(`${error.message}; starting fake (kwok) nodes instead`);
+    return 'fake';
+  }
+}
+
 async function main(): Promise<void> {
+  const kind = await nodeKind();
   if (values['build-only']) {
     const binaries = await ensureSandboxBinaries({ log });
     log(`binaries in ${binaries.dir}; helm: ${binaries.helm}`);
-    if (values.real) {
+    if (kind === 'real') {
       const real = await ensureRealNodeBinaries({ log });
       log(`real-node binaries in ${real.dir}`);
     }
     return;
   }
   // A real worker costs a few hundred MB; a fake one nothing.
-  const workers = count('workers', values.workers ?? (values.real ? '1' : '2'), 0);
+  const workers = count('workers', values.workers ?? (kind === 'real' ? '1' : '2'), 0);
   const controlPlanes = count('control-planes', values['control-planes'], 1);
 
   let sandbox: Sandbox | undefined;
@@ -108,7 +131,7 @@ async function main(): Promise<void> {
     controlPlanes,
     keepRunDir: values.keep,
     extraArgs: extraArgs(values.arg),
-    nodes: values.real ? 'real' : 'fake',
+    nodes: kind,
     log,
   });
   if (stopping) return;

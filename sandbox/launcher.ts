@@ -413,7 +413,7 @@ export async function sweepStaleRuns(): Promise<void> {
   );
 }
 
-/** A real cluster behind the launcher's interface (its daemons are supervised, so none "dies"). */
+/** A real cluster behind the launcher's interface. */
 async function startRealAsSandbox(options: SandboxOptions): Promise<Sandbox> {
   await sweepStaleRuns();
   const workers = options.workers ?? 1;
@@ -441,7 +441,7 @@ async function startRealAsSandbox(options: SandboxOptions): Promise<Sandbox> {
             .map((name) => [`${node.name}/${name}`, node.supervisor.status(name).pid]),
         ),
       ),
-    whenComponentDies: () => new Promise(() => {}),
+    whenComponentDies: () => real.whenComponentDies(),
     stop: () => real.stop(),
   };
 }

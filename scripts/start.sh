@@ -16,6 +16,10 @@
 # owner gone (SANDBOX_OWNER_PID).
 #
 # CKA_DATA_DIR (default data/) holds the sandbox's output and a started Redis's files.
+# CKA_SANDBOX_NODES picks the sandbox's nodes: auto (default: real nodes whose
+# pods run where this machine can, i.e. as root with cgroups, overlayfs and
+# network namespaces; else kwok's fake nodes, saying why), real or fake. The
+# first real start builds the real-node binaries and images (minutes; cached).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
@@ -30,6 +34,17 @@ need_packages redis-server:redis-server redis-cli:redis-tools setpriv:util-linux
   bwrap:bubblewrap socat:socat vim:vim nano:nano less:less jq:jq \
   /usr/share/bash-completion/bash_completion:bash-completion \
   make:make g++:g++ python3:python3
+sandbox_nodes=${CKA_SANDBOX_NODES:-auto}
+case "$sandbox_nodes" in
+  auto | real | fake) ;;
+  *) echo "CKA_SANDBOX_NODES must be auto, real or fake, got \"$sandbox_nodes\"" >&2; exit 2 ;;
+esac
+if [ -z "${KUBECONFIG:-}" ] && [ ! -f "$HOME/.kube/config" ] && [ "$sandbox_nodes" != fake ] &&
+  [ "$(id -u)" = 0 ]; then
+  # What real nodes need on the host, and runc's cgo build.
+  need_packages gcc:gcc /usr/include/seccomp.h:libseccomp-dev iptables:iptables ipset:ipset \
+    conntrack:conntrack ip:iproute2
+fi
 use_node
 took "$t" "packages and node $(node --version)"
 
@@ -99,12 +114,12 @@ if ! redis-cli -u "$REDIS_URL" ping >/dev/null 2>&1; then
 fi
 
 if [ -z "${KUBECONFIG:-}" ] && [ ! -f "$HOME/.kube/config" ]; then
-  step "no kubeconfig: starting a sandbox cluster (log in $data/sandbox.log)"
+  step "no kubeconfig: starting a sandbox cluster, nodes $sandbox_nodes (log in $data/sandbox.log)"
   mkdir -p "$data"
   # A previous run's line must not be taken for this one's.
   rm -f "$data/sandbox.out"
   t=$EPOCHREALTIME
-  SANDBOX_OWNER_PID=$$ setpriv --pdeathsig TERM -- npm run --silent sandbox >"$data/sandbox.out" 2>"$data/sandbox.log" &
+  SANDBOX_OWNER_PID=$$ setpriv --pdeathsig TERM -- npm run --silent sandbox -- --nodes "$sandbox_nodes" >"$data/sandbox.out" 2>"$data/sandbox.log" &
   pids+=($!)
   sandbox_pid=$!
   until grep -q '^KUBECONFIG=' "$data/sandbox.out" 2>/dev/null; do

@@ -1,3 +1,8 @@
+export const metricsServerImage = (version: string) =>
+  `registry.k8s.io/metrics-server/metrics-server:${version}`;
+export const kubeRouterImage = (version: string) =>
+  `docker.io/cloudnativelabs/kube-router:${version}`;
+
 /**
  * Add-ons a CKA cluster has beyond kubeadm's own (CoreDNS and kube-proxy):
  * metrics-server, so `kubectl top` works, and kube-router with only its
@@ -74,18 +79,21 @@ spec:
       tolerations: [{ key: node-role.kubernetes.io/control-plane, operator: Exists, effect: NoSchedule }]
       containers:
         - name: metrics-server
-          image: registry.k8s.io/metrics-server/metrics-server:${version}
+          image: ${metricsServerImage(version)}
           args:
             - --cert-dir=/tmp
             - --secure-port=10250
             - --kubelet-preferred-address-types=InternalIP
             # kubeadm's kubelets serve a self-signed certificate (serverTLSBootstrap is off).
             - --kubelet-insecure-tls
-            - --metric-resolution=15s
+            # Ready after two scrapes: the shortest resolution it allows (and a
+            # kubelet timeout below 90% of it, as it requires).
+            - --metric-resolution=10s
+            - --kubelet-request-timeout=5s
           ports: [{ name: https, containerPort: 10250, protocol: TCP }]
           readinessProbe:
             httpGet: { path: /readyz, port: https, scheme: HTTPS }
-            periodSeconds: 5
+            periodSeconds: 2
           securityContext:
             readOnlyRootFilesystem: true
             runAsNonRoot: true
@@ -153,7 +161,7 @@ spec:
       tolerations: [{ operator: Exists }]
       containers:
         - name: kube-router
-          image: docker.io/cloudnativelabs/kube-router:${version}
+          image: ${kubeRouterImage(version)}
           args:
             # NetworkPolicy only: the pod network is routed by the sandbox, Services by kube-proxy.
             - --run-firewall=true

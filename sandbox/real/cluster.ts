@@ -11,7 +11,12 @@ import {
 } from '../build.js';
 import { ensureImages, startImageRegistry, writeMirrorConfig } from '../images/index.js';
 import { waitFor } from '../wait.js';
-import { kubeRouterManifests, metricsServerManifests } from './addons.js';
+import {
+  kubeRouterImage,
+  kubeRouterManifests,
+  metricsServerImage,
+  metricsServerManifests,
+} from './addons.js';
 import { runCommand } from './commands.js';
 import {
   readMachineSysctls,
@@ -24,6 +29,11 @@ import { type ClusterNetwork, createClusterNetwork } from './network.js';
 import {
   bridgeConflist,
   containerdConfig,
+  controlPlanePatches,
+  CRI_SOCKET,
+  PATCHES_DIR,
+  POD_SUBNET,
+  SERVICE_SUBNET,
   KUBELET_COMMAND,
   kubeadmInitConfig,
   kubeadmJoinConfig,
@@ -67,6 +77,13 @@ export interface RealSandbox {
   network: ClusterNetwork;
   nodes: RealNode[];
   nodeNames: string[];
+  /**
+   * Resolves when a part the cluster cannot live without ends: a node's
+   * namespace holder or the image registry. Not the kubelet or containerd:
+   * their supervisor restarts them like systemd, and a candidate may stop
+   * them on purpose.
+   */
+  whenComponentDies(): Promise<{ component: string; exit: string; logTail: string }>;
   stop(): Promise<void>;
 }
 
@@ -197,6 +214,9 @@ export async function startRealSandbox(options: RealSandboxOptions): Promise<Rea
       controlPlaneAddress: first.address,
       corednsTag: realBinaries.versions.coredns,
     };
+    await mkdir(join(first.root, PATCHES_DIR), { recursive: true });
+    for (const [file, patch] of Object.entries(controlPlanePatches()))
+      await writeFile(join(first.root, PATCHES_DIR, file), patch);
     await writeFile(
       join(first.root, 'etc/kubernetes/kubeadm-config.yaml'),
       kubeadmInitConfig(settings, {
@@ -205,6 +225,36 @@ export async function startRealSandbox(options: RealSandboxOptions): Promise<Rea
         cgroupRoot: `${cgroupBase}/${first.name}`,
       }),
     );
+    // Images pulled in parallel before kubeadm does it one by one: the
+    // control plane's before init, the add-ons' and the workers' meanwhile.
+    const kubeadmImages = (
+      await first.exec([
+        'kubeadm',
+        'config',
+        'images',
+        'list',
+        '--config',
+        '/etc/kubernetes/kubeadm-config.yaml',
+      ])
+    )
+      .split('\n')
+      .filter(Boolean);
+    const addonImages = [
+      metricsServerImage(realBinaries.versions.metricsServer),
+      kubeRouterImage(realBinaries.versions.kubeRouter),
+    ];
+    const workerImages = [
+      ...kubeadmImages.filter((image) => /\/(pause|kube-proxy|coredns):/.test(image)),
+      ...addonImages,
+    ];
+    await pullImages(first, kubeadmImages);
+    const laterPulls = Promise.all([
+      pullImages(first, addonImages),
+      ...workers.map((worker) => pullImages(worker, workerImages)),
+    ]);
+    // Not left unhandled while init runs; awaited (and thrown) before the joins.
+    laterPulls.catch(() => undefined);
+    log(`control plane images pulled (${since()})`);
     await first.exec(['kubeadm', 'init', '--config', '/etc/kubernetes/kubeadm-config.yaml'], {
       timeoutMs: WAIT.init,
     });
@@ -214,9 +264,43 @@ export async function startRealSandbox(options: RealSandboxOptions): Promise<Rea
       mode: 0o600,
     });
 
+    const kubectl = (args: string[], input?: string) =>
+      runCommand([binaries.kubectl, '--kubeconfig', kubeconfigPath, ...args], {
+        timeoutMs: 30_000,
+        input,
+      });
+
+    // The add-ons and the control plane's pod network go first, while the
+    // workers join: its node turns Ready, and CoreDNS and metrics-server
+    // (whose readiness needs two scrapes) start there meanwhile.
+    await kubectl(
+      ['apply', '-f', '-'],
+      `${metricsServerManifests(realBinaries.versions.metricsServer)}---\n${kubeRouterManifests(realBinaries.versions.kubeRouter)}`,
+    );
+    await claimFirstPodCidr(first, kubectl);
+    const controlPlaneNetwork = connectPodNetworks([first], kubectl);
+    // Not left unhandled while the joins run; awaited (and thrown) below.
+    controlPlaneNetwork.catch(() => undefined);
+    await laterPulls;
     if (workers.length) {
       const token = (await first.exec(['kubeadm', 'token', 'create'])).trim();
       const hash = await caCertHash(first);
+      // kubeadm join reads cluster-info until the controller-manager has signed
+      // it with the new token, retrying every 5 s: a join started before the
+      // signature waits 5 to 10 s for nothing.
+      const signature = `jws-kubeconfig-${token.split('.')[0]}`;
+      await waitFor(
+        `cluster-info signed for the join token`,
+        30_000,
+        [],
+        async () => {
+          const configMap = JSON.parse(
+            await kubectl(['-n', 'kube-public', 'get', 'configmap', 'cluster-info', '-o', 'json']),
+          ) as { data?: Record<string, string> };
+          return configMap.data?.[signature] ? true : `no ${signature} yet`;
+        },
+        250,
+      );
       await Promise.all(
         workers.map(async (worker) => {
           await writeFile(
@@ -235,43 +319,39 @@ export async function startRealSandbox(options: RealSandboxOptions): Promise<Rea
       log(`${workers.map((w) => w.name).join(', ')} joined (${since()})`);
     }
 
-    const kubectl = (args: string[], input?: string) =>
-      runCommand([binaries.kubectl, '--kubeconfig', kubeconfigPath, ...args], {
-        timeoutMs: 30_000,
-        input,
-      });
-    await kubectl(
-      ['apply', '-f', '-'],
-      `${metricsServerManifests(realBinaries.versions.metricsServer)}---\n${kubeRouterManifests(realBinaries.versions.kubeRouter)}`,
-    );
+    await controlPlaneNetwork;
     await connectPodNetworks(nodes, kubectl);
     log(`pod networks routed (${since()})`);
-    await waitFor(`every node Ready and every kube-system pod Ready`, WAIT.ready, [], async () => {
-      const nodeList = JSON.parse(await kubectl(['get', 'nodes', '-o', 'json'])) as {
-        items: {
-          metadata: { name: string };
-          status: { conditions?: { type: string; status: string }[] };
-        }[];
-      };
-      const notReady = nodeList.items
-        .filter((n) => !n.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))
-        .map((n) => n.metadata.name);
-      if (nodeList.items.length < nodes.length || notReady.length)
-        return `nodes not Ready: ${notReady.join(', ') || `${nodeList.items.length} of ${nodes.length} registered`}`;
-      const pods = JSON.parse(
-        await kubectl(['-n', 'kube-system', 'get', 'pods', '-o', 'json']),
-      ) as {
-        items: {
-          metadata: { name: string };
-          status: { conditions?: { type: string; status: string }[] };
-        }[];
-      };
-      const waiting = pods.items
-        .filter((p) => !p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))
-        .map((p) => p.metadata.name);
-      return waiting.length ? `kube-system pods not Ready: ${waiting.join(', ')}` : true;
-    });
+    // One kubectl per second: a kubectl costs a tenth of a second of CPU,
+    // which a 2-core machine starting a cluster cannot spare every 150 ms.
+    let lastWaiting = '';
+    await waitFor(
+      `every node Ready and every kube-system pod Ready`,
+      WAIT.ready,
+      [],
+      async () => {
+        const waiting = notReady(
+          JSON.parse(
+            await kubectl([
+              '-n',
+              'kube-system',
+              'get',
+              'nodes,deployments,daemonsets,pods',
+              '-o',
+              'json',
+            ]),
+          ),
+          nodes.length,
+        );
+        if (waiting !== lastWaiting && waiting) log(`waiting for ${waiting} (${since()})`);
+        lastWaiting = waiting;
+        return waiting || true;
+      },
+      1_000,
+    );
     log(`real cluster ready: ${names.join(', ')} (${since()})`);
+
+    let deathWatch: Promise<{ component: string; exit: string; logTail: string }> | undefined;
 
     return {
       kubeconfigPath,
@@ -282,6 +362,22 @@ export async function startRealSandbox(options: RealSandboxOptions): Promise<Rea
       network,
       nodes,
       nodeNames: names,
+      whenComponentDies: () =>
+        (deathWatch ??= Promise.race([
+          ...nodes.map(async (node) => ({
+            component: `node ${node.name}`,
+            exit: await node.host.whenExited(),
+            logTail: node.supervisor
+              .names()
+              .map((s) => `--- ${s} ---\n${node.supervisor.lastLines(s, 10)}`)
+              .join('\n'),
+          })),
+          (async () => ({
+            component: 'image registry',
+            exit: await registry!.component.whenExited(),
+            logTail: registry!.component.lastLines(),
+          }))(),
+        ])),
       stop,
     };
   } catch (error) {
@@ -365,6 +461,55 @@ async function caCertHash(node: RealNode): Promise<string> {
   return `sha256:${createHash('sha256').update(spki).digest('hex')}`;
 }
 
+/** Waits until kube-proxy on a node routes the `kubernetes` Service (the first address of the Service subnet). */
+async function waitForServiceRules(node: RealNode): Promise<void> {
+  const apiService = `${SERVICE_SUBNET.split('/')[0].replace(/0$/, '1')}/32`;
+  await waitFor(
+    `kube-proxy's rules for ${apiService} on ${node.name}`,
+    60_000,
+    [],
+    async () =>
+      (await node.exec(['iptables', '-t', 'nat', '-S', 'KUBE-SERVICES']).catch(() => '')).includes(
+        apiService,
+      ) || 'no rule yet',
+    250,
+  );
+}
+
+/** Pulls images into a node's containerd through the CRI, as the kubelet would, all at once. */
+async function pullImages(node: RealNode, images: string[]): Promise<void> {
+  await Promise.all(
+    images.map((image) =>
+      node.exec(['crictl', '--runtime-endpoint', CRI_SOCKET, 'pull', image], {
+        timeoutMs: 120_000,
+      }),
+    ),
+  );
+}
+
+/**
+ * Gives the control plane's node the pod CIDR the controller-manager would
+ * give it first (the first /24 of the pod subnet), at once: its node-ipam
+ * controller starts seconds after init, and the node, hence CoreDNS and
+ * metrics-server, would wait for it. The controller keeps a CIDR already set.
+ * If it was quicker, its own stays (the field cannot change once set).
+ */
+async function claimFirstPodCidr(
+  node: RealNode,
+  kubectl: (args: string[]) => Promise<string>,
+): Promise<void> {
+  const cidr = `${POD_SUBNET.split('/')[0]}/24`;
+  await kubectl([
+    'patch',
+    'node',
+    node.name,
+    '--type',
+    'merge',
+    '-p',
+    JSON.stringify({ spec: { podCIDR: cidr, podCIDRs: [cidr] } }),
+  ]).catch(() => undefined);
+}
+
 /**
  * What a CNI's host-gw mode does: once the controller-manager has given each
  * node its pod CIDR, each node gets a bridge network on it and a route to
@@ -375,15 +520,25 @@ async function connectPodNetworks(
   kubectl: (args: string[]) => Promise<string>,
 ): Promise<void> {
   const cidrs = new Map<string, string>();
-  await waitFor('a pod CIDR for every node', 60_000, [], async () => {
-    const list = JSON.parse(await kubectl(['get', 'nodes', '-o', 'json'])) as {
-      items: { metadata: { name: string }; spec: { podCIDR?: string } }[];
-    };
-    for (const item of list.items)
-      if (item.spec.podCIDR) cidrs.set(item.metadata.name, item.spec.podCIDR);
-    const missing = nodes.filter((n) => !cidrs.has(n.name)).map((n) => n.name);
-    return missing.length ? `no pod CIDR yet for ${missing.join(', ')}` : true;
-  });
+  await waitFor(
+    'a pod CIDR for every node',
+    60_000,
+    [],
+    async () => {
+      const list = JSON.parse(await kubectl(['get', 'nodes', '-o', 'json'])) as {
+        items: { metadata: { name: string }; spec: { podCIDR?: string } }[];
+      };
+      for (const item of list.items)
+        if (item.spec.podCIDR) cidrs.set(item.metadata.name, item.spec.podCIDR);
+      const missing = nodes.filter((n) => !cidrs.has(n.name)).map((n) => n.name);
+      return missing.length ? `no pod CIDR yet for ${missing.join(', ')}` : true;
+    },
+    500,
+  );
+  // As a CNI plugin's agent would, a node gets its pod network only once
+  // kube-proxy has programmed the API server's Service: a pod started before
+  // (CoreDNS) times out for 30 s on its first call to 10.96.0.1.
+  await Promise.all(nodes.map((node) => waitForServiceRules(node)));
   for (const node of nodes) {
     await node.host.exec(['sysctl', '-q', '-w', 'net.ipv4.ip_forward=1']);
     await node.host
@@ -404,4 +559,48 @@ async function connectPodNetworks(
       bridgeConflist(cidrs.get(node.name)!),
     );
   }
+}
+
+interface ReadinessList {
+  items: {
+    kind: string;
+    metadata: { name: string };
+    spec?: { replicas?: number };
+    status: {
+      conditions?: { type: string; status: string }[];
+      readyReplicas?: number;
+      numberReady?: number;
+      desiredNumberScheduled?: number;
+    };
+  }[];
+}
+
+/**
+ * What keeps a starting cluster from being ready ('' once every node,
+ * kube-system workload and kube-system pod is Ready). The workloads count
+ * too: a Deployment just applied has no pod yet to be waited for.
+ */
+export function notReady(list: ReadinessList, expectedNodes: number): string {
+  const isReady = (item: ReadinessList['items'][number]) =>
+    item.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+  const of = (kind: string) => list.items.filter((i) => i.kind === kind);
+  const names = (items: ReadinessList['items']) => items.map((i) => i.metadata.name).join(', ');
+  const parts: string[] = [];
+  const nodes = of('Node');
+  if (nodes.length < expectedNodes)
+    parts.push(`${nodes.length} of ${expectedNodes} nodes registered`);
+  const nodesDown = nodes.filter((n) => !isReady(n));
+  if (nodesDown.length) parts.push(`nodes ${names(nodesDown)}`);
+  const workloadsDown = [
+    ...of('Deployment').filter((d) => (d.status.readyReplicas ?? 0) < (d.spec?.replicas ?? 1)),
+    ...of('DaemonSet').filter(
+      (d) =>
+        !d.status.desiredNumberScheduled ||
+        (d.status.numberReady ?? 0) < d.status.desiredNumberScheduled,
+    ),
+  ];
+  if (workloadsDown.length) parts.push(`workloads ${names(workloadsDown)}`);
+  const podsDown = of('Pod').filter((p) => !isReady(p));
+  if (podsDown.length) parts.push(`pods ${names(podsDown)}`);
+  return parts.join('; ');
 }

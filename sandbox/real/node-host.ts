@@ -68,10 +68,23 @@ export interface NodeHostSpec {
  * cgroups even when the launcher was killed outright.
  */
 export class NodeHost {
+  private readonly exited: Promise<string>;
+
   private constructor(
     readonly spec: NodeHostSpec,
     private readonly holder: ChildProcess,
-  ) {}
+  ) {
+    this.exited = new Promise((resolve) =>
+      holder.once('exit', (code, signal) =>
+        resolve(signal ? `killed by ${signal}` : `exit code ${code}`),
+      ),
+    );
+  }
+
+  /** Resolves when the node's namespace holder ends: the node is gone. */
+  whenExited(): Promise<string> {
+    return this.exited;
+  }
 
   get pid(): number {
     return this.holder.pid!;

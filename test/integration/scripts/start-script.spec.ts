@@ -48,6 +48,8 @@ async function startScript(): Promise<Run> {
     PORT: String(port),
     REDIS_URL: `redis://127.0.0.1:${redisPort}`,
     CKA_DATA_DIR: join(dir, 'data'),
+    // kwok's fake nodes: this suite is about stopping; the realnode project starts a real one.
+    CKA_SANDBOX_NODES: 'fake',
     SQLITE_PATH: join(dir, 'data', 'engine.sqlite'),
     LOG_LEVEL: 'warn',
   };
