@@ -424,8 +424,8 @@ const REAL_NODE_BUILD_PACKAGES = ['gcc', 'libseccomp-dev'];
 
 /**
  * Returns the cached real-node binaries, building them first when missing
- * (about 10 minutes cold on two cores with a warm control-plane build cache,
- * more from an empty Go cache). The same lock and staging as the control
+ * (13 minutes on two cores from empty Go build and module caches, downloads
+ * included; less with the control plane's build cache warm). The same lock and staging as the control
  * plane's entry.
  */
 export async function ensureRealNodeBinaries(
@@ -443,7 +443,7 @@ export async function ensureRealNodeBinaries(
     realNodeCacheKey(versions, JSON.stringify({ goVersion, recipe }), modulesDir),
     { versions, goVersion },
     'real-node binaries',
-    'a cold build takes about 10 minutes on two cores',
+    'a cold build takes about 13 minutes on two cores',
     async (staging, buildLog) => {
       await checkBuildPackages();
       await mkdir(join(staging, 'cni'));
