@@ -22,10 +22,13 @@ export async function waitFor(
   watched: readonly Watched[],
   check: () => Promise<true | string>,
   intervalMs = 150,
+  signal?: AbortSignal,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = 'no answer yet';
   for (;;) {
+    // A start that failed elsewhere stops its background waits.
+    signal?.throwIfAborted();
     const dead = watched.find((w) => w.exit !== undefined);
     if (dead) throw dead.exitedError();
     try {

@@ -10,7 +10,7 @@ import {
   type SandboxBinaries,
 } from '../build.js';
 import { ensureImages, startImageRegistry, writeMirrorConfig } from '../images/index.js';
-import { waitFor } from '../wait.js';
+import { WaitTimeoutError, waitFor } from '../wait.js';
 import {
   kubeRouterImage,
   kubeRouterManifests,
@@ -119,6 +119,9 @@ export async function startRealSandbox(options: RealSandboxOptions): Promise<Rea
   await recordRealRun(runDir, record);
 
   const names = options.nodes ?? ['controlplane', 'node01'];
+  // Ends the start's background work (pulls, the control plane's network) when the start fails.
+  const background = new AbortController();
+  let backgroundWork: Promise<unknown>[] = [];
   const nodes: RealNode[] = [];
   const servers: Server[] = [];
   let network: ClusterNetwork | undefined;
@@ -254,6 +257,7 @@ export async function startRealSandbox(options: RealSandboxOptions): Promise<Rea
     ]);
     // Not left unhandled while init runs; awaited (and thrown) before the joins.
     laterPulls.catch(() => undefined);
+    backgroundWork.push(laterPulls);
     log(`control plane images pulled (${since()})`);
     await first.exec(['kubeadm', 'init', '--config', '/etc/kubernetes/kubeadm-config.yaml'], {
       timeoutMs: WAIT.init,
@@ -278,9 +282,10 @@ export async function startRealSandbox(options: RealSandboxOptions): Promise<Rea
       `${metricsServerManifests(realBinaries.versions.metricsServer)}---\n${kubeRouterManifests(realBinaries.versions.kubeRouter)}`,
     );
     await claimFirstPodCidr(first, kubectl);
-    const controlPlaneNetwork = connectPodNetworks([first], kubectl);
+    const controlPlaneNetwork = connectPodNetworks([first], kubectl, log, background.signal);
     // Not left unhandled while the joins run; awaited (and thrown) below.
     controlPlaneNetwork.catch(() => undefined);
+    backgroundWork.push(controlPlaneNetwork);
     await laterPulls;
     if (workers.length) {
       const token = (await first.exec(['kubeadm', 'token', 'create'])).trim();
@@ -300,7 +305,11 @@ export async function startRealSandbox(options: RealSandboxOptions): Promise<Rea
           return configMap.data?.[signature] ? true : `no ${signature} yet`;
         },
         250,
-      );
+      ).catch((error: unknown) => {
+        // Only a shortcut: kubeadm join waits for the signature itself.
+        if (!(error instanceof WaitTimeoutError)) throw error;
+        log(`${error.message}; joining anyway`);
+      });
       await Promise.all(
         workers.map(async (worker) => {
           await writeFile(
@@ -320,7 +329,7 @@ export async function startRealSandbox(options: RealSandboxOptions): Promise<Rea
     }
 
     await controlPlaneNetwork;
-    await connectPodNetworks(nodes, kubectl);
+    await connectPodNetworks(nodes, kubectl, log);
     log(`pod networks routed (${since()})`);
     // One kubectl per second: a kubectl costs a tenth of a second of CPU,
     // which a 2-core machine starting a cluster cannot spare every 150 ms.
@@ -382,6 +391,9 @@ export async function startRealSandbox(options: RealSandboxOptions): Promise<Rea
     };
   } catch (error) {
     keepRunDir = true;
+    background.abort();
+    await Promise.allSettled(backgroundWork);
+    backgroundWork = [];
     if (error instanceof Error) {
       const tails = nodes
         .map((n) =>
@@ -462,18 +474,26 @@ async function caCertHash(node: RealNode): Promise<string> {
 }
 
 /** Waits until kube-proxy on a node routes the `kubernetes` Service (the first address of the Service subnet). */
-async function waitForServiceRules(node: RealNode): Promise<void> {
+async function waitForServiceRules(
+  node: RealNode,
+  log: (line: string) => void,
+  signal?: AbortSignal,
+): Promise<void> {
   const apiService = `${SERVICE_SUBNET.split('/')[0].replace(/0$/, '1')}/32`;
   await waitFor(
     `kube-proxy's rules for ${apiService} on ${node.name}`,
     60_000,
     [],
     async () =>
-      (await node.exec(['iptables', '-t', 'nat', '-S', 'KUBE-SERVICES']).catch(() => '')).includes(
-        apiService,
-      ) || 'no rule yet',
+      (await node.exec(['iptables', '-t', 'nat', '-S', 'KUBE-SERVICES'])).includes(apiService) ||
+      'no rule yet',
     250,
-  );
+    signal,
+  ).catch((error: unknown) => {
+    // Only an ordering: without it a pod's first API call may time out, not fail.
+    if (!(error instanceof WaitTimeoutError)) throw error;
+    log(`${error.message}; giving ${node.name} its pod network anyway`);
+  });
 }
 
 /** Pulls images into a node's containerd through the CRI, as the kubelet would, all at once. */
@@ -518,6 +538,8 @@ async function claimFirstPodCidr(
 async function connectPodNetworks(
   nodes: RealNode[],
   kubectl: (args: string[]) => Promise<string>,
+  log: (line: string) => void,
+  signal?: AbortSignal,
 ): Promise<void> {
   const cidrs = new Map<string, string>();
   await waitFor(
@@ -534,11 +556,13 @@ async function connectPodNetworks(
       return missing.length ? `no pod CIDR yet for ${missing.join(', ')}` : true;
     },
     500,
+    signal,
   );
   // As a CNI plugin's agent would, a node gets its pod network only once
   // kube-proxy has programmed the API server's Service: a pod started before
   // (CoreDNS) times out for 30 s on its first call to 10.96.0.1.
-  await Promise.all(nodes.map((node) => waitForServiceRules(node)));
+  await Promise.all(nodes.map((node) => waitForServiceRules(node, log, signal)));
+  signal?.throwIfAborted();
   for (const node of nodes) {
     await node.host.exec(['sysctl', '-q', '-w', 'net.ipv4.ip_forward=1']);
     await node.host
@@ -567,6 +591,7 @@ interface ReadinessList {
     metadata: { name: string };
     spec?: { replicas?: number };
     status: {
+      phase?: string;
       conditions?: { type: string; status: string }[];
       readyReplicas?: number;
       numberReady?: number;
@@ -600,7 +625,8 @@ export function notReady(list: ReadinessList, expectedNodes: number): string {
     ),
   ];
   if (workloadsDown.length) parts.push(`workloads ${names(workloadsDown)}`);
-  const podsDown = of('Pod').filter((p) => !isReady(p));
+  // A pod that ran to completion is never Ready, and needs nothing more.
+  const podsDown = of('Pod').filter((p) => p.status.phase !== 'Succeeded' && !isReady(p));
   if (podsDown.length) parts.push(`pods ${names(podsDown)}`);
   return parts.join('; ');
 }

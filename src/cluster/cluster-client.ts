@@ -297,11 +297,18 @@ export class ClusterClient {
   }
 
   /** Deletes the object; false if it was not there. */
-  async delete(ref: ObjectRef): Promise<boolean> {
+  async delete(ref: ObjectRef, options: { gracePeriodSeconds?: number } = {}): Promise<boolean> {
     try {
       await this.call(
         `delete ${describe(ref)}`,
-        this.objects.delete(header(ref), undefined, undefined, undefined, undefined, 'Background'),
+        this.objects.delete(
+          header(ref),
+          undefined,
+          undefined,
+          options.gracePeriodSeconds,
+          undefined,
+          'Background',
+        ),
       );
       return true;
     } catch (error) {

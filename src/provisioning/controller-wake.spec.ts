@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { inKubeletBackOff, isShort } from './controller-wake.js';
+import { inKubeletBackOff, isShort, replacementSettled, settleTimeOf } from './controller-wake.js';
 
 describe('isShort', () => {
   it('is true for a workload with fewer pods than it wants, false once it has them', () => {
@@ -76,5 +76,67 @@ describe('inKubeletBackOff', () => {
         ...pod({ state: { waiting: { reason: 'CrashLoopBackOff' } } }),
       }),
     ).toBe(false);
+  });
+});
+
+describe('a replacement pod', () => {
+  const pod = (...statuses: object[]) => ({ status: { containerStatuses: statuses } });
+  const now = Date.parse('2026-12-03T06:00:00Z');
+  const startedSecondsAgo = (seconds: number) => new Date(now - seconds * 1000).toISOString();
+
+  it("must outrun the old container's last run by 3 s, for 5 to 30 s", () => {
+    const failedAfter = (ms: number) =>
+      pod({
+        restartCount: 4,
+        state: {
+          terminated: {
+            reason: 'Error',
+            startedAt: '2026-12-03T05:59:00.000Z',
+            finishedAt: new Date(Date.parse('2026-12-03T05:59:00.000Z') + ms),
+          },
+        },
+      });
+    expect(settleTimeOf(failedAfter(4_000))).toBe(7_000);
+    expect(settleTimeOf(failedAfter(0))).toBe(5_000);
+    expect(settleTimeOf(failedAfter(600_000))).toBe(30_000);
+    expect(settleTimeOf(pod({ state: { waiting: { reason: 'ImagePullBackOff' } } }))).toBe(5_000);
+  });
+
+  it('proves nothing while Ready for less than that', () => {
+    const ready = pod({
+      ready: true,
+      restartCount: 0,
+      state: { running: { startedAt: startedSecondsAgo(2) } },
+    });
+    expect(replacementSettled(ready, 7_000, now)).toBe(false);
+    expect(replacementSettled(ready, 7_000, now + 5_000)).toBe(true);
+    expect(
+      replacementSettled(pod({ state: { waiting: { reason: 'ContainerCreating' } } }), 5_000, now),
+    ).toBe(false);
+    expect(replacementSettled({ status: {} }, 5_000, now)).toBe(false);
+  });
+
+  it('has shown it is not fixed once it fails again', () => {
+    expect(
+      replacementSettled(
+        pod({ restartCount: 0, state: { terminated: { reason: 'Error' } } }),
+        7_000,
+        now,
+      ),
+    ).toBe(true);
+    expect(
+      replacementSettled(
+        pod({
+          restartCount: 1,
+          ready: true,
+          state: { running: { startedAt: startedSecondsAgo(1) } },
+        }),
+        7_000,
+        now,
+      ),
+    ).toBe(true);
+    expect(
+      replacementSettled(pod({ state: { waiting: { reason: 'ErrImagePull' } } }), 7_000, now),
+    ).toBe(true);
   });
 });

@@ -77,7 +77,7 @@ export function isShort(kind: string, workload: Workload): boolean {
 
 type PodView = KubernetesObject & {
   metadata?: {
-    ownerReferences?: { kind: string; controller?: boolean }[];
+    ownerReferences?: { kind: string; uid?: string; controller?: boolean }[];
     deletionTimestamp?: unknown;
   };
   status?: {
@@ -85,15 +85,20 @@ type PodView = KubernetesObject & {
     initContainerStatuses?: ContainerStatusView[];
   };
 };
+interface TerminationView {
+  reason?: string;
+  startedAt?: Date | string;
+  finishedAt?: Date | string;
+}
 interface ContainerStatusView {
   restartCount?: number;
   ready?: boolean;
   state?: {
     waiting?: { reason?: string };
-    terminated?: { reason?: string };
+    terminated?: TerminationView;
     running?: { startedAt?: Date | string };
   };
-  lastState?: { terminated?: { reason?: string } };
+  lastState?: { terminated?: TerminationView };
 }
 
 /**
@@ -142,33 +147,143 @@ function justRestartedAfterFailure(s: ContainerStatusView, now: number): boolean
   return now - new Date(startedAt).getTime() < JUST_RESTARTED_MS;
 }
 
+/** The longest a replacement is watched before grading goes on regardless. */
+const SETTLE_CAP_MS = 30_000;
+/** Beyond the old container's last run, how long a replacement must run to count as fixed. */
+const SETTLE_MARGIN_MS = 3_000;
+const SETTLE_MIN_MS = 5_000;
+const SETTLE_POLL_MS = 500;
+
+/**
+ * How long a replacement of `pod` must run before it is taken for fixed: a
+ * little longer than its containers' last run before they failed (a
+ * container that failed after 3 s is not fixed because it has run for 1 s),
+ * at least 5 s, at most 30 s.
+ */
+export function settleTimeOf(pod: PodView): number {
+  let lastRunMs = 0;
+  for (const s of [
+    ...(pod.status?.initContainerStatuses ?? []),
+    ...(pod.status?.containerStatuses ?? []),
+  ])
+    for (const run of [s.state?.terminated, s.lastState?.terminated]) {
+      if (!run?.startedAt || !run.finishedAt) continue;
+      const ms = new Date(run.finishedAt).getTime() - new Date(run.startedAt).getTime();
+      if (Number.isFinite(ms)) lastRunMs = Math.max(lastRunMs, ms);
+    }
+  return Math.min(SETTLE_CAP_MS, Math.max(SETTLE_MIN_MS, lastRunMs + SETTLE_MARGIN_MS));
+}
+
+/**
+ * Whether a replacement pod has shown what it is: failed again (a
+ * termination, a restart, a back-off), or every container running for
+ * `settleMs`. Until then a Ready replacement proves nothing: an unfixed
+ * container that fails a few seconds after start is Ready meanwhile.
+ */
+export function replacementSettled(pod: PodView, settleMs: number, now = Date.now()): boolean {
+  const statuses = [
+    ...(pod.status?.initContainerStatuses ?? []),
+    ...(pod.status?.containerStatuses ?? []),
+  ];
+  if (
+    statuses.some(
+      (s) =>
+        (s.restartCount ?? 0) > 0 ||
+        KUBELET_BACK_OFF.has(s.state?.waiting?.reason ?? '') ||
+        (s.state?.terminated !== undefined && s.state.terminated.reason !== 'Completed'),
+    )
+  )
+    return true;
+  const containers = pod.status?.containerStatuses ?? [];
+  return (
+    containers.length > 0 &&
+    containers.every((s) => {
+      const startedAt = s.state?.running?.startedAt;
+      return startedAt !== undefined && now - new Date(startedAt).getTime() >= settleMs;
+    })
+  );
+}
+
+interface Replacement {
+  namespace: string;
+  name: string;
+  ownerUid: string;
+  settleMs: number;
+}
+
 /**
  * At the end of a session, replaces the controller-owned pods that wait in
  * the kubelet's back-off, so a fix made late (the ConfigMap a crashing
- * container needed, the image tag corrected) scores like one made early.
+ * container needed, the image tag corrected) scores like one made early,
+ * and returns once the replacements have shown whether the fix holds.
  *
  * Why: the kubelet retries a crashing container or a failing pull after a
  * back-off that doubles up to 5 minutes; grading would see the pod down
  * though the cause is gone. Its owner replaces a deleted pod with an
- * identical one that starts at once, and grading then waits for it (a pod
- * being created is activity). Standalone pods are left alone: nothing would
- * replace them.
+ * identical one that starts at once. But a replacement is Ready for its
+ * first seconds whether or not the cause is gone, and grading takes a pass
+ * as final: so this waits until each replacement failed again or ran longer
+ * than the old container's last run ({@link settleTimeOf}), 30 s at most.
+ * Standalone pods are left alone: nothing would replace them.
  *
  * Returns the pods replaced, as `namespace/name`.
  */
 export async function replaceBackedOffPods(
   cluster: ClusterClient,
   namespaces: readonly string[],
+  sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
 ): Promise<string[]> {
-  const replaced: string[] = [];
+  const replaced: Replacement[] = [];
   for (const namespace of namespaces) {
     const pods = await cluster.list<PodView>('v1', 'Pod', { namespace });
     for (const pod of pods) {
       const owner = pod.metadata?.ownerReferences?.find((o) => o.controller);
-      if (!owner || !REPLACING_OWNERS.has(owner.kind) || !inKubeletBackOff(pod)) continue;
-      await cluster.delete({ apiVersion: 'v1', kind: 'Pod', name: pod.metadata!.name!, namespace });
-      replaced.push(`${namespace}/${pod.metadata!.name}`);
+      if (!owner?.uid || !REPLACING_OWNERS.has(owner.kind) || !inKubeletBackOff(pod)) continue;
+      const name = pod.metadata!.name!;
+      // A second of grace: a container just restarted is running, and a
+      // StatefulSet replaces its pod only once the old one is gone.
+      const deleted = await cluster
+        .delete({ apiVersion: 'v1', kind: 'Pod', name, namespace }, { gracePeriodSeconds: 1 })
+        .catch(() => false);
+      if (deleted)
+        replaced.push({ namespace, name, ownerUid: owner.uid, settleMs: settleTimeOf(pod) });
     }
   }
-  return replaced;
+  await awaitReplacements(cluster, replaced, sleep);
+  return replaced.map((r) => `${r.namespace}/${r.name}`);
+}
+
+async function awaitReplacements(
+  cluster: ClusterClient,
+  replaced: readonly Replacement[],
+  sleep: (ms: number) => Promise<void>,
+): Promise<void> {
+  if (!replaced.length) return;
+  const deadline = Date.now() + SETTLE_CAP_MS + 15_000;
+  const gone = new Set(replaced.map((r) => `${r.namespace}/${r.name}`));
+  const namespaces = [...new Set(replaced.map((r) => r.namespace))];
+  while (Date.now() < deadline) {
+    const pods = (
+      await Promise.all(
+        namespaces.map((namespace) =>
+          cluster.list<PodView>('v1', 'Pod', { namespace }).catch(() => [] as PodView[]),
+        ),
+      )
+    ).flat();
+    const now = Date.now();
+    const waiting = replaced.filter((r) => {
+      const replacements = pods.filter(
+        (p) =>
+          !p.metadata?.deletionTimestamp &&
+          p.metadata?.namespace === r.namespace &&
+          !gone.has(`${r.namespace}/${p.metadata?.name}`) &&
+          p.metadata?.ownerReferences?.some((o) => o.uid === r.ownerUid),
+      );
+      return (
+        !replacements.length || !replacements.every((p) => replacementSettled(p, r.settleMs, now))
+      );
+    });
+    if (!waiting.length) return;
+    await sleep(SETTLE_POLL_MS);
+  }
 }

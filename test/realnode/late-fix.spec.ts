@@ -25,8 +25,8 @@ interface PodList {
   }[];
 }
 
-const pods = async () =>
-  JSON.parse(await kubectl(['-n', ns, 'get', 'pods', '-l', 'app=reader', '-o', 'json'])) as PodList;
+const pods = async (app = 'reader') =>
+  JSON.parse(await kubectl(['-n', ns, 'get', 'pods', '-l', `app=${app}`, '-o', 'json'])) as PodList;
 
 describe('a late fix of a crash-looping Deployment', () => {
   beforeAll(async () => {
@@ -61,11 +61,11 @@ spec:
           configMap: { name: reader-config, optional: true }
 `,
     );
-    // Three crashes: the next try is 40 s away, and growing. (Each restart
+    // Three crashes: the next try is 40 s or more away, and growing. (Each restart
     // shows the container running, even Ready, for a moment: wait past it.)
     await eventually(
       'the container to crash three times',
-      pods,
+      () => pods(),
       (list) => {
         const status = list.items[0]?.status.containerStatuses?.[0];
         return (status?.restartCount ?? 0) >= 3 && status?.state?.running === undefined;
@@ -81,7 +81,7 @@ spec:
     expect(replaced).toEqual([`${ns}/${before}`]);
     const ready = await eventually(
       'a replacement pod Ready',
-      pods,
+      () => pods(),
       (list) =>
         list.items.some(
           (p) => p.metadata.name !== before && p.status.containerStatuses?.[0]?.ready === true,
@@ -92,5 +92,45 @@ spec:
       ready.items.find((p) => p.metadata.name !== before)?.status.containerStatuses?.[0]
         ?.restartCount,
     ).toBe(0);
+  });
+
+  it('is not taken for fixed while an unfixed replacement is in its first seconds', async () => {
+    // Fails 3 s after each start, and nothing fixes it: a replacement is
+    // Running and Ready (no readiness probe) for those 3 s.
+    await kubectl(
+      ['-n', ns, 'apply', '-f', '-'],
+      `apiVersion: apps/v1
+kind: Deployment
+metadata: { name: slow-crash }
+spec:
+  replicas: 1
+  selector: { matchLabels: { app: slow-crash } }
+  template:
+    metadata: { labels: { app: slow-crash } }
+    spec:
+      containers:
+        - { name: main, image: "busybox:1.36", command: [sh, -c, 'sleep 3; exit 1'] }
+`,
+    );
+    await eventually(
+      'the container to fail twice and wait in back-off',
+      () => pods('slow-crash'),
+      (list) => {
+        const status = list.items[0]?.status.containerStatuses?.[0];
+        return (status?.restartCount ?? 0) >= 2 && status?.state?.running === undefined;
+      },
+      120_000,
+    );
+    const before = (await pods('slow-crash')).items[0].metadata.name;
+
+    const kc = new KubeConfig();
+    kc.loadFromFile(process.env.REAL_KUBECONFIG!);
+    const replaced = await replaceBackedOffPods(new ClusterClient('main', kc), [ns]);
+    expect(replaced).toEqual([`${ns}/${before}`]);
+    // What grading sees next: the replacement has failed too, not a Ready pod.
+    const replacement = (await pods('slow-crash')).items.find((p) => p.metadata.name !== before);
+    const status = replacement?.status.containerStatuses?.[0];
+    expect(status).toBeDefined();
+    expect(status!.ready === false || status!.restartCount > 0).toBe(true);
   });
 });
