@@ -84,7 +84,7 @@ describe('a replacement pod', () => {
   const now = Date.parse('2026-12-03T06:00:00Z');
   const startedSecondsAgo = (seconds: number) => new Date(now - seconds * 1000).toISOString();
 
-  it("must outrun the old container's last run by 3 s, for 5 to 30 s", () => {
+  it("must outrun the old container's last run by half again and 5 s, for 8 to 30 s", () => {
     const failedAfter = (ms: number) =>
       pod({
         restartCount: 4,
@@ -96,10 +96,10 @@ describe('a replacement pod', () => {
           },
         },
       });
-    expect(settleTimeOf(failedAfter(4_000))).toBe(7_000);
-    expect(settleTimeOf(failedAfter(0))).toBe(5_000);
+    expect(settleTimeOf(failedAfter(4_000))).toBe(11_000);
+    expect(settleTimeOf(failedAfter(0))).toBe(8_000);
     expect(settleTimeOf(failedAfter(600_000))).toBe(30_000);
-    expect(settleTimeOf(pod({ state: { waiting: { reason: 'ImagePullBackOff' } } }))).toBe(5_000);
+    expect(settleTimeOf(pod({ state: { waiting: { reason: 'ImagePullBackOff' } } }))).toBe(8_000);
   });
 
   it('proves nothing while Ready for less than that', () => {
@@ -108,8 +108,8 @@ describe('a replacement pod', () => {
       restartCount: 0,
       state: { running: { startedAt: startedSecondsAgo(2) } },
     });
-    expect(replacementSettled(ready, 7_000, now)).toBe(false);
-    expect(replacementSettled(ready, 7_000, now + 5_000)).toBe(true);
+    expect(replacementSettled(ready, 11_000, now)).toBe(false);
+    expect(replacementSettled(ready, 11_000, now + 9_000)).toBe(true);
     expect(
       replacementSettled(pod({ state: { waiting: { reason: 'ContainerCreating' } } }), 5_000, now),
     ).toBe(false);

@@ -149,16 +149,22 @@ function justRestartedAfterFailure(s: ContainerStatusView, now: number): boolean
 
 /** The longest a replacement is watched before grading goes on regardless. */
 const SETTLE_CAP_MS = 30_000;
-/** Beyond the old container's last run, how long a replacement must run to count as fixed. */
-const SETTLE_MARGIN_MS = 3_000;
-const SETTLE_MIN_MS = 5_000;
+/**
+ * Beyond one and a half times the old container's last run, how long a
+ * replacement must run to count as fixed: run times are read in whole
+ * seconds, and on a loaded node the kubelet reports a container's end
+ * seconds late (CI saw a replacement still shown Running 3 s after it
+ * failed).
+ */
+const SETTLE_MARGIN_MS = 5_000;
+const SETTLE_MIN_MS = 8_000;
 const SETTLE_POLL_MS = 500;
 
 /**
- * How long a replacement of `pod` must run before it is taken for fixed: a
- * little longer than its containers' last run before they failed (a
- * container that failed after 3 s is not fixed because it has run for 1 s),
- * at least 5 s, at most 30 s.
+ * How long a replacement of `pod` must run before it is taken for fixed:
+ * well past its containers' last run before they failed (a container that
+ * failed after 3 s is not fixed because it has run for 1 s), at least 8 s,
+ * at most 30 s.
  */
 export function settleTimeOf(pod: PodView): number {
   let lastRunMs = 0;
@@ -171,7 +177,7 @@ export function settleTimeOf(pod: PodView): number {
       const ms = new Date(run.finishedAt).getTime() - new Date(run.startedAt).getTime();
       if (Number.isFinite(ms)) lastRunMs = Math.max(lastRunMs, ms);
     }
-  return Math.min(SETTLE_CAP_MS, Math.max(SETTLE_MIN_MS, lastRunMs + SETTLE_MARGIN_MS));
+  return Math.min(SETTLE_CAP_MS, Math.max(SETTLE_MIN_MS, lastRunMs * 1.5 + SETTLE_MARGIN_MS));
 }
 
 /**
