@@ -47,6 +47,10 @@ export default {
       // What a candidate does on a cluster whose pods really run (logs, exec,
       // DNS, NetworkPolicy, static pods, etcd backups…): one real-node
       // sandbox per run (sandbox/real), started by its own global setup.
+      // `npm run test:realnode` runs its files one at a time: the realism
+      // suite stops the scheduler, stops a kubelet, drains a node and
+      // restores etcd, which a file running beside it on the same cluster
+      // would see (CI saw a late-fix replacement left unscheduled).
       displayName: 'realnode',
       testMatch: ['<rootDir>/test/realnode/**/*.spec.ts'],
       globalSetup: '<rootDir>/test/support/real-setup.mjs',
