@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { ClusterClient } from '../../src/cluster/cluster-client.js';
 import { replaceBackedOffPods } from '../../src/provisioning/controller-wake.js';
 import { eventually } from '../support/eventually.js';
-import { kubectl } from '../support/real-cluster.js';
+import { createNamespace, kubectl } from '../support/real-cluster.js';
 
 /**
  * The end of a session on a cluster whose pods run: a container crash-looping
@@ -28,14 +28,15 @@ interface PodList {
 const pods = async (app = 'reader') =>
   JSON.parse(await kubectl(['-n', ns, 'get', 'pods', '-l', `app=${app}`, '-o', 'json'])) as PodList;
 
+function realClusterClient(): ClusterClient {
+  const kc = new KubeConfig();
+  kc.loadFromFile(process.env.REAL_KUBECONFIG!);
+  return new ClusterClient('main', kc);
+}
+
 describe('a late fix of a crash-looping Deployment', () => {
   beforeAll(async () => {
-    await kubectl(['create', 'namespace', ns]);
-    await eventually(
-      'the default ServiceAccount',
-      () => kubectl(['-n', ns, 'get', 'serviceaccount', 'default', '-o', 'name']),
-      (out) => out.trim() === 'serviceaccount/default',
-    );
+    await createNamespace(ns);
   });
   afterAll(() => kubectl(['delete', 'namespace', ns, '--wait=false']).catch(() => undefined));
 
@@ -75,9 +76,7 @@ spec:
     const before = (await pods()).items[0].metadata.name;
     await kubectl(['-n', ns, 'create', 'configmap', 'reader-config', '--from-literal=mode=on']);
 
-    const kc = new KubeConfig();
-    kc.loadFromFile(process.env.REAL_KUBECONFIG!);
-    const replaced = await replaceBackedOffPods(new ClusterClient('main', kc), [ns]);
+    const replaced = await replaceBackedOffPods(realClusterClient(), [ns]);
     expect(replaced).toEqual([`${ns}/${before}`]);
     const ready = await eventually(
       'a replacement pod Ready',
@@ -123,9 +122,7 @@ spec:
     );
     const before = (await pods('slow-crash')).items[0].metadata.name;
 
-    const kc = new KubeConfig();
-    kc.loadFromFile(process.env.REAL_KUBECONFIG!);
-    const replaced = await replaceBackedOffPods(new ClusterClient('main', kc), [ns]);
+    const replaced = await replaceBackedOffPods(realClusterClient(), [ns]);
     expect(replaced).toEqual([`${ns}/${before}`]);
     // What grading sees next: the replacement has failed too, not a Ready pod.
     const replacement = (await pods('slow-crash')).items.find((p) => p.metadata.name !== before);

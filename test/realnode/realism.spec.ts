@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { eventually } from '../support/eventually.js';
-import { kubectl, onNode, realNode } from '../support/real-cluster.js';
+import { createNamespace, kubectl, onNode, realNode } from '../support/real-cluster.js';
 
 /**
  * What a CKA candidate does on a real cluster, against a real-node sandbox
@@ -46,12 +46,7 @@ async function apply(yaml: string): Promise<void> {
 
 describe('a real-node sandbox', () => {
   beforeAll(async () => {
-    await kubectl(['create', 'namespace', ns]);
-    await eventually(
-      'the default ServiceAccount',
-      () => kubectl(['-n', ns, 'get', 'serviceaccount', 'default', '-o', 'name']),
-      (out) => out.trim() === 'serviceaccount/default',
-    );
+    await createNamespace(ns);
   });
   afterAll(async () => {
     await kubectl(['delete', 'namespace', ns, '--wait=false']).catch(() => undefined);

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { eventually } from './eventually.js';
 
 const run = promisify(execFile);
 
@@ -65,4 +66,14 @@ export async function onNode(name: string, command: string, timeoutMs = 60_000):
     { timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 },
   );
   return stdout;
+}
+
+/** Creates a namespace and waits for its default ServiceAccount (pods need it). */
+export async function createNamespace(ns: string): Promise<void> {
+  await kubectl(['create', 'namespace', ns]);
+  await eventually(
+    'the default ServiceAccount',
+    () => kubectl(['-n', ns, 'get', 'serviceaccount', 'default', '-o', 'name']),
+    (out) => out.trim() === 'serviceaccount/default',
+  );
 }
