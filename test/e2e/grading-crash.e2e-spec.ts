@@ -115,7 +115,9 @@ describe('a worker killed in the middle of grading', () => {
     expect(report.tasks![0].checks[0]).toMatchObject({
       id: 'ready',
       status: 'failed',
-      message: expect.stringMatching(/^Pod stuck is Pending: 0\/3 nodes are available/),
+      message: expect.stringMatching(
+        /^Pod stuck is Pending: not looked at by any scheduler yet \(schedulerName none-such\)$/,
+      ),
     });
   });
 });

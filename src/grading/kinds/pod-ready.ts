@@ -4,6 +4,7 @@ import { type CheckEnv, fail, pass, type Verdict } from './verdict.js';
 
 type Pod = LiveObject & {
   metadata: { name: string; deletionTimestamp?: string };
+  spec?: { nodeName?: string; schedulerName?: string };
   status?: {
     phase?: string;
     reason?: string;
@@ -60,7 +61,7 @@ function podProblem(pod: Pod, maxRestarts: number | undefined): string | undefin
     const why =
       scheduled?.status === 'False'
         ? (scheduled.message ?? scheduled.reason)
-        : (pod.status?.message ?? pod.status?.reason ?? waitingReason(pod));
+        : (pod.status?.message ?? pod.status?.reason ?? waitingReason(pod) ?? unscheduled(pod));
     return `is ${phase}${why ? `: ${why}` : ''}`;
   }
   const readyCondition = pod.status?.conditions?.find((c) => c.type === 'Ready');
@@ -75,6 +76,18 @@ function podProblem(pod: Pod, maxRestarts: number | undefined): string | undefin
       return `restarted ${restarts} times (at most ${maxRestarts} allowed)`;
   }
   return undefined;
+}
+
+/**
+ * A pod no scheduler has looked at: no PodScheduled condition at all. The
+ * usual cause is a schedulerName nothing answers to (a classic troubleshooting
+ * task), so name it.
+ */
+function unscheduled(pod: Pod): string | undefined {
+  if (pod.spec?.nodeName || pod.status?.conditions?.some((c) => c.type === 'PodScheduled'))
+    return undefined;
+  const scheduler = pod.spec?.schedulerName ?? 'default-scheduler';
+  return `not looked at by any scheduler yet (schedulerName ${scheduler})`;
 }
 
 function waitingReason(pod: Pod): string | undefined {

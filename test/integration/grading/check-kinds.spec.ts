@@ -108,6 +108,13 @@ spec:
   containers: [{ name: c, image: busybox }]
 ---
 apiVersion: v1
+kind: Pod
+metadata: { name: orphan, namespace: ${ns} }
+spec:
+  schedulerName: my-scheduler
+  containers: [{ name: c, image: busybox }]
+---
+apiVersion: v1
 kind: PersistentVolume
 metadata: { name: ${pv} }
 spec:
@@ -322,8 +329,9 @@ subjects: [{ kind: ServiceAccount, name: reader, namespace: ${ns} }]
         resourceKind: 'Pod',
         namespace: ns,
         fieldSelector: 'status.phase!=Running',
-        min: 1,
-        max: 1,
+        // stuck and orphan
+        min: 2,
+        max: 2,
       },
     ]);
     expect(r.gone.status).toBe('passed');
@@ -497,6 +505,14 @@ subjects: [{ kind: ServiceAccount, name: reader, namespace: ${ns} }]
       },
       { id: 'stuck', kind: 'podReady', description: 'd', namespace: ns, name: 'stuck', timeout: 0 },
       {
+        id: 'orphan',
+        kind: 'podReady',
+        description: 'd',
+        namespace: ns,
+        name: 'orphan',
+        timeout: 0,
+      },
+      {
         id: 'endpoints',
         kind: 'endpoints',
         description: 'd',
@@ -530,6 +546,11 @@ subjects: [{ kind: ServiceAccount, name: reader, namespace: ${ns} }]
     expect(r.ready.status).toBe('passed');
     expect(r.stuck.status).toBe('failed');
     expect(r.stuck.message).toMatch(/^Pod stuck is Pending: 0\/3 nodes are available/);
+    expect(r.orphan).toMatchObject({
+      status: 'failed',
+      message:
+        'Pod orphan is Pending: not looked at by any scheduler yet (schedulerName my-scheduler)',
+    });
     expect(r.endpoints.status).toBe('passed');
     expect(r.typo).toMatchObject({
       status: 'failed',
