@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DomainError, ErrorCode } from '../errors/domain-error.js';
 import type { LoadedExam, LoadedQuestion } from '../question-bank/bank.loader.js';
 import { BankService } from '../question-bank/bank.service.js';
+import { whyQuestionDoesNotFit } from '../question-bank/environments.js';
 import { DOMAINS, type Domain } from '../question-bank/question.schema.js';
 import { SeededRandom } from '../question-bank/variables.js';
 
@@ -22,7 +23,8 @@ export class ExamsService {
 
   /**
    * The questions of one session: the exam's list in order, or a draw by
-   * domain weights (largest remainder, then a seeded shuffle within domains).
+   * domain weights (largest remainder, then a seeded shuffle within domains)
+   * among the questions that fit the exam's environment.
    */
   selectQuestions(exam: LoadedExam, seed: string): LoadedQuestion[] {
     const { spec } = exam;
@@ -32,6 +34,7 @@ export class ExamsService {
     const pools = new Map<Domain, LoadedQuestion[]>();
     for (const question of this.bank
       .questions()
+      .filter((q) => !whyQuestionDoesNotFit(q.spec, spec))
       .sort((a, b) => a.spec.id.localeCompare(b.spec.id))) {
       const pool = pools.get(question.spec.domain) ?? [];
       pool.push(question);

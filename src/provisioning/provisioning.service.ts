@@ -196,6 +196,9 @@ export class ProvisioningService {
       );
     } else if ('wait' in step) {
       await cluster.waitForCondition(step.wait, step.wait.condition, step.wait.timeout * 1000);
+    } else if ('run' in step) {
+      // Lint keeps run steps to dedicated questions, and a shared cluster has no node hosts.
+      throw new Error(`a run step on ${step.on} needs a dedicated environment's node hosts`);
     } else {
       const target = this.config.clusters.find((c) => c.alias === cluster.alias)!;
       await runKubectl({

@@ -29,6 +29,41 @@ describe('loadBank', () => {
     expect([...listed].sort()).toEqual([...bank.questions.keys()].sort());
   });
 
+  it('checks environments: dedicated exams, their clusters and nodes, and which questions fit', async () => {
+    const dir = 'test/fixtures/banks/environments';
+    expect(await lint('environments')).toEqual([
+      'exams/dedicated-draw.yaml:7:16 draw draws 2 questions, but the weighted domains hold only 1 that fit its clusters',
+      'exams/no-clusters.yaml:4:14 schema environment: a dedicated exam lists its clusters (clusters: [{ alias: k8s-c1, nodes: [controlplane, node01] }])',
+      `exams/other-cluster.yaml:6:13 environment question "shared-task" runs on cluster "main", which is not one of this exam's clusters (k8s-c2) (${dir}/shared-task.yaml, at cluster)`,
+      'exams/shared-clusters.yaml:4:11 schema clusters: clusters belong to a dedicated exam (environment: dedicated); a shared exam uses the clusters the operator configured',
+      `exams/shared-node-task.yaml:4:26 environment question "node-task" needs a dedicated environment (environment: dedicated), and this exam is shared (${dir}/node-task.yaml, at environment)`,
+      'exams/wrong-cluster.yaml:7:52 schema clusters[1].nodes[2]: node "node01" is listed twice in k8s-c1',
+      'exams/wrong-cluster.yaml:8:14 schema clusters[2].alias: cluster alias "k8s-c2" is listed twice',
+      `exams/wrong-node.yaml:6:13 environment question "wrong-node" names node "node09", which cluster k8s-c1 of this exam does not have (controlplane, node01) (${dir}/wrong-node.yaml, at host)`,
+      'host-shared.yaml:5:7 schema host: a task done on a node host needs environment: dedicated (shared clusters have no hosts)',
+      'host-shared.yaml:7:5 schema setup[0].on: a run step names the node it runs on (on: node01)',
+      'run-shared.yaml:6:10 setup setup[0]: a run step acts on a node host, which only dedicated environments have: add environment: dedicated to the question',
+    ]);
+    // What is valid loads: a dedicated question may set up cluster-wide objects (a CRD) and run scripts on its nodes.
+    const bank = await loadBank({
+      questionsDir: `${fixtures}/environments`,
+      gradersDir: `${root}graders`,
+    });
+    expect([...bank.exams.keys()]).toEqual(['dedicated']);
+    expect(bank.exams.get('dedicated')!.spec).toMatchObject({
+      environment: 'dedicated',
+      clusters: [
+        { alias: 'k8s-c1', nodes: ['controlplane', 'node01'] },
+        { alias: 'main', nodes: ['controlplane'] },
+      ],
+    });
+    expect(bank.questions.get('node-task')!.spec).toMatchObject({
+      environment: 'dedicated',
+      host: 'node01',
+      setup: [{ run: 'systemctl stop kubelet', on: 'node01' }, { apply: expect.any(String) }],
+    });
+  });
+
   it('reports every problem at once, each with file, line, column and rule', async () => {
     expect(await lint('invalid')).toEqual([
       'bad-allow.yaml:5:9 schema allow[0]: Invalid input: expected "control-plane"',

@@ -14,6 +14,7 @@ import {
   questionSchema,
 } from './question.schema.js';
 import { lintCheck } from '../grading/check-lint.js';
+import { whyQuestionDoesNotFit } from './environments.js';
 import { TEMPLATE_HELPER_NAMES } from './template-helpers.js';
 import { renderDeep, renderString, templateProblems } from './templates.js';
 import { kubectlStepProblems, setupStepsOf } from './setup-steps.js';
@@ -443,10 +444,15 @@ function checkSetupSteps(
   for (const { step, path, applyPath } of setupStepsOf(spec)) {
     const label = Array.isArray(spec.setup) ? `${dotted(path)}: ` : '';
     if (step.apply !== undefined && applyPath)
-      checkSetup(step.apply, applyPath, label, vars, source, bank);
+      checkSetup(step.apply, applyPath, label, vars, source, bank, spec.environment);
+    if (step.run !== undefined && spec.environment !== 'dedicated')
+      problem(
+        [...path, 'run'],
+        `${label}a run step acts on a node host, which only dedicated environments have: add environment: dedicated to the question`,
+      );
     if (step.kubectl) {
       const rendered = step.kubectl.map((arg) => String(renderString(arg, vars)));
-      for (const found of kubectlStepProblems(rendered))
+      for (const found of kubectlStepProblems(rendered, spec.environment))
         problem([...path, 'kubectl', found.arg], `${label}${found.message}`);
     }
   }
@@ -459,6 +465,7 @@ function checkSetup(
   vars: Record<string, unknown>,
   source: YamlSource,
   bank: QuestionBank,
+  environment: QuestionSpec['environment'],
 ): void {
   const rendered = String(renderString(template, vars));
   const at = (line: number) => source.stringLinePosition(path, line);
@@ -491,7 +498,9 @@ function checkSetup(
       });
       return;
     }
-    const shared = sharedStateProblem(object, String(vars.prefix));
+    // A dedicated question's cluster is the candidate's own: anything goes.
+    const shared =
+      environment === 'dedicated' ? undefined : sharedStateProblem(object, String(vars.prefix));
     if (shared)
       bank.problems.push({
         file: source.file,
@@ -569,14 +578,21 @@ async function loadExam(file: string, bank: QuestionBank): Promise<void> {
 
   const seen = new Set<string>();
   spec.questions?.forEach((id, i) => {
-    if (!bank.questions.has(id))
-      problem(['questions', i], 'reference', `no valid question "${id}" in the bank`);
+    const question = bank.questions.get(id);
+    if (!question) problem(['questions', i], 'reference', `no valid question "${id}" in the bank`);
     if (seen.has(id)) problem(['questions', i], 'reference', `question "${id}" is listed twice`);
     seen.add(id);
+    const misfit = question && whyQuestionDoesNotFit(question.spec, spec);
+    if (misfit)
+      problem(
+        ['questions', i],
+        'environment',
+        `${misfit.message} (${relative(process.cwd(), question.file)}, at ${misfit.path.join('.')})`,
+      );
   });
   checkFileClashes(spec, problem, bank);
   if (spec.draw) {
-    const available = countByDomain(bank);
+    const available = countByDomain(bank, spec);
     const weighted = Object.entries(spec.draw.weights).filter(([, w]) => (w ?? 0) > 0);
     if (!weighted.length)
       problem(['draw', 'weights'], 'draw', 'at least one domain needs a weight above 0');
@@ -585,7 +601,7 @@ async function loadExam(file: string, bank: QuestionBank): Promise<void> {
       problem(
         ['draw', 'count'],
         'draw',
-        `draws ${spec.draw.count} questions, but the weighted domains hold only ${pool}`,
+        `draws ${spec.draw.count} questions, but the weighted domains hold only ${pool}${spec.environment === 'dedicated' ? ' that fit its clusters' : ''}`,
       );
     }
   }
@@ -622,7 +638,12 @@ function checkFileClashes(
     .filter(([, w]) => (w ?? 0) > 0)
     .map(([domain]) => domain);
   const pool = [...bank.questions.values()]
-    .filter((q) => weighted.includes(q.spec.domain) && q.spec.files.length)
+    .filter(
+      (q) =>
+        weighted.includes(q.spec.domain) &&
+        q.spec.files.length &&
+        !whyQuestionDoesNotFit(q.spec, spec),
+    )
     .map((q) => q.spec)
     .sort((a, b) => a.id.localeCompare(b.id));
   pool.forEach((a, i) =>
@@ -638,11 +659,16 @@ function checkFileClashes(
   );
 }
 
-export function countByDomain(bank: Pick<QuestionBank, 'questions'>): Record<Domain, number> {
+/** The questions of each domain a draw for `exam` may pick (those that fit its environment). */
+export function countByDomain(
+  bank: Pick<QuestionBank, 'questions'>,
+  exam: Pick<ExamSpec, 'environment' | 'clusters'>,
+): Record<Domain, number> {
   const counts = Object.fromEntries(Object.keys(DOMAINS).map((d) => [d, 0])) as Record<
     Domain,
     number
   >;
-  for (const { spec } of bank.questions.values()) counts[spec.domain]++;
+  for (const { spec } of bank.questions.values())
+    if (!whyQuestionDoesNotFit(spec, exam)) counts[spec.domain]++;
   return counts;
 }

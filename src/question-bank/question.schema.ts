@@ -112,6 +112,14 @@ const checkSchema = z
   .passthrough();
 export type CheckSpec = z.infer<typeof checkSchema>;
 
+/** A node's name in a dedicated cluster (controlplane, node01): a DNS label. */
+const nodeName = z
+  .string()
+  .regex(
+    /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/,
+    'must be a node name: lower-case letters, digits and dashes',
+  );
+
 /** A bounded wait until an object has a status condition True (a Deployment Available, a Job Complete). */
 const setupWaitSchema = z.strictObject({
   apiVersion: z.string().min(1),
@@ -124,9 +132,11 @@ const setupWaitSchema = z.strictObject({
 });
 
 /** The kinds of setup step, in the order lint names them. */
-export const SETUP_STEP_KINDS = ['apply', 'wait', 'kubectl'] as const;
+export const SETUP_STEP_KINDS = ['apply', 'wait', 'kubectl', 'run'] as const;
 /** Seconds a kubectl setup step may run unless it says otherwise. */
 export const KUBECTL_STEP_TIMEOUT = 60;
+/** Seconds a run step (a script on a node) may take unless it says otherwise. */
+export const RUN_STEP_TIMEOUT = 60;
 
 /**
  * One step of an ordered setup: manifests to apply, a condition to wait for,
@@ -137,7 +147,14 @@ const setupStepSchema = z
     apply: z.string().min(1).optional(),
     wait: setupWaitSchema.optional(),
     kubectl: z.array(z.string().min(1)).min(1).optional(),
-    /** Seconds the kubectl command may run. */
+    /**
+     * A shell script run as root on a node host (`on`): break a kubelet,
+     * edit a static pod's manifest, leave a file. Dedicated questions only.
+     */
+    run: z.string().min(1).optional(),
+    /** The node `run` runs on. */
+    on: nodeName.optional(),
+    /** Seconds the kubectl command or script may run. */
     timeout: z.number().int().min(1).max(600).optional(),
   })
   .superRefine((step, ctx) => {
@@ -147,16 +164,24 @@ const setupStepSchema = z
         code: 'custom',
         message: kinds.length
           ? `a step does one thing: ${kinds.join(' and ')} here; make each a step of its own`
-          : 'a step needs one of: apply (manifests), wait (a condition), kubectl (a command)',
+          : 'a step needs one of: apply (manifests), wait (a condition), kubectl (a command), run (a script on a node: run + on)',
       });
-    if (step.timeout !== undefined && step.kubectl === undefined)
+    if (step.timeout !== undefined && step.kubectl === undefined && step.run === undefined)
       ctx.addIssue({
         code: 'custom',
         path: ['timeout'],
         message: step.wait
           ? 'a wait step takes its timeout inside wait: (wait: { …, timeout: 60 })'
-          : 'timeout belongs to a kubectl step',
+          : 'timeout belongs to a kubectl or run step',
       });
+    if (step.run !== undefined && step.on === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['on'],
+        message: 'a run step names the node it runs on (on: node01)',
+      });
+    if (step.on !== undefined && step.run === undefined)
+      ctx.addIssue({ code: 'custom', path: ['on'], message: 'on belongs to a run step' });
   });
 export type SetupStepSpec = z.infer<typeof setupStepSchema>;
 
@@ -212,50 +237,68 @@ const mistakeSchema = z.strictObject({
 });
 export type MistakeSpec = z.infer<typeof mistakeSchema>;
 
-export const questionSchema = z.strictObject({
-  id: slug,
-  title: z.string().min(1).max(200),
-  domain: z.enum(DOMAIN_IDS),
-  weight: z.number().int().min(1).max(100),
-  cluster: slug.default('main'),
-  vars: z
-    .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an identifier'), variableSchema)
-    .default({}),
-  /** Manifests applied before the exam starts, or ordered steps (apply, wait, kubectl). */
-  setup: z
-    .union([z.string(), z.array(setupStepSchema).min(1)], {
-      error: 'setup is a string of manifests or a list of steps (apply, wait, kubectl)',
-    })
-    .default(''),
-  task: z.string().min(1),
-  checks: z.array(checkSchema).min(1),
-  solution: z.strictObject({
-    explanation: z.string().min(1),
-    commands: z.array(z.string().min(1)).min(1),
-  }),
-  /** More correct solutions, each proven by bank:test to score full marks. */
-  solutions: z.array(alternativeSolutionSchema).default([]),
-  /** Typical wrong solutions, each proven by bank:test to score at most its maxPoints. */
-  mistakes: z.array(mistakeSchema).default([]),
-  docs: z.array(z.string().url()).default([]),
-  /** Points a freshly set-up (unsolved) task scores; bank:test checks it. */
-  baseline: z.number().int().min(0).default(0),
-  /**
-   * Cluster-scoped kinds the task needs the candidate to manage; granted for
-   * objects named `<session prefix>-…` only (an admission policy checks names).
-   */
-  clusterResources: z.array(z.enum(GRANTABLE_CLUSTER_RESOURCES)).default([]),
-  /**
-   * What the task needs pods in its namespaces to do that the shared-mode
-   * fence otherwise refuses: `control-plane` lets them tolerate the
-   * control-plane taint and be placed on a control-plane node.
-   */
-  allow: z.array(z.enum(POD_ALLOWANCES)).default([]),
-  /** Bounded waits after a setup string is applied (a list of steps has wait steps instead). */
-  setupWaits: z.array(setupWaitSchema).default([]),
-  /** Files that appear in the candidate's terminal home (manifests, a kustomization, a chart). */
-  files: z.array(questionFileSchema).max(64).default([]),
-});
+export const questionSchema = z
+  .strictObject({
+    id: slug,
+    title: z.string().min(1).max(200),
+    domain: z.enum(DOMAIN_IDS),
+    weight: z.number().int().min(1).max(100),
+    cluster: slug.default('main'),
+    /**
+     * `dedicated`: the task needs clusters of the candidate's own (node hosts,
+     * cluster-wide state such as nodes, CRDs or admission): only dedicated
+     * exams may use it. `any` (the default) works in both environments.
+     */
+    environment: z.enum(['any', 'dedicated']).default('any'),
+    /** The node the task is done on (the candidate is told to `ssh` there); dedicated only. */
+    host: nodeName.optional(),
+    vars: z
+      .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an identifier'), variableSchema)
+      .default({}),
+    /** Manifests applied before the exam starts, or ordered steps (apply, wait, kubectl). */
+    setup: z
+      .union([z.string(), z.array(setupStepSchema).min(1)], {
+        error: 'setup is a string of manifests or a list of steps (apply, wait, kubectl)',
+      })
+      .default(''),
+    task: z.string().min(1),
+    checks: z.array(checkSchema).min(1),
+    solution: z.strictObject({
+      explanation: z.string().min(1),
+      commands: z.array(z.string().min(1)).min(1),
+    }),
+    /** More correct solutions, each proven by bank:test to score full marks. */
+    solutions: z.array(alternativeSolutionSchema).default([]),
+    /** Typical wrong solutions, each proven by bank:test to score at most its maxPoints. */
+    mistakes: z.array(mistakeSchema).default([]),
+    docs: z.array(z.string().url()).default([]),
+    /** Points a freshly set-up (unsolved) task scores; bank:test checks it. */
+    baseline: z.number().int().min(0).default(0),
+    /**
+     * Cluster-scoped kinds the task needs the candidate to manage; granted for
+     * objects named `<session prefix>-…` only (an admission policy checks names).
+     */
+    clusterResources: z.array(z.enum(GRANTABLE_CLUSTER_RESOURCES)).default([]),
+    /**
+     * What the task needs pods in its namespaces to do that the shared-mode
+     * fence otherwise refuses: `control-plane` lets them tolerate the
+     * control-plane taint and be placed on a control-plane node.
+     */
+    allow: z.array(z.enum(POD_ALLOWANCES)).default([]),
+    /** Bounded waits after a setup string is applied (a list of steps has wait steps instead). */
+    setupWaits: z.array(setupWaitSchema).default([]),
+    /** Files that appear in the candidate's terminal home (manifests, a kustomization, a chart). */
+    files: z.array(questionFileSchema).max(64).default([]),
+  })
+  .superRefine((question, ctx) => {
+    if (question.host !== undefined && question.environment !== 'dedicated')
+      ctx.addIssue({
+        code: 'custom',
+        path: ['host'],
+        message:
+          'a task done on a node host needs environment: dedicated (shared clusters have no hosts)',
+      });
+  });
 export type QuestionSpec = z.infer<typeof questionSchema>;
 
 export const examSchema = z
@@ -280,6 +323,22 @@ export const examSchema = z
           .default(DEFAULT_NAMESPACE_LIMITS.defaultLimit),
       })
       .default(DEFAULT_NAMESPACE_LIMITS),
+    /**
+     * `shared` (the default): each candidate gets namespaces on a cluster the
+     * operator names. `dedicated`: whole clusters of their own, as `clusters` says.
+     */
+    environment: z.enum(['shared', 'dedicated']).default('shared'),
+    /** A dedicated exam's clusters: each an alias questions name, and its nodes (the first is the control plane). */
+    clusters: z
+      .array(
+        z.strictObject({
+          alias: slug,
+          nodes: z.array(nodeName).min(1).max(3),
+        }),
+      )
+      .min(1)
+      .max(4)
+      .optional(),
     questions: z.array(slug).min(1).optional(),
     draw: z
       .strictObject({
@@ -290,5 +349,41 @@ export const examSchema = z
   })
   .refine((exam) => (exam.questions ? 1 : 0) + (exam.draw ? 1 : 0) === 1, {
     message: 'an exam has either a questions list or a draw, not both and not neither',
+  })
+  .superRefine((exam, ctx) => {
+    if (exam.environment === 'dedicated' && !exam.clusters)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['environment'],
+        message:
+          'a dedicated exam lists its clusters (clusters: [{ alias: k8s-c1, nodes: [controlplane, node01] }])',
+      });
+    if (exam.environment === 'shared' && exam.clusters)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['clusters'],
+        message:
+          'clusters belong to a dedicated exam (environment: dedicated); a shared exam uses the clusters the operator configured',
+      });
+    const aliases = new Set<string>();
+    exam.clusters?.forEach((cluster, i) => {
+      if (aliases.has(cluster.alias))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['clusters', i, 'alias'],
+          message: `cluster alias "${cluster.alias}" is listed twice`,
+        });
+      aliases.add(cluster.alias);
+      const nodes = new Set<string>();
+      cluster.nodes.forEach((node, j) => {
+        if (nodes.has(node))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['clusters', i, 'nodes', j],
+            message: `node "${node}" is listed twice in ${cluster.alias}`,
+          });
+        nodes.add(node);
+      });
+    });
   });
 export type ExamSpec = z.infer<typeof examSchema>;

@@ -26,8 +26,8 @@ describe('setup steps', () => {
       'steps-lint.yaml:24:3 setup setupWaits go with a setup string; in a list of steps, write each as a step where it belongs (- wait: { apiVersion, kind, name, namespace, condition })',
       'steps-schema.yaml:8:5 schema setup[0]: a step does one thing: apply and wait here; make each a step of its own',
       'steps-schema.yaml:13:5 schema setup[1]: unknown field "aply"',
-      'steps-schema.yaml:13:5 schema setup[1]: a step needs one of: apply (manifests), wait (a condition), kubectl (a command)',
-      'steps-schema.yaml:14:5 schema setup[2]: a step needs one of: apply (manifests), wait (a condition), kubectl (a command)',
+      'steps-schema.yaml:13:5 schema setup[1]: a step needs one of: apply (manifests), wait (a condition), kubectl (a command), run (a script on a node: run + on)',
+      'steps-schema.yaml:14:5 schema setup[2]: a step needs one of: apply (manifests), wait (a condition), kubectl (a command), run (a script on a node: run + on)',
       'steps-schema.yaml:16:14 schema setup[3].timeout: a wait step takes its timeout inside wait: (wait: { …, timeout: 60 })',
       'steps-schema.yaml:17:32 schema setup[4].kubectl[2]: Invalid input: expected string, received number',
       'steps-template.yaml:12:22 template setup[1].kubectl[1]: "nss" is not a variable of this question',
@@ -134,6 +134,21 @@ describe('setup steps', () => {
     ]);
     expect(refused(['-n', 'x', 'create', 'configmap', 'c', '--from-file=/etc/passwd'])).toEqual([
       [5, expect.stringMatching(/^kubectl --from-file: it reads files of the engine's host/)],
+    ]);
+  });
+
+  it("lets a dedicated question's setup change nodes, and still refuses identity and target flags", () => {
+    const refused = (args: string[]) =>
+      kubectlStepProblems(args, 'dedicated').map((p) => [p.arg, p.message]);
+    expect(refused(['taint', 'nodes', 'node01', 'a=b:NoSchedule'])).toEqual([]);
+    expect(refused(['cordon', 'node01'])).toEqual([]);
+    expect(refused(['annotate', 'no/node01', 'a=b'])).toEqual([]);
+    expect(refused(['drain', 'node01', '--as=admin'])).toEqual([
+      [2, expect.stringMatching(/^kubectl --as: setup commands run as the engine/)],
+    ]);
+    expect(refused(['apply', '-k', 'x'])).toEqual([
+      [1, expect.stringMatching(/^kubectl -k: it reads files/)],
+      [0, expect.stringMatching(/^kubectl apply: write the manifests in an apply step/)],
     ]);
   });
 });

@@ -1,5 +1,10 @@
 import type { SetupStep, SetupWait } from '../sessions/session-question.entity.js';
-import { KUBECTL_STEP_TIMEOUT, type QuestionSpec, type SetupStepSpec } from './question.schema.js';
+import {
+  KUBECTL_STEP_TIMEOUT,
+  RUN_STEP_TIMEOUT,
+  type QuestionSpec,
+  type SetupStepSpec,
+} from './question.schema.js';
 import { renderDeep, renderString } from './templates.js';
 import type { PathKey } from './yaml-source.js';
 
@@ -39,6 +44,12 @@ export function renderSetupSteps(
   return setupStepsOf(spec).map(({ step }): SetupStep => {
     if (step.apply !== undefined) return { apply: String(renderString(step.apply, vars)) };
     if (step.wait) return { wait: renderDeep(step.wait, vars) };
+    if (step.run !== undefined)
+      return {
+        run: String(renderString(step.run, vars)),
+        on: step.on!,
+        timeout: step.timeout ?? RUN_STEP_TIMEOUT,
+      };
     return {
       // A whole-variable argument keeps its type when rendered; kubectl takes strings.
       kubectl: step.kubectl!.map((arg) => String(renderString(arg, vars))),
@@ -112,13 +123,22 @@ const ALLOWED_SUBCOMMANDS = [
   'set',
   'wait',
 ];
+/** More a dedicated question's setup may do: its cluster is the candidate's own. */
+const DEDICATED_SUBCOMMANDS = ['certificate', 'cordon', 'drain', 'taint', 'uncordon'];
 const NODE_RESOURCE = /^(no|nodes?)(\/|$)/;
 
 /**
  * Why a setup kubectl command (its arguments, rendered) may not run, one
  * message per problem with the index of the argument it is about.
  */
-export function kubectlStepProblems(args: string[]): { arg: number; message: string }[] {
+export function kubectlStepProblems(
+  args: string[],
+  environment: 'any' | 'dedicated' = 'any',
+): { arg: number; message: string }[] {
+  const dedicated = environment === 'dedicated';
+  const allowed = dedicated
+    ? [...ALLOWED_SUBCOMMANDS, ...DEDICATED_SUBCOMMANDS].sort()
+    : ALLOWED_SUBCOMMANDS;
   const problems: { arg: number; message: string }[] = [];
   const positional: number[] = [];
   for (let i = 0; i < args.length; i++) {
@@ -151,12 +171,12 @@ export function kubectlStepProblems(args: string[]): { arg: number; message: str
       arg: positional[0],
       message: `kubectl ${command}: write the manifests in an apply step instead (they are labelled and linted)`,
     });
-  else if (!ALLOWED_SUBCOMMANDS.includes(command))
+  else if (!allowed.includes(command))
     problems.push({
       arg: positional[0],
-      message: `kubectl ${command} is not a setup command (allowed: ${ALLOWED_SUBCOMMANDS.join(', ')})`,
+      message: `kubectl ${command} is not a setup command (allowed: ${allowed.join(', ')})`,
     });
-  else if (resource !== undefined && NODE_RESOURCE.test(resource))
+  else if (!dedicated && resource !== undefined && NODE_RESOURCE.test(resource))
     problems.push({
       arg: positional[1],
       message:

@@ -26,7 +26,11 @@ export interface SetupWait {
 
 /** One rendered setup step, run in order by provisioning (see the question format). */
 export type SetupStep =
-  { apply: string } | { wait: SetupWait } | { kubectl: string[]; timeout: number };
+  | { apply: string }
+  | { wait: SetupWait }
+  | { kubectl: string[]; timeout: number }
+  /** A script run as root on a node host of a dedicated cluster. */
+  | { run: string; on: string; timeout: number };
 
 /** A file the question ships into the candidate's home, rendered; `path` is relative to the home. */
 export interface QuestionFile {
