@@ -65,7 +65,7 @@ const WAIT = {
   components: 60_000,
   nodes: 60_000,
 };
-const RUNS_DIR = join(tmpdir(), 'cka-sandbox-runs');
+export const RUNS_DIR = join(tmpdir(), 'cka-sandbox-runs');
 
 /** Client identities; controller-manager and scheduler get the names that bootstrap RBAC expects. */
 const IDENTITIES: Record<string, ClientIdentity> = {

@@ -1,4 +1,5 @@
 import { ApiToken } from '../auth/api-token.entity.js';
+import { ClusterLease } from '../environments/cluster-lease.entity.js';
 import { CheckResult } from '../grading/check-result.entity.js';
 import { GradeRun } from '../grading/grade-run.entity.js';
 import { Invitation } from '../invitations/invitation.entity.js';
@@ -15,4 +16,5 @@ export const ENTITIES = [
   ApiToken,
   GradeRun,
   CheckResult,
+  ClusterLease,
 ];

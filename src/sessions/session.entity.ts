@@ -17,6 +17,14 @@ export class Session {
   @Column({ type: 'varchar', length: 200 })
   examTitle: string;
 
+  /**
+   * Where the candidate works, from the exam when the session began: `shared`
+   * (namespaces on the operator's clusters) or `dedicated` (clusters of their
+   * own, leased for the session; see ClusterLease).
+   */
+  @Column({ type: 'varchar', length: 16, default: 'shared' })
+  environment: 'shared' | 'dedicated';
+
   @Column({ type: 'varchar', length: 200 })
   candidateName: string;
 
