@@ -159,6 +159,23 @@ export const envSchema = z.object({
   TERMINAL_REPLAY_KB: int(4, 16_384).default(256),
   /** Outer user ids of the shells: each session gets one in [base, base + 1,000,000). */
   TERMINAL_UID_BASE: int(1000, 4_000_000_000).default(1_000_000),
+
+  /**
+   * Who makes dedicated exams' clusters: none (dedicated exams cannot start),
+   * or sandbox (real-node sandbox clusters on this machine, started from this
+   * checkout's sandbox/; needs root and cgroup v1).
+   */
+  CLUSTER_PROVIDER: z.enum(['none', 'sandbox']).default('none'),
+  /** Ready clusters kept waiting for each shape the bank's dedicated exams use. */
+  POOL_SIZE: int(0, 64).default(1),
+  /** Where the sandbox provider keeps each cluster's state folder (unset: under the temp dir). */
+  SANDBOX_CLUSTERS_DIR: z.string().min(1).optional(),
+  /** What one idle dedicated cluster costs (MiB), to tell how many more fit in free memory. */
+  CLUSTER_MEMORY_MB: int(256, 65_536).default(1300),
+  /** Memory (MiB) kept free for the engine and the rest of the machine. */
+  CLUSTER_MEMORY_RESERVE_MB: int(0, 1_048_576).default(2048),
+  /** The longest a dedicated cluster may take to start. */
+  CLUSTER_START_TIMEOUT_SECONDS: int(30, 3600).default(300),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -209,6 +226,16 @@ export interface AppConfig {
     hostPathRoots: string[];
   };
   terminal: TerminalConfig;
+  environments: EnvironmentsConfig;
+}
+
+export interface EnvironmentsConfig {
+  provider: 'none' | 'sandbox';
+  poolSize: number;
+  sandboxClustersDir: string;
+  clusterBytes: number;
+  reserveBytes: number;
+  startTimeoutMs: number;
 }
 
 export interface TerminalConfig {
@@ -341,6 +368,14 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
       recordingMaxBytes: env.TERMINAL_RECORDING_MAX_MB * MIB,
       replayBytes: env.TERMINAL_REPLAY_KB * 1024,
       uidBase: env.TERMINAL_UID_BASE,
+    },
+    environments: {
+      provider: env.CLUSTER_PROVIDER,
+      poolSize: env.POOL_SIZE,
+      sandboxClustersDir: resolve(env.SANDBOX_CLUSTERS_DIR ?? join(tmpdir(), 'cka-clusters')),
+      clusterBytes: env.CLUSTER_MEMORY_MB * MIB,
+      reserveBytes: env.CLUSTER_MEMORY_RESERVE_MB * MIB,
+      startTimeoutMs: env.CLUSTER_START_TIMEOUT_SECONDS * 1000,
     },
   };
 }

@@ -64,8 +64,11 @@ export class SandboxClusterProvider implements ClusterProvider {
     return join(this.options.repoDir, 'node_modules', '.bin', 'tsx');
   }
 
+  /** The machine's fitness for real nodes does not change while the engine runs: asked once. */
+  private preflight?: Promise<{ ok: boolean; line: string }>;
+
   async status(): Promise<ClusterProviderStatus> {
-    const check = await new Promise<{ ok: boolean; line: string }>((done) =>
+    this.preflight ??= new Promise((done) =>
       execFile(
         this.tsx(),
         [join(this.options.repoDir, 'sandbox', 'cluster-daemon.ts'), '--check'],
@@ -74,12 +77,16 @@ export class SandboxClusterProvider implements ClusterProvider {
           done({ ok: !error, line: stdout.trim() || (error?.message ?? 'no answer') }),
       ),
     );
+    const check = await this.preflight;
+    if (!check.ok) return { available: false, reason: check.line, room: 0 };
     const available = await availableBytes();
-    const room = Math.max(
-      0,
-      Math.floor((available - this.options.reserveBytes) / this.options.clusterBytes),
-    );
-    return check.ok ? { available: true, room } : { available: false, reason: check.line, room: 0 };
+    return {
+      available: true,
+      room: Math.max(
+        0,
+        Math.floor((available - this.options.reserveBytes) / this.options.clusterBytes),
+      ),
+    };
   }
 
   async create(shape: ClusterShape, id: string): Promise<ProvidedCluster> {

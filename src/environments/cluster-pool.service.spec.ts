@@ -1,0 +1,183 @@
+import 'reflect-metadata';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { DataSource } from 'typeorm';
+import { loadConfig } from '../config/config.schema.js';
+import { dataSourceOptions } from '../database/database.options.js';
+import { serializeSqliteAccess } from '../database/sqlite-serializer.js';
+import { ClusterLease } from './cluster-lease.entity.js';
+import { ClusterPoolService } from './cluster-pool.service.js';
+import type {
+  ClusterProvider,
+  ClusterProviderStatus,
+  ClusterShape,
+  ProvidedCluster,
+} from './cluster-provider.js';
+
+/**
+ * A provider that makes clusters in memory, so the pool's bookkeeping (what
+ * the database says, what is destroyed when) is seen without real clusters;
+ * the sandbox provider itself is tested on real nodes (test/realnode).
+ */
+class FakeProvider implements ClusterProvider {
+  readonly name = 'fake';
+  alive = new Map<string, ProvidedCluster>();
+  destroyed: string[] = [];
+  room = 3;
+  failNext?: string;
+  created = 0;
+  /** Resolves the pending creations, in order, when the test says so. */
+  gate?: Promise<void>;
+
+  async status(): Promise<ClusterProviderStatus> {
+    return { available: true, room: this.room - this.alive.size };
+  }
+  async create(shape: ClusterShape, id: string): Promise<ProvidedCluster> {
+    this.created++;
+    await this.gate;
+    if (this.failNext) {
+      const reason = this.failNext;
+      this.failNext = undefined;
+      throw new Error(reason);
+    }
+    const cluster = { id, kubeconfig: `kubeconfig of ${id}`, nodes: shape.nodes, handle: { id } };
+    this.alive.set(id, cluster);
+    return cluster;
+  }
+  async find(cluster: ProvidedCluster) {
+    return this.alive.get(cluster.id);
+  }
+  async exec() {
+    return { code: 0, stdout: '', stderr: '' };
+  }
+  nodeShells() {
+    return [];
+  }
+  async destroy(cluster: ProvidedCluster) {
+    this.destroyed.push(cluster.id);
+    this.alive.delete(cluster.id);
+  }
+  async list() {
+    return [...this.alive.keys()].sort();
+  }
+}
+
+const shape = { nodes: ['controlplane', 'node01'] };
+const silent = pino({ level: 'silent' });
+
+describe('the cluster pool', () => {
+  let dir: string;
+  let ds: DataSource;
+  let provider: FakeProvider;
+  const pool = (poolSize = 1) =>
+    new ClusterPoolService(
+      loadConfig({ CLUSTER_PROVIDER: 'sandbox', POOL_SIZE: String(poolSize) }),
+      provider,
+      ds.getRepository(ClusterLease),
+      silent,
+    );
+  const until = async (what: () => Promise<boolean>) => {
+    for (let i = 0; i < 200 && !(await what()); i++) await new Promise((r) => setTimeout(r, 10));
+  };
+  /** Every lease as state:session/alias, sorted (leases made in one millisecond have no order). */
+  const states = async () =>
+    (await ds.getRepository(ClusterLease).find())
+      .map((l) => `${l.state}${l.sessionId ? `:${l.sessionId}/${l.alias}` : ''}`)
+      .sort();
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'pool-'));
+    ds = new DataSource(
+      dataSourceOptions({ type: 'sqlite', path: join(dir, 'db.sqlite'), migrationsRun: false }),
+    );
+    await ds.initialize();
+    serializeSqliteAccess(ds);
+    await ds.runMigrations();
+    provider = new FakeProvider();
+  });
+  afterEach(async () => {
+    await ds.destroy();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('keeps POOL_SIZE warm per shape, one start at a time, and hands each warm cluster to one session', async () => {
+    const service = pool(2);
+    expect(await service.refill([shape, { nodes: [...shape.nodes] }])).toBe(2);
+    // Already stocked (starting counts): nothing more.
+    expect(await service.refill([shape])).toBe(0);
+    await until(async () => (await states()).every((s) => s === 'warm'));
+    expect(await states()).toEqual(['warm', 'warm']);
+
+    const [a, b, c] = await Promise.all([
+      service.claim(shape, 's1', 'k8s-c1'),
+      service.claim(shape, 's2', 'k8s-c1'),
+      service.claim(shape, 's3', 'k8s-c1'),
+    ]);
+    const claimed = [a, b, c].filter(Boolean);
+    expect(claimed).toHaveLength(2);
+    expect(new Set(claimed.map((l) => l!.id)).size).toBe(2);
+    // A retried provisioning gets the cluster it already holds.
+    const again = await service.claim(shape, a ? 's1' : 's2', 'k8s-c1');
+    expect(again?.id).toBe((a ?? b)!.id);
+    expect((await service.cluster(again!)).kubeconfig).toBe(`kubeconfig of ${again!.id}`);
+  });
+
+  it('makes a cluster for a session that cannot wait, and releases (destroys) it after', async () => {
+    const service = pool(0);
+    expect(await service.refill([shape])).toBe(0);
+    const lease = await service.makeFor(shape, 's1', 'k8s-c1');
+    expect(lease).toMatchObject({ state: 'leased', sessionId: 's1', alias: 'k8s-c1' });
+    expect(lease.handle).toEqual({ nodes: shape.nodes, provider: { id: lease.id } });
+    expect((await service.leasesOf('s1')).map((l) => l.id)).toEqual([lease.id]);
+    await service.release('s1');
+    expect(provider.destroyed).toEqual([lease.id]);
+    expect(await states()).toEqual(['released:s1/k8s-c1']);
+    expect(await service.leasesOf('s1')).toEqual([]);
+  });
+
+  it('records a start that failed, with why, and destroys what it left', async () => {
+    const service = pool(0);
+    provider.failNext = 'kubeadm init failed';
+    await expect(service.makeFor(shape, 's1', 'k8s-c1')).rejects.toThrow('kubeadm init failed');
+    const [lease] = await ds.getRepository(ClusterLease).find();
+    expect(lease).toMatchObject({ state: 'failed', failureReason: 'kubeadm init failed' });
+    expect(provider.destroyed).toEqual([lease.id]);
+  });
+
+  it('starts nothing when the machine has no room', async () => {
+    provider.room = 0;
+    expect(await pool(2).refill([shape])).toBe(0);
+    expect(await states()).toEqual([]);
+  });
+
+  it('after a restart finds live clusters, fails lost ones and half-made ones, and destroys orphans', async () => {
+    const before = pool(1);
+    const leased = await before.makeFor(shape, 's1', 'k8s-c1');
+    const lost = await before.makeFor(shape, 's2', 'k8s-c1');
+    provider.alive.delete(lost.id); // died while the engine was down
+    await before.refill([shape]);
+    await until(async () => (await states()).includes('warm'));
+    // A start cut off by the restart: its lease says starting, nobody is making it.
+    let release!: () => void;
+    provider.gate = new Promise((r) => (release = r));
+    void before.makeFor(shape, 's3', 'k8s-c1').catch(() => undefined);
+    await until(async () => provider.created === 4);
+    // A cluster no lease knows (a lease row lost with a restored database).
+    provider.alive.set('stray', { id: 'stray', kubeconfig: '', nodes: [], handle: {} });
+
+    const after = pool(1);
+    const result = await after.reconcile();
+    expect(result).toEqual({ found: 2, lost: 2, orphansDestroyed: 1 });
+    expect(await states()).toEqual([
+      'failed:s2/k8s-c1',
+      'failed:s3/k8s-c1',
+      'leased:s1/k8s-c1',
+      'warm',
+    ]);
+    expect(provider.destroyed).toEqual(expect.arrayContaining([lost.id, 'stray']));
+    expect((await after.cluster(leased)).kubeconfig).toBe(`kubeconfig of ${leased.id}`);
+    release();
+  });
+});

@@ -1,0 +1,320 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import type { Logger } from 'pino';
+import { In, IsNull, Repository } from 'typeorm';
+import { APP_CONFIG } from '../config/config.module.js';
+import type { AppConfig } from '../config/config.schema.js';
+import { ROOT_LOGGER } from '../logging/logging.module.js';
+import { ClusterLease } from './cluster-lease.entity.js';
+import {
+  CLUSTER_PROVIDER,
+  type ClusterProvider,
+  type ClusterShape,
+  type ProvidedCluster,
+  shapeKey,
+} from './cluster-provider.js';
+
+/** The states in which a lease's cluster exists (or is being made) and must be kept. */
+const LIVE_STATES = ['starting', 'warm', 'leased'] as const;
+
+/**
+ * The warm pool of dedicated clusters and the leases on them. Every change
+ * is written to the database first: a restarted engine finds each live
+ * lease's cluster again through the provider (`reconcile`), and destroys the
+ * clusters no live lease names.
+ *
+ * Clusters are made one at a time (each start takes most of a small
+ * machine's CPU for half a minute) and only while free memory allows.
+ */
+@Injectable()
+export class ClusterPoolService {
+  private readonly logger: Logger;
+  /** Clusters found or made by this process, by lease id: their kubeconfigs live here only. */
+  private readonly clusters = new Map<string, ProvidedCluster>();
+  /** Lease ids this process is making now. */
+  private readonly making = new Set<string>();
+  /** One start at a time. */
+  private starting: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(CLUSTER_PROVIDER) private readonly provider: ClusterProvider | null,
+    @InjectRepository(ClusterLease) private readonly leases: Repository<ClusterLease>,
+    @Inject(ROOT_LOGGER) logger: Logger,
+  ) {
+    this.logger = logger.child({ context: 'ClusterPool' });
+  }
+
+  /** Whether dedicated clusters can be had at all, and if not why. */
+  async availability(): Promise<{ available: boolean; reason?: string }> {
+    if (!this.provider)
+      return {
+        available: false,
+        reason: 'no cluster provider is configured (CLUSTER_PROVIDER=none)',
+      };
+    const status = await this.provider.status();
+    return status.available
+      ? { available: true }
+      : { available: false, reason: `${this.provider.name} provider: ${status.reason}` };
+  }
+
+  private requireProvider(): ClusterProvider {
+    if (!this.provider)
+      throw new Error('no cluster provider is configured (CLUSTER_PROVIDER=none)');
+    return this.provider;
+  }
+
+  /** Clusters the machine can still take, counting those being made. */
+  async room(): Promise<number> {
+    const provider = this.requireProvider();
+    const status = await provider.status();
+    if (!status.available) return 0;
+    const starting = await this.leases.count({
+      where: { provider: provider.name, state: 'starting' },
+    });
+    return Math.max(0, status.room - starting);
+  }
+
+  /**
+   * The session's cluster for `alias`: the one it already holds (a retried
+   * provisioning), else a warm one of the shape taken from the pool.
+   * Undefined when none is warm.
+   */
+  async claim(
+    shape: ClusterShape,
+    sessionId: string,
+    alias: string,
+  ): Promise<ClusterLease | undefined> {
+    const provider = this.requireProvider();
+    const held = await this.leases.findOne({ where: { sessionId, alias, state: 'leased' } });
+    if (held) return held;
+    const warm = await this.leases.find({
+      where: { provider: provider.name, shape: shapeKey(shape), state: 'warm' },
+      order: { readyAt: 'ASC' },
+    });
+    for (const lease of warm) {
+      // A conditional update: of two claims of one cluster, one changes the row.
+      const result = await this.leases
+        .createQueryBuilder()
+        .update(ClusterLease)
+        .set({ state: 'leased', sessionId, alias, leasedAt: new Date() })
+        .where('id = :id AND state = :warm', { id: lease.id, warm: 'warm' })
+        .execute();
+      if (result.affected === 1) return this.leases.findOneByOrFail({ id: lease.id });
+    }
+    return undefined;
+  }
+
+  /**
+   * Makes a cluster for the session now (no warm one, and there is room).
+   * Slow: tens of seconds. The lease is the session's from the start, so a
+   * restart mid-way finds it (see reconcile).
+   */
+  async makeFor(shape: ClusterShape, sessionId: string, alias: string): Promise<ClusterLease> {
+    const lease = await this.newLease(shape, { sessionId, alias });
+    await this.make(lease, shape, 'leased');
+    return this.leases.findOneByOrFail({ id: lease.id });
+  }
+
+  /** The cluster of a live lease (found again through the provider after a restart). */
+  async cluster(lease: ClusterLease): Promise<ProvidedCluster> {
+    const known = this.clusters.get(lease.id);
+    if (known) return known;
+    const found = lease.handle
+      ? await this.requireProvider().find({
+          id: lease.id,
+          kubeconfig: '',
+          nodes: lease.handle.nodes,
+          handle: lease.handle.provider,
+        })
+      : undefined;
+    if (!found) throw new Error(`cluster ${lease.id} (${lease.alias ?? lease.shape}) is gone`);
+    this.clusters.set(lease.id, found);
+    return found;
+  }
+
+  /** A session's live leases, by alias. */
+  async leasesOf(sessionId: string): Promise<ClusterLease[]> {
+    return this.leases.find({ where: { sessionId, state: In([...LIVE_STATES]) } });
+  }
+
+  /** Destroys the session's clusters (never reused: the candidate may have broken them). */
+  async release(sessionId: string): Promise<void> {
+    for (const lease of await this.leases.find({
+      where: { sessionId, state: In([...LIVE_STATES]) },
+    }))
+      await this.retire(lease, 'released');
+  }
+
+  /**
+   * Starts clusters until each shape in demand has `POOL_SIZE` warm or
+   * starting, one at a time and while there is room. Returns how many it began.
+   */
+  async refill(shapes: ClusterShape[]): Promise<number> {
+    if (!this.provider || this.config.environments.poolSize === 0) return 0;
+    let begun = 0;
+    for (const shape of uniqueShapes(shapes)) {
+      const stocked = await this.leases.count({
+        where: {
+          provider: this.provider.name,
+          shape: shapeKey(shape),
+          state: In(['warm', 'starting']),
+          sessionId: IsNull(),
+        },
+      });
+      for (let i = stocked; i < this.config.environments.poolSize; i++) {
+        if ((await this.room()) < 1) return begun;
+        const lease = await this.newLease(shape, {});
+        begun++;
+        void this.make(lease, shape, 'warm').catch(() => undefined);
+      }
+    }
+    return begun;
+  }
+
+  /**
+   * After a restart (and now and then): every live lease's cluster is found
+   * again or marked failed, and every cluster the provider holds that no live
+   * lease names is destroyed. Returns what it did, for the log.
+   */
+  async reconcile(): Promise<{ found: number; lost: number; orphansDestroyed: number }> {
+    const provider = this.requireProvider();
+    let found = 0;
+    let lost = 0;
+    const live = await this.leases.find({
+      where: { provider: provider.name, state: In([...LIVE_STATES]) },
+    });
+    for (const lease of live) {
+      if (this.making.has(lease.id)) continue;
+      try {
+        if (lease.state === 'starting') {
+          // Its maker died with the previous process: the cluster may be half made.
+          throw new Error('its start was cut off by an engine restart');
+        }
+        this.clusters.delete(lease.id);
+        await this.cluster(lease);
+        found++;
+      } catch (error) {
+        lost++;
+        this.logger.warn({ lease: lease.id, err: (error as Error).message }, 'cluster lost');
+        await this.retire(lease, 'failed', (error as Error).message);
+      }
+    }
+    const keep = new Set(
+      (
+        await this.leases.find({
+          where: { provider: provider.name, state: In([...LIVE_STATES]) },
+          select: { id: true },
+        })
+      ).map((l) => l.id),
+    );
+    let orphansDestroyed = 0;
+    for (const id of await provider.list()) {
+      if (keep.has(id) || this.making.has(id)) continue;
+      await provider.destroy({ id, kubeconfig: '', nodes: [], handle: {} });
+      orphansDestroyed++;
+    }
+    return { found, lost, orphansDestroyed };
+  }
+
+  private async newLease(
+    shape: ClusterShape,
+    owner: { sessionId?: string; alias?: string },
+  ): Promise<ClusterLease> {
+    const provider = this.requireProvider();
+    return this.leases.save(
+      this.leases.create({
+        id: randomUUID(),
+        provider: provider.name,
+        shape: shapeKey(shape),
+        state: 'starting',
+        sessionId: owner.sessionId ?? null,
+        alias: owner.alias ?? null,
+        handle: null,
+        failureReason: null,
+        createdAt: new Date(),
+        readyAt: null,
+        leasedAt: null,
+        releasedAt: null,
+      }),
+    );
+  }
+
+  /** Makes the lease's cluster (one start at a time); `ready` is its state once ready. */
+  private async make(
+    lease: ClusterLease,
+    shape: ClusterShape,
+    ready: 'warm' | 'leased',
+  ): Promise<void> {
+    const provider = this.requireProvider();
+    this.making.add(lease.id);
+    const turn = this.starting.then(async () => {
+      const started = Date.now();
+      try {
+        const cluster = await provider.create(shape, lease.id);
+        this.clusters.set(lease.id, cluster);
+        const now = new Date();
+        // simple-json columns take the object; TypeORM's update typing expects a deep partial.
+        const handle = { nodes: cluster.nodes, provider: cluster.handle } as ClusterLease['handle'];
+        await this.leases.update(
+          { id: lease.id, state: 'starting' },
+          {
+            state: ready,
+            handle: handle as never,
+            readyAt: now,
+            leasedAt: ready === 'leased' ? now : null,
+          },
+        );
+        this.logger.info(
+          {
+            lease: lease.id,
+            shape: lease.shape,
+            seconds: (Date.now() - started) / 1000,
+            state: ready,
+          },
+          'cluster ready',
+        );
+      } catch (error) {
+        await this.retire(lease, 'failed', (error as Error).message);
+        throw error;
+      } finally {
+        this.making.delete(lease.id);
+      }
+    });
+    this.starting = turn.catch(() => undefined);
+    await turn;
+  }
+
+  private async retire(
+    lease: ClusterLease,
+    state: 'released' | 'failed',
+    reason?: string,
+  ): Promise<void> {
+    const provider = this.requireProvider();
+    await provider
+      .destroy({
+        id: lease.id,
+        kubeconfig: '',
+        nodes: lease.handle?.nodes ?? [],
+        handle: lease.handle?.provider ?? {},
+      })
+      .catch((error: Error) =>
+        this.logger.warn(
+          { lease: lease.id, err: error.message },
+          'destroy failed; reconcile retries',
+        ),
+      );
+    this.clusters.delete(lease.id);
+    await this.leases.update(
+      { id: lease.id },
+      { state, releasedAt: new Date(), failureReason: reason ?? null },
+    );
+  }
+}
+
+function uniqueShapes(shapes: ClusterShape[]): ClusterShape[] {
+  const seen = new Map<string, ClusterShape>();
+  for (const shape of shapes) seen.set(shapeKey(shape), shape);
+  return [...seen.values()];
+}
