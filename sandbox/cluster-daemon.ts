@@ -9,7 +9,8 @@
  * The state folder holds:
  * - `status.json`, rewritten whole on each change: `{ state: "starting" | "ready" | "failed" |
  *   "stopped", pid, nodes, server?, error? }`;
- * - `admin.conf`, the cluster's admin kubeconfig, once ready;
+ * - `admin.conf`, kubeadm's admin kubeconfig (kubernetes-admin, cluster-admin), for the
+ *   candidate, and `super-admin.conf` (system:masters), the engine's, once ready;
  * - `control.sock`, one JSON request per connection, one JSON answer:
  *   `{ op: "exec", node, command: [...], timeoutMs, stdin? }` → `{ code, stdout, stderr }`
  *   (a command run as root inside the node), `{ op: "ping" }` → `{ ok: true }`,
@@ -126,6 +127,10 @@ async function main(): Promise<void> {
   }
   if (ending) return;
   await copyFile(cluster.kubeconfigPath, join(dir, 'admin.conf'));
+  await copyFile(
+    join(cluster.nodes[0].root, 'etc/kubernetes/super-admin.conf'),
+    join(dir, 'super-admin.conf'),
+  );
   server = await serveControl(join(dir, 'control.sock'), cluster, () => void end('stopped'));
   await publish({
     state: 'ready',

@@ -1,4 +1,4 @@
-import { DedicatedEnvironments1796286370746 } from './1796286370746-dedicated-environments.js';
+import { DedicatedEnvironments1796286855210 } from './1796286855210-dedicated-environments.js';
 import { SessionQuestionFiles1796236681437 } from './1796236681437-session-question-files.js';
 import { SessionQuestionSetupSteps1796235949860 } from './1796235949860-session-question-setup-steps.js';
 import { SessionReadyAndNotepad1796211495092 } from './1796211495092-session-ready-and-notepad.js';
@@ -19,5 +19,5 @@ export const POSTGRES_MIGRATIONS: (new () => MigrationInterface)[] = [
   SessionReadyAndNotepad1796211495092,
   SessionQuestionSetupSteps1796235949860,
   SessionQuestionFiles1796236681437,
-  DedicatedEnvironments1796286370746,
+  DedicatedEnvironments1796286855210,
 ];

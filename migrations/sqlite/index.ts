@@ -1,4 +1,4 @@
-import { DedicatedEnvironments1796286362637 } from './1796286362637-dedicated-environments.js';
+import { DedicatedEnvironments1796286851961 } from './1796286851961-dedicated-environments.js';
 import { SessionQuestionFiles1796236664143 } from './1796236664143-session-question-files.js';
 import { SessionQuestionSetupSteps1796235939397 } from './1796235939397-session-question-setup-steps.js';
 import { SessionReadyAndNotepad1796211490994 } from './1796211490994-session-ready-and-notepad.js';
@@ -19,5 +19,5 @@ export const SQLITE_MIGRATIONS: (new () => MigrationInterface)[] = [
   SessionReadyAndNotepad1796211490994,
   SessionQuestionSetupSteps1796235939397,
   SessionQuestionFiles1796236664143,
-  DedicatedEnvironments1796286362637,
+  DedicatedEnvironments1796286851961,
 ];

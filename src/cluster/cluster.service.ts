@@ -19,11 +19,38 @@ export type ClusterReachability =
 @Injectable()
 export class ClusterService implements OnModuleDestroy {
   private readonly clients = new Map<string, ClusterClient | null>();
+  /** Clients of clusters that are not configured but leased (dedicated environments), by lease id. */
+  private readonly leased = new Map<string, ClusterClient>();
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
 
   onModuleDestroy(): void {
     for (const client of this.clients.values()) client?.close();
+    for (const client of this.leased.values()) client.close();
+  }
+
+  /**
+   * A client for a cluster known by its kubeconfig (a dedicated session's
+   * leased cluster), kept under `key` until {@link forget}; `alias` names it
+   * in errors and kubeconfigs.
+   */
+  forKubeconfig(key: string, alias: string, kubeconfig: string): ClusterClient {
+    let client = this.leased.get(key);
+    if (!client) {
+      const kc = new KubeConfig();
+      kc.loadFromString(kubeconfig);
+      if (!kc.getCurrentCluster())
+        throw new Error(`the kubeconfig of cluster ${alias} names no cluster`);
+      client = new ClusterClient(alias, kc);
+      this.leased.set(key, client);
+    }
+    return client;
+  }
+
+  /** Drops a leased cluster's client (the cluster is gone). */
+  forget(key: string): void {
+    this.leased.get(key)?.close();
+    this.leased.delete(key);
   }
 
   aliases(): string[] {

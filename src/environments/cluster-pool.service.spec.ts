@@ -42,7 +42,13 @@ class FakeProvider implements ClusterProvider {
       this.failNext = undefined;
       throw new Error(reason);
     }
-    const cluster = { id, kubeconfig: `kubeconfig of ${id}`, nodes: shape.nodes, handle: { id } };
+    const cluster = {
+      id,
+      kubeconfig: `kubeconfig of ${id}`,
+      candidateKubeconfig: `candidate kubeconfig of ${id}`,
+      nodes: shape.nodes,
+      handle: { id },
+    };
     this.alive.set(id, cluster);
     return cluster;
   }
@@ -165,7 +171,13 @@ describe('the cluster pool', () => {
     void before.makeFor(shape, 's3', 'k8s-c1').catch(() => undefined);
     await until(async () => provider.created === 4);
     // A cluster no lease knows (a lease row lost with a restored database).
-    provider.alive.set('stray', { id: 'stray', kubeconfig: '', nodes: [], handle: {} });
+    provider.alive.set('stray', {
+      id: 'stray',
+      kubeconfig: '',
+      candidateKubeconfig: '',
+      nodes: [],
+      handle: {},
+    });
 
     const after = pool(1);
     const result = await after.reconcile();

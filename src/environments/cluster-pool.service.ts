@@ -125,6 +125,7 @@ export class ClusterPoolService {
       ? await this.requireProvider().find({
           id: lease.id,
           kubeconfig: '',
+          candidateKubeconfig: '',
           nodes: lease.handle.nodes,
           handle: lease.handle.provider,
         })
@@ -212,7 +213,13 @@ export class ClusterPoolService {
     let orphansDestroyed = 0;
     for (const id of await provider.list()) {
       if (keep.has(id) || this.making.has(id)) continue;
-      await provider.destroy({ id, kubeconfig: '', nodes: [], handle: {} });
+      await provider.destroy({
+        id,
+        kubeconfig: '',
+        candidateKubeconfig: '',
+        nodes: [],
+        handle: {},
+      });
       orphansDestroyed++;
     }
     return { found, lost, orphansDestroyed };
@@ -296,6 +303,7 @@ export class ClusterPoolService {
       .destroy({
         id: lease.id,
         kubeconfig: '',
+        candidateKubeconfig: '',
         nodes: lease.handle?.nodes ?? [],
         handle: lease.handle?.provider ?? {},
       })

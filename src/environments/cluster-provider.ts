@@ -27,8 +27,14 @@ export function shapeKey(shape: ClusterShape): string {
 export interface ProvidedCluster {
   /** The provider's id for it (stable across engine restarts). */
   id: string;
-  /** An admin kubeconfig whose server the engine can reach. */
+  /**
+   * The engine's kubeconfig (an identity of its own with every right, so
+   * that at the end it can freeze everyone else), its server reachable from
+   * the engine.
+   */
   kubeconfig: string;
+  /** The candidate's: cluster-admin as another identity (kubeadm's admin.conf). */
+  candidateKubeconfig: string;
   /** Its nodes, in the shape's order. */
   nodes: string[];
   /** Whatever the provider needs to find it again (stored as JSON with the lease). */

@@ -4,7 +4,9 @@ import { fileURLToPath } from 'node:url';
 import { Module } from '@nestjs/common';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
+import { ClusterModule } from '../cluster/cluster.module.js';
 import { ClusterPoolService } from './cluster-pool.service.js';
+import { DedicatedEnvironments } from './dedicated-environments.service.js';
 import { CLUSTER_PROVIDER, type ClusterProvider } from './cluster-provider.js';
 import { SandboxClusterProvider } from './sandbox-cluster.provider.js';
 
@@ -22,6 +24,7 @@ export function repositoryRoot(from = dirname(fileURLToPath(import.meta.url))): 
 
 /** Dedicated environments: the configured cluster provider and the pool of leased clusters. */
 @Module({
+  imports: [ClusterModule],
   providers: [
     {
       provide: CLUSTER_PROVIDER,
@@ -39,7 +42,8 @@ export function repositoryRoot(from = dirname(fileURLToPath(import.meta.url))): 
       },
     },
     ClusterPoolService,
+    DedicatedEnvironments,
   ],
-  exports: [ClusterPoolService, CLUSTER_PROVIDER],
+  exports: [ClusterPoolService, DedicatedEnvironments, CLUSTER_PROVIDER],
 })
 export class EnvironmentsModule {}

@@ -121,7 +121,13 @@ export class SandboxClusterProvider implements ClusterProvider {
       if (exited)
         throw new ClusterStartError(id, `its daemon ended (${exited}): ${await tail(dir)}`);
       if (Date.now() > deadline) {
-        await this.destroy({ id, kubeconfig: '', nodes: shape.nodes, handle: { dir } });
+        await this.destroy({
+          id,
+          kubeconfig: '',
+          candidateKubeconfig: '',
+          nodes: shape.nodes,
+          handle: { dir },
+        });
         throw new ClusterStartError(
           id,
           `not ready after ${Math.round(this.options.startTimeoutMs / 1000)} s`,
@@ -134,7 +140,8 @@ export class SandboxClusterProvider implements ClusterProvider {
   private async describe(id: string, dir: string, status: DaemonStatus): Promise<ProvidedCluster> {
     return {
       id,
-      kubeconfig: await readFile(join(dir, 'admin.conf'), 'utf8'),
+      kubeconfig: await readFile(join(dir, 'super-admin.conf'), 'utf8'),
+      candidateKubeconfig: await readFile(join(dir, 'admin.conf'), 'utf8'),
       nodes: status.nodes,
       handle: { dir, pid: status.pid, server: status.server, startSeconds: status.startSeconds },
     };

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import type { ClusterClient } from '../cluster/cluster-client.js';
 import { ClusterService } from '../cluster/cluster.service.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
@@ -52,7 +53,7 @@ export class CheckEvaluator {
     const readsFor = (alias: string) => {
       let forAlias = reads.get(alias);
       if (!forAlias) {
-        forAlias = new ClusterReads(this.clusters.client(alias));
+        forAlias = new ClusterReads(scope?.clients?.get(alias) ?? this.clusters.client(alias));
         reads.set(alias, forAlias);
       }
       return forAlias;
@@ -80,6 +81,8 @@ export interface SessionScope {
   namespaces: readonly string[];
   /** Cluster-scoped objects named `<prefix>-…` are the session's. */
   prefix: string | undefined;
+  /** The session's own clusters by alias (a dedicated environment), instead of the configured ones. */
+  clients?: ReadonlyMap<string, ClusterClient>;
 }
 
 /** How long one look at a namespace's activity is shared by every check that asks. */

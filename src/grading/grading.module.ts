@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ClusterModule } from '../cluster/cluster.module.js';
+import { EnvironmentsModule } from '../environments/environments.module.js';
 import { SessionsModule } from '../sessions/sessions.module.js';
 import { RecordingsModule } from '../terminal/recordings.module.js';
 import { CheckEvaluator } from './check-evaluator.js';
@@ -10,7 +11,7 @@ import { ReportService } from './report.service.js';
 
 /** Grading runs, score reports, regrades and exports. The job processor is in WorkerModule. */
 @Module({
-  imports: [SessionsModule, ClusterModule, RecordingsModule],
+  imports: [SessionsModule, ClusterModule, RecordingsModule, EnvironmentsModule],
   controllers: [GradingController],
   providers: [CheckEvaluator, GradingService, ReportService, RegradeService],
   exports: [CheckEvaluator, GradingService, ReportService],

@@ -3,6 +3,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Logger } from 'pino';
 import type { DataSource, EntityManager } from 'typeorm';
+import type { ClusterClient } from '../cluster/cluster-client.js';
+import { DedicatedEnvironments } from '../environments/dedicated-environments.service.js';
 import { ROOT_LOGGER } from '../logging/logging.module.js';
 import { SessionEvent } from '../sessions/session-event.entity.js';
 import { SessionLifecycleService } from '../sessions/session-lifecycle.service.js';
@@ -49,6 +51,7 @@ export class GradingService {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly evaluator: CheckEvaluator,
     private readonly lifecycle: SessionLifecycleService,
+    private readonly dedicated: DedicatedEnvironments,
     @Inject(ROOT_LOGGER) logger: Logger,
   ) {
     this.logger = logger.child({ context: 'Grading' });
@@ -66,10 +69,13 @@ export class GradingService {
       .getRepository(SessionQuestion)
       .find({ where: { sessionId }, order: { position: 'ASC' } });
     const startedAt = new Date();
+    const clients = new Map<string, ClusterClient>();
+    for (const { alias } of session.dedicatedClusters)
+      clients.set(alias, await this.dedicated.clientFor(session.id, alias));
     const evaluation = await this.evaluator.evaluate(
       questions.map(taskOf),
       (session.endedAt ?? startedAt).getTime(),
-      { namespaces: session.namespaces, prefix: session.prefix },
+      { namespaces: session.namespaces, prefix: session.prefix, clients },
     );
     const undecided = questions.flatMap((q) =>
       (evaluation.outcomes.get(q.id) ?? [])

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { Repository } from 'typeorm';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
+import { CapacityWaitError } from '../environments/dedicated-environments.service.js';
 import { ROOT_LOGGER } from '../logging/logging.module.js';
 import type { JobProcessor } from '../queue/job-processor.js';
 import { JobName, type JobOf, QueueName } from '../queue/jobs.js';
@@ -46,6 +47,12 @@ export class ProvisioningProcessor implements JobProcessor {
     try {
       await this.provisioning.provision(session, expiresAt);
     } catch (error) {
+      if (error instanceof CapacityWaitError) {
+        // Not a failure: the machine is full. The reconciler queues this job
+        // again while the session is provisioning; the console shows its place.
+        this.logger.info({ sessionId, position: error.position }, error.message);
+        return;
+      }
       const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       if (lastAttempt) {
         await this.lifecycle.transition(

@@ -11,6 +11,8 @@ import {
   renderKubeconfig,
 } from '../cluster/cluster-client.js';
 import { ClusterService } from '../cluster/cluster.service.js';
+import { clusterFreezeObjects } from '../environments/cluster-freeze.js';
+import { DedicatedEnvironments } from '../environments/dedicated-environments.service.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
 import { ROOT_LOGGER } from '../logging/logging.module.js';
@@ -99,6 +101,18 @@ const CLUSTER_RESOURCE_KINDS: Record<ClusterResource, [string, string]> = {
 /** The API server refuses shorter bound tokens. */
 const MIN_TOKEN_SECONDS = 600;
 
+/** Where a question's setup steps act: its cluster, as the engine. */
+interface SetupTarget {
+  client: ClusterClient;
+  kubectl(args: string[], timeoutMs: number): Promise<string>;
+  run(step: { run: string; on: string; timeout: number }): Promise<unknown>;
+}
+
+/** One argument for a POSIX shell, quoted. */
+function shellQuote(arg: string): string {
+  return /^[A-Za-z0-9_./:=@%+-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+
 export class SetupFailedError extends Error {
   constructor(questionId: string, cause: string) {
     super(`setup of question ${questionId} failed: ${cause}`);
@@ -124,6 +138,7 @@ export class ProvisioningService {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly clusters: ClusterService,
+    private readonly dedicated: DedicatedEnvironments,
     @InjectRepository(SessionQuestion) private readonly questions: Repository<SessionQuestion>,
     @Inject(ROOT_LOGGER) logger: Logger,
   ) {
@@ -136,7 +151,87 @@ export class ProvisioningService {
   }
 
   async provision(session: Session, expiresAt: Date): Promise<void> {
-    const questions = await this.questions.find({
+    if (session.environment === 'dedicated') return this.provisionDedicated(session);
+    const questions = await this.setupOf(session);
+    for (const alias of aliasesOf(questions)) {
+      const cluster = this.clusters.client(alias);
+      const started = Date.now();
+      await cluster.apply(await this.sharedFence(cluster), FIELD_MANAGER);
+      const roleAllowance = session.clusterResources.includes('clusterroles')
+        ? await this.roleAllowance(cluster)
+        : undefined;
+      await cluster.apply(this.accessObjects(session, expiresAt, roleAllowance), FIELD_MANAGER);
+      await this.untilFenced(cluster, session);
+      const target = this.config.clusters.find((c) => c.alias === alias)!;
+      await this.runSetups(
+        session,
+        questions.filter((q) => q.cluster === alias),
+        {
+          client: cluster,
+          kubectl: (args, timeoutMs) =>
+            runKubectl({
+              kubectl: this.config.terminal.kubectl ?? 'kubectl',
+              target,
+              args,
+              timeoutMs,
+            }),
+          run: (step) => {
+            // Lint keeps run steps to dedicated questions, and a shared cluster has no node hosts.
+            throw new Error(`a run step on ${step.on} needs a dedicated environment's node hosts`);
+          },
+        },
+      );
+      this.logger.info(
+        { sessionId: session.id, cluster: alias, ms: Date.now() - started },
+        'provisioned',
+      );
+    }
+  }
+
+  /**
+   * A dedicated session: its clusters leased (this may throw
+   * CapacityWaitError: the caller tries again later), then each question's
+   * setup as the cluster's super-admin, kubectl steps run on the control
+   * plane, run steps on their node.
+   */
+  private async provisionDedicated(session: Session): Promise<void> {
+    const started = Date.now();
+    await this.dedicated.lease(session);
+    const questions = await this.setupOf(session);
+    for (const { alias, nodes } of session.dedicatedClusters) {
+      const run = async (node: string, script: string, timeoutMs: number) => {
+        const result = await this.dedicated.runOnNode(session.id, alias, node, script, timeoutMs);
+        if (result.code !== 0)
+          throw new Error(
+            `on ${node}: exit ${result.code}${result.stderr.trim() ? `: ${result.stderr.trim().slice(-2000)}` : ''}`,
+          );
+        return result.stdout;
+      };
+      await this.runSetups(
+        session,
+        questions.filter((q) => q.cluster === alias),
+        {
+          client: await this.dedicated.clientFor(session.id, alias),
+          kubectl: (args, timeoutMs) =>
+            run(
+              nodes[0],
+              ['kubectl', '--kubeconfig', '/etc/kubernetes/super-admin.conf', ...args]
+                .map(shellQuote)
+                .join(' '),
+              timeoutMs,
+            ),
+          run: (step) => run(step.on, step.run, step.timeout * 1000),
+        },
+      );
+    }
+    this.logger.info(
+      { sessionId: session.id, ms: Date.now() - started },
+      'provisioned (dedicated)',
+    );
+  }
+
+  private setupOf(session: Session): Promise<SessionQuestion[]> {
+    return this.questions.find({
       where: { sessionId: session.id },
       order: { position: 'ASC' },
       select: {
@@ -148,65 +243,53 @@ export class ProvisioningService {
         setupSteps: true,
       },
     });
-    for (const alias of aliasesOf(questions)) {
-      const cluster = this.clusters.client(alias);
-      const started = Date.now();
-      await cluster.apply(await this.sharedFence(cluster), FIELD_MANAGER);
-      const roleAllowance = session.clusterResources.includes('clusterroles')
-        ? await this.roleAllowance(cluster)
-        : undefined;
-      await cluster.apply(this.accessObjects(session, expiresAt, roleAllowance), FIELD_MANAGER);
-      await this.untilFenced(cluster, session);
-      for (const question of questions.filter((q) => q.cluster === alias)) {
-        try {
-          const steps = question.setupSteps.length
-            ? question.setupSteps
-            : legacySetupSteps(question.setup, question.setupWaits);
-          for (const step of steps) await this.runStep(cluster, session, step);
-        } catch (error) {
-          const failure = new SetupFailedError(question.questionId, (error as Error).message);
-          await this.questions.update(
-            { id: question.id },
-            { setupStatus: 'failed', setupMessage: failure.message },
-          );
-          throw failure;
-        }
+  }
+
+  /** Each question's setup steps in order; the first that fails fails the provisioning, saying why. */
+  private async runSetups(
+    session: Session,
+    questions: SessionQuestion[],
+    on: SetupTarget,
+  ): Promise<void> {
+    for (const question of questions) {
+      try {
+        const steps = question.setupSteps.length
+          ? question.setupSteps
+          : legacySetupSteps(question.setup, question.setupWaits);
+        for (const step of steps) await this.runStep(on, session, step);
+      } catch (error) {
+        const failure = new SetupFailedError(question.questionId, (error as Error).message);
         await this.questions.update(
           { id: question.id },
-          { setupStatus: 'applied', setupMessage: null },
+          { setupStatus: 'failed', setupMessage: failure.message },
         );
+        throw failure;
       }
-      this.logger.info(
-        { sessionId: session.id, cluster: alias, ms: Date.now() - started },
-        'provisioned',
+      await this.questions.update(
+        { id: question.id },
+        { setupStatus: 'applied', setupMessage: null },
       );
     }
   }
 
   /**
    * One setup step, as the engine: manifests applied server-side with the
-   * session's label, a bounded wait for a condition, or a bounded kubectl
-   * command on the same cluster with the engine's credentials.
+   * session's label, a bounded wait for a condition, a bounded kubectl
+   * command on the same cluster with the engine's credentials, or a script
+   * on a node.
    */
-  private async runStep(cluster: ClusterClient, session: Session, step: SetupStep): Promise<void> {
+  private async runStep(on: SetupTarget, session: Session, step: SetupStep): Promise<void> {
     if ('apply' in step) {
-      await cluster.apply(
+      await on.client.apply(
         parseManifests(step.apply).map((o) => this.labelled(o, session)),
         FIELD_MANAGER,
       );
     } else if ('wait' in step) {
-      await cluster.waitForCondition(step.wait, step.wait.condition, step.wait.timeout * 1000);
+      await on.client.waitForCondition(step.wait, step.wait.condition, step.wait.timeout * 1000);
     } else if ('run' in step) {
-      // Lint keeps run steps to dedicated questions, and a shared cluster has no node hosts.
-      throw new Error(`a run step on ${step.on} needs a dedicated environment's node hosts`);
+      await on.run(step);
     } else {
-      const target = this.config.clusters.find((c) => c.alias === cluster.alias)!;
-      await runKubectl({
-        kubectl: this.config.terminal.kubectl ?? 'kubectl',
-        target,
-        args: step.kubectl,
-        timeoutMs: step.timeout * 1000,
-      });
+      await on.kubectl(step.kubectl, step.timeout * 1000);
     }
   }
 
@@ -221,6 +304,14 @@ export class ProvisioningService {
    * candidate made. Idempotent.
    */
   async revoke(session: Session): Promise<void> {
+    if (session.environment === 'dedicated') {
+      for (const { alias } of session.dedicatedClusters) {
+        const cluster = await this.dedicated.clientFor(session.id, alias);
+        await cluster.apply(clusterFreezeObjects() as KubernetesObject[], FREEZE_FIELD_MANAGER);
+        await this.wakeControllers(cluster, session);
+      }
+      return;
+    }
     for (const alias of aliasesOf(await this.questionClusters(session))) {
       const cluster = this.clusters.client(alias);
       const existing: string[] = [];
@@ -283,6 +374,11 @@ export class ProvisioningService {
 
   /** {@link wakeControllers} on every cluster of the session (bank:test grades without a revoke). */
   async wakeAllControllers(session: Session): Promise<void> {
+    if (session.environment === 'dedicated') {
+      for (const { alias } of session.dedicatedClusters)
+        await this.wakeControllers(await this.dedicated.clientFor(session.id, alias), session);
+      return;
+    }
     for (const alias of aliasesOf(await this.questionClusters(session)))
       await this.wakeControllers(this.clusters.client(alias), session);
   }
@@ -294,6 +390,8 @@ export class ProvisioningService {
    * half-built namespaces stay for a trainer to look at until then.
    */
   async revokeAccess(session: Session): Promise<void> {
+    // A dedicated session's candidate never had credentials yet; its clusters go at teardown.
+    if (session.environment === 'dedicated') return;
     for (const alias of aliasesOf(await this.questionClusters(session)))
       await this.removeAccess(this.clusters.client(alias), session);
   }
@@ -336,6 +434,7 @@ export class ProvisioningService {
    * its label. Idempotent: what is already gone is skipped.
    */
   async teardown(session: Session): Promise<void> {
+    if (session.environment === 'dedicated') return this.dedicated.release(session.id);
     for (const alias of aliasesOf(await this.questionClusters(session))) {
       const cluster = this.clusters.client(alias);
       await this.deleteLabelled(cluster, session.id);

@@ -89,13 +89,24 @@ export class BankService implements OnModuleInit {
     return [...this.bank.questions.values()];
   }
 
-  /** Draws the candidate's variables and renders everything from them. */
-  render(question: LoadedQuestion, seed: string, prefix: string): RenderedQuestion {
+  /**
+   * Draws the candidate's variables and renders everything from them. On a
+   * shared cluster a namespace variable is `<prefix>-<logical>`; in a
+   * dedicated environment (the candidate's own clusters) it keeps its plain name.
+   */
+  render(
+    question: LoadedQuestion,
+    seed: string,
+    prefix: string,
+    environment: 'shared' | 'dedicated' = 'shared',
+  ): RenderedQuestion {
     const { spec } = question;
     const variables = {
       // Built in: cluster-scoped names a candidate creates must start with it.
       prefix,
-      ...drawVariables(spec.vars, seed, spec.id, (logical) => `${prefix}-${logical}`),
+      ...drawVariables(spec.vars, seed, spec.id, (logical) =>
+        environment === 'dedicated' ? logical : `${prefix}-${logical}`,
+      ),
     };
     return {
       question,

@@ -1,5 +1,8 @@
 import { Module } from '@nestjs/common';
 import { ClusterModule } from '../cluster/cluster.module.js';
+import { EnvironmentsModule } from '../environments/environments.module.js';
+import { PoolKeeper } from '../environments/pool-keeper.service.js';
+import { QuestionBankModule } from '../question-bank/question-bank.module.js';
 import { GradingModule } from '../grading/grading.module.js';
 import { GradingProcessor } from '../grading/grading.processor.js';
 import { ProvisioningModule } from '../provisioning/provisioning.module.js';
@@ -22,10 +25,18 @@ const PROCESSORS = [
 /**
  * The consumer side, loaded only in processes that run workers: every
  * feature's job processors, the worker host that dispatches to them (and
- * refuses to start if a job has none), the reconciler and the sweeper.
+ * refuses to start if a job has none), the reconciler, the sweeper and the
+ * keeper of the dedicated clusters' warm pool.
  */
 @Module({
-  imports: [SessionsModule, ProvisioningModule, ClusterModule, GradingModule],
+  imports: [
+    SessionsModule,
+    ProvisioningModule,
+    ClusterModule,
+    GradingModule,
+    EnvironmentsModule,
+    QuestionBankModule,
+  ],
   providers: [
     ...PROCESSORS,
     {
@@ -36,6 +47,7 @@ const PROCESSORS = [
     WorkerService,
     SessionReconciler,
     SessionSweeper,
+    PoolKeeper,
   ],
 })
 export class WorkerModule {}

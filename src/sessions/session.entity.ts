@@ -25,6 +25,10 @@ export class Session {
   @Column({ type: 'varchar', length: 16, default: 'shared' })
   environment: 'shared' | 'dedicated';
 
+  /** A dedicated session's clusters, as its exam declared them when it began (alias, nodes). */
+  @Column({ type: 'simple-json', default: '[]' })
+  dedicatedClusters: { alias: string; nodes: string[] }[];
+
   @Column({ type: 'varchar', length: 200 })
   candidateName: string;
 

@@ -135,7 +135,7 @@ export class SessionsController {
       'My kubeconfig: one context per cluster alias, tokens valid until the deadline (while active only)',
   })
   kubeconfig(@CurrentPrincipal() principal: Principal): Promise<string> {
-    return this.sessions.kubeconfig(ownSessionOf(principal));
+    return this.sessions.downloadKubeconfig(ownSessionOf(principal));
   }
 
   @Put('me/answers/:questionId')

@@ -167,6 +167,19 @@ export class SessionView {
   serverTime: string;
   @ApiProperty({ nullable: true, type: String, description: "The candidate's notepad" })
   notepad: string | null;
+  @ApiProperty({
+    enum: ['shared', 'dedicated'],
+    description:
+      'shared: namespaces on a shared cluster (kubeconfig download offered); dedicated: clusters of their own, through the terminal only',
+  })
+  environment: 'shared' | 'dedicated';
+  @ApiProperty({
+    nullable: true,
+    type: Number,
+    description:
+      'A dedicated session waiting for room on the machine: its place in the queue (1 = next); null otherwise',
+  })
+  queuePosition: number | null;
   @ApiProperty({ type: [QuestionView] }) questions: QuestionView[];
   @ApiPropertyOptional({ type: [SessionEventView], description: 'Staff only' })
   events?: SessionEventView[];

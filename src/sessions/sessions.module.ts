@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { EnvironmentsModule } from '../environments/environments.module.js';
 import { ExamsModule } from '../exams/exams.module.js';
 import { ProvisioningModule } from '../provisioning/provisioning.module.js';
 import { QuestionBankModule } from '../question-bank/question-bank.module.js';
@@ -11,7 +12,13 @@ import { SessionsService } from './sessions.service.js';
 
 /** Sessions and their lifecycle. The reconciler is provided by WorkerModule: it runs only where workers run. */
 @Module({
-  imports: [ExamsModule, QuestionBankModule, ProvisioningModule, RecordingsModule],
+  imports: [
+    ExamsModule,
+    QuestionBankModule,
+    ProvisioningModule,
+    RecordingsModule,
+    EnvironmentsModule,
+  ],
   controllers: [SessionsController],
   providers: [SessionsService, SessionLifecycleService, LiveStateService, SessionRemovalService],
   exports: [SessionLifecycleService, SessionsService],

@@ -18,6 +18,7 @@ import type { AppConfig } from '../config/config.schema.js';
 import { DomainError, ErrorCode } from '../errors/domain-error.js';
 import { ExamsService } from '../exams/exams.service.js';
 import { Invitation } from '../invitations/invitation.entity.js';
+import { DedicatedEnvironments } from '../environments/dedicated-environments.service.js';
 import { ProvisioningService } from '../provisioning/provisioning.service.js';
 import { BankService } from '../question-bank/bank.service.js';
 import { domainName, renderMarkdown } from '../question-bank/markdown.js';
@@ -58,6 +59,7 @@ export class SessionsService {
     private readonly bank: BankService,
     private readonly lifecycle: SessionLifecycleService,
     private readonly provisioning: ProvisioningService,
+    private readonly dedicated: DedicatedEnvironments,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly sessionTokens: SessionTokenCache,
   ) {}
@@ -99,6 +101,15 @@ export class SessionsService {
       });
     }
 
+    if (exam.spec.environment === 'dedicated') {
+      const { available, reason } = await this.dedicated.availability();
+      if (!available)
+        throw new DomainError(
+          ErrorCode.ENVIRONMENT_UNAVAILABLE,
+          `Exam "${examId}" needs clusters of its own, and none can be made here: ${reason}`,
+          { examId },
+        );
+    }
     await this.withinCaps(invitation ? null : client);
 
     const token = generateToken(TokenPrefix.SESSION);
@@ -222,7 +233,7 @@ export class SessionsService {
     const prefix = newSessionPrefix();
     const rendered = this.exams
       .selectQuestions(exam, seed)
-      .map((q) => this.bank.render(q, seed, prefix));
+      .map((q) => this.bank.render(q, seed, prefix, exam.spec.environment));
     const namespaces = namespacesOf(rendered);
     const now = new Date();
 
@@ -241,6 +252,8 @@ export class SessionsService {
         id,
         examId,
         examTitle: exam.spec.title,
+        environment: exam.spec.environment,
+        dedicatedClusters: exam.spec.clusters ?? [],
         candidateName,
         invitationId: invitation?.id ?? null,
         clientAddress: client,
@@ -352,6 +365,8 @@ export class SessionsService {
             : null,
       serverTime: new Date(now).toISOString(),
       notepad: session.notepad,
+      environment: session.environment,
+      queuePosition: await this.queuePositionOf(session),
       questions: questions.map((q) => questionView(q, { reveal, staff })),
     };
     if (staff) {
@@ -479,7 +494,31 @@ export class SessionsService {
     return this.view(sessionId, { kind: 'candidate', sessionId });
   }
 
-  /** The candidate's kubeconfig (fresh bound tokens), only while the exam is running. */
+  /** A dedicated session still provisioning without its clusters waits in line for room. */
+  private async queuePositionOf(session: Session): Promise<number | null> {
+    if (session.environment !== 'dedicated' || session.state !== SessionState.PROVISIONING)
+      return null;
+    const held = await this.dedicated.leasesHeld(session.id);
+    if (held >= session.dedicatedClusters.length) return null;
+    return this.dedicated.queuePosition(session);
+  }
+
+  /**
+   * The candidate's kubeconfig as a download (fresh bound tokens), only while
+   * the exam is running, and only in a shared environment: a dedicated one is
+   * reached through the terminal alone, as on the real exam.
+   */
+  async downloadKubeconfig(sessionId: string): Promise<string> {
+    const session = await this.sessions.findOneBy({ id: sessionId });
+    if (session?.environment === 'dedicated')
+      throw new DomainError(
+        ErrorCode.KUBECONFIG_NOT_OFFERED,
+        "This exam's clusters are reached through the terminal only",
+      );
+    return this.kubeconfig(sessionId);
+  }
+
+  /** The candidate's kubeconfig, only while the exam is running (the terminal's). */
   async kubeconfig(sessionId: string): Promise<string> {
     const session = await this.sessions.findOneBy({ id: sessionId });
     if (!session) throw notFound(sessionId);
@@ -490,6 +529,7 @@ export class SessionsService {
     ) {
       await this.refuseUnlessOpen(sessionId, undefined, new Date());
     }
+    if (session.environment === 'dedicated') return this.dedicated.candidateKubeconfig(session);
     return this.provisioning.kubeconfig(session);
   }
 

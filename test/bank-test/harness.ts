@@ -11,6 +11,9 @@ import { serializeSqliteAccess } from '../../src/database/sqlite-serializer.js';
 import { CheckEvaluator, type Evaluation } from '../../src/grading/check-evaluator.js';
 import { taskOf } from '../../src/grading/grading.service.js';
 import { createRootLogger } from '../../src/logging/logger.js';
+import { ClusterLease } from '../../src/environments/cluster-lease.entity.js';
+import { ClusterPoolService } from '../../src/environments/cluster-pool.service.js';
+import { DedicatedEnvironments } from '../../src/environments/dedicated-environments.service.js';
 import { ProvisioningService } from '../../src/provisioning/provisioning.service.js';
 import type { LoadedQuestion } from '../../src/question-bank/bank.loader.js';
 import { BankService, type RenderedQuestion } from '../../src/question-bank/bank.service.js';
@@ -103,9 +106,18 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
   const bank = new BankService(config, logger);
   await bank.onModuleInit();
   const evaluator = new CheckEvaluator(clusters, config);
+  // Shared questions only, so far: no cluster provider.
+  const dedicated = new DedicatedEnvironments(
+    new ClusterPoolService(config, null, dataSource.getRepository(ClusterLease), logger),
+    clusters,
+    null,
+    dataSource.getRepository(Session),
+    logger,
+  );
   const provisioning = new ProvisioningService(
     config,
     clusters,
+    dedicated,
     dataSource.getRepository(SessionQuestion),
     logger,
   );

@@ -63,6 +63,10 @@ export interface SessionView {
   serverTime: string;
   notepad: string | null;
   readyUntil: string | null;
+  /** shared: namespaces on a shared cluster; dedicated: clusters of their own, reached through the terminal only. */
+  environment: 'shared' | 'dedicated';
+  /** A dedicated session waiting for room on the machine: its place in the queue (1 = next). */
+  queuePosition: number | null;
   questions: QuestionView[];
 }
 

@@ -42,6 +42,8 @@ function sessionView(overrides: Partial<SessionView> = {}): SessionView {
     serverTime: '2030-05-01T11:00:00.000Z',
     notepad: 'server notes',
     readyUntil: null,
+    environment: 'shared',
+    queuePosition: null,
     questions: [
       question(0, { answer: 'server answer', note: 'server note' }),
       question(1, { flagged: true }),

@@ -473,6 +473,15 @@ export function startStore(): void {
     }, 15_000);
   });
 
+  // Waiting in line for a dedicated environment: the place changes without a
+  // state change (nothing is pushed), so look now and then.
+  effect(() => {
+    const current = session.value;
+    if (current?.state !== 'provisioning' || current.queuePosition === null) return;
+    const poll = setInterval(() => void refresh(), 5000);
+    return () => clearInterval(poll);
+  });
+
   // At the deadline: send what was typed in the last moments (the server
   // decides whether it still counts), then ask until the server confirms
   // the end; the event stream usually says so first.

@@ -135,6 +135,7 @@ describe.each(['sqlite', 'postgres'] as const)('persistence on %s', (kind) => {
       undefined as never,
       undefined as never,
       undefined as never,
+      undefined as never,
     );
   });
   afterAll(async () => {

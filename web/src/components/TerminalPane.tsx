@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, KUBECONFIG_URL, type TerminalAvailability } from '../api.js';
+import { session } from '../store.js';
 import { CopyButton } from './CopyButton.js';
 import { WebTerminal } from './WebTerminal.js';
 
@@ -49,6 +50,12 @@ export function TerminalPane({ locked }: { locked: boolean }) {
       ) : availability === null ? (
         <p class="terminal-pane__hint" role="status">
           Opening the terminal…
+        </p>
+      ) : session.value?.environment === 'dedicated' ? (
+        <p class="terminal-pane__hint" data-testid="terminal-unavailable">
+          The in-browser terminal is not available
+          {availability.reason ? `: ${availability.reason}` : ''}. This exam's clusters are reached
+          through it only; ask the exam's organiser.
         </p>
       ) : (
         <>

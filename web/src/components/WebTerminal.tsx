@@ -6,6 +6,7 @@ import { KUBECONFIG_URL } from '../api.js';
 import { browserTimers } from '../backoff.js';
 import { copyText } from '../clipboard.js';
 import { theme, zoom } from '../prefs.js';
+import { session } from '../store.js';
 import {
   type LinkState,
   type LinkStatus,
@@ -330,7 +331,7 @@ export function WebTerminal({ locked }: { locked: boolean }) {
             <span aria-hidden="true">⋯</span>
             <span class="visually-hidden">Terminal menu</span>
           </button>
-          {!locked && (
+          {!locked && session.value?.environment !== 'dedicated' && (
             <a
               class="terminal-pane__tool"
               href={KUBECONFIG_URL}

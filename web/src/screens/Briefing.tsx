@@ -188,6 +188,13 @@ function BeginCard({ session: current }: { session: SessionView }) {
           environment is released.
         </p>
       )}
+      {!ready && current.queuePosition !== null && (
+        <p class="notice notice--warning" data-testid="queue-position">
+          Every environment on this server is in use: yours is{' '}
+          {current.queuePosition === 1 ? 'next' : `number ${current.queuePosition} in the queue`}.
+          It is prepared as soon as another exam ends.
+        </p>
+      )}
       {!ready && <p class="muted">This usually takes a minute or two. Keep this page open.</p>}
       <button
         type="button"

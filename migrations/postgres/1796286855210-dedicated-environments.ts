@@ -1,7 +1,7 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
-export class DedicatedEnvironments1796286370746 implements MigrationInterface {
-  name = 'DedicatedEnvironments1796286370746';
+export class DedicatedEnvironments1796286855210 implements MigrationInterface {
+  name = 'DedicatedEnvironments1796286855210';
 
   async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(
@@ -16,9 +16,13 @@ export class DedicatedEnvironments1796286370746 implements MigrationInterface {
     await queryRunner.query(
       'ALTER TABLE "sessions" ADD "environment" character varying(16) NOT NULL DEFAULT \'shared\'',
     );
+    await queryRunner.query(
+      'ALTER TABLE "sessions" ADD "dedicatedClusters" text NOT NULL DEFAULT \'[]\'',
+    );
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query('ALTER TABLE "sessions" DROP COLUMN "dedicatedClusters"');
     await queryRunner.query('ALTER TABLE "sessions" DROP COLUMN "environment"');
     await queryRunner.query('DROP INDEX "public"."IDX_277e253b9ec2076ca9f78b5f24"');
     await queryRunner.query('DROP INDEX "public"."IDX_12ed65d4f64a322f7f35d67fc0"');

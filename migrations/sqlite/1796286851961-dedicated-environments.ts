@@ -1,7 +1,7 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
-export class DedicatedEnvironments1796286362637 implements MigrationInterface {
-  name = 'DedicatedEnvironments1796286362637';
+export class DedicatedEnvironments1796286851961 implements MigrationInterface {
+  name = 'DedicatedEnvironments1796286851961';
 
   async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(
@@ -17,7 +17,7 @@ export class DedicatedEnvironments1796286362637 implements MigrationInterface {
     await queryRunner.query('DROP INDEX "IDX_bace6c68efc156fddac9b14bda"');
     await queryRunner.query('DROP INDEX "IDX_51478aca2fd540b0f705d8468e"');
     await queryRunner.query(
-      'CREATE TABLE "temporary_sessions" ("id" varchar(36) PRIMARY KEY NOT NULL, "examId" varchar(100) NOT NULL, "examTitle" varchar(200) NOT NULL, "candidateName" varchar(200) NOT NULL, "invitationId" varchar(36), "prefix" varchar(12) NOT NULL, "namespaces" text NOT NULL DEFAULT (\'[]\'), "namespaceLimits" text NOT NULL DEFAULT (\'{}\'), "clusterResources" text NOT NULL DEFAULT (\'[]\'), "state" varchar(32) NOT NULL, "failureReason" text, "tokenHash" varchar(64) NOT NULL, "seed" varchar(64) NOT NULL, "durationSeconds" integer NOT NULL, "passPercent" integer NOT NULL, "createdAt" bigint NOT NULL, "startedAt" bigint, "deadline" bigint, "endedAt" bigint, "gradedAt" bigint, "tornDownAt" bigint, "version" integer NOT NULL, "podAllowances" text NOT NULL DEFAULT (\'{}\'), "clientAddress" varchar(64), "readyUntil" bigint, "notepad" text, "environment" varchar(16) NOT NULL DEFAULT (\'shared\'))',
+      'CREATE TABLE "temporary_sessions" ("id" varchar(36) PRIMARY KEY NOT NULL, "examId" varchar(100) NOT NULL, "examTitle" varchar(200) NOT NULL, "candidateName" varchar(200) NOT NULL, "invitationId" varchar(36), "prefix" varchar(12) NOT NULL, "namespaces" text NOT NULL DEFAULT (\'[]\'), "namespaceLimits" text NOT NULL DEFAULT (\'{}\'), "clusterResources" text NOT NULL DEFAULT (\'[]\'), "state" varchar(32) NOT NULL, "failureReason" text, "tokenHash" varchar(64) NOT NULL, "seed" varchar(64) NOT NULL, "durationSeconds" integer NOT NULL, "passPercent" integer NOT NULL, "createdAt" bigint NOT NULL, "startedAt" bigint, "deadline" bigint, "endedAt" bigint, "gradedAt" bigint, "tornDownAt" bigint, "version" integer NOT NULL, "podAllowances" text NOT NULL DEFAULT (\'{}\'), "clientAddress" varchar(64), "readyUntil" bigint, "notepad" text, "environment" varchar(16) NOT NULL DEFAULT (\'shared\'), "dedicatedClusters" text NOT NULL DEFAULT (\'[]\'))',
     );
     await queryRunner.query(
       'INSERT INTO "temporary_sessions"("id", "examId", "examTitle", "candidateName", "invitationId", "prefix", "namespaces", "namespaceLimits", "clusterResources", "state", "failureReason", "tokenHash", "seed", "durationSeconds", "passPercent", "createdAt", "startedAt", "deadline", "endedAt", "gradedAt", "tornDownAt", "version", "podAllowances", "clientAddress", "readyUntil", "notepad") SELECT "id", "examId", "examTitle", "candidateName", "invitationId", "prefix", "namespaces", "namespaceLimits", "clusterResources", "state", "failureReason", "tokenHash", "seed", "durationSeconds", "passPercent", "createdAt", "startedAt", "deadline", "endedAt", "gradedAt", "tornDownAt", "version", "podAllowances", "clientAddress", "readyUntil", "notepad" FROM "sessions"',
