@@ -158,17 +158,23 @@ async function answer(socket: Socket, cluster: RealSandbox, stop: () => void): P
   const reply = (body: unknown): void => {
     socket.end(`${JSON.stringify(body)}\n`);
   };
-  let buffered = '';
-  socket.setEncoding('utf8');
   socket.on('error', () => undefined);
-  for await (const chunk of socket) {
-    buffered += chunk as string;
-    if (buffered.length > MAX_REQUEST_BYTES) return reply({ error: 'request too large' });
-    if (buffered.includes('\n')) break;
-  }
+  // Not `for await`: leaving that loop early destroys the socket before the answer.
+  const line = await new Promise<string | undefined>((done) => {
+    let buffered = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      buffered += chunk;
+      const end = buffered.indexOf('\n');
+      if (end >= 0) done(buffered.slice(0, end));
+      else if (buffered.length > MAX_REQUEST_BYTES) done(undefined);
+    });
+    socket.on('end', () => done(buffered || undefined));
+  });
+  if (line === undefined) return reply({ error: 'a request is one JSON object on one line' });
   let request: DaemonRequest;
   try {
-    request = JSON.parse(buffered.split('\n')[0]) as DaemonRequest;
+    request = JSON.parse(line) as DaemonRequest;
   } catch {
     return reply({ error: 'a request is one JSON object on one line' });
   }
@@ -219,6 +225,7 @@ function execInNode(
 }
 
 main().catch((error: Error) => {
-  process.stderr.write(`${error.stack ?? error.message}\n`);
+  // The message last: whoever started the daemon shows the end of its output.
+  process.stderr.write(`${error.stack ?? ''}\n${error.message}\n`);
   process.exit(1);
 });

@@ -197,8 +197,13 @@ export class SandboxClusterProvider implements ClusterProvider {
   }
 
   async list(): Promise<string[]> {
-    const entries = await readdir(this.options.clustersDir).catch(() => [] as string[]);
-    return entries.filter((e) => /^[a-z0-9-]{1,64}$/.test(e)).sort();
+    const entries = await readdir(this.options.clustersDir, { withFileTypes: true }).catch(
+      () => [],
+    );
+    return entries
+      .filter((e) => e.isDirectory() && /^[a-z0-9-]{1,64}$/.test(e.name))
+      .map((e) => e.name)
+      .sort();
   }
 
   /** One request to a cluster's daemon over its control socket. */
@@ -250,7 +255,7 @@ function alive(pid: number): boolean {
 
 async function tail(dir: string): Promise<string> {
   const text = await readFile(join(dir, 'daemon.out'), 'utf8').catch(() => '');
-  return text.trim().split('\n').slice(-5).join(' | ') || 'no output';
+  return text.trim().split('\n').at(-1) || 'no output';
 }
 
 /** MemAvailable from /proc/meminfo, in bytes. */

@@ -1,0 +1,162 @@
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { mkdtemp, rm } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { ClusterLease } from '../../src/environments/cluster-lease.entity.js';
+import { SandboxClusterProvider } from '../../src/environments/sandbox-cluster.provider.js';
+import { REPO_ROOT, isolatedEnv, startTestApp, type TestApp } from '../support/app.js';
+import { bearer } from '../support/candidate.js';
+import { eventually } from '../support/eventually.js';
+import { startRedis, type TestService } from '../support/services.js';
+import { TerminalClient } from '../support/terminal-client.js';
+
+/**
+ * A dedicated exam over HTTP and the terminal WebSocket, with the sandbox
+ * provider making real clusters: the pool keeps one warm, a candidate gets
+ * it at once, works in it as cluster-admin through the terminal only, and is
+ * graded on it; the cluster is destroyed after.
+ */
+jest.setTimeout(600_000);
+
+const GIB = 1024 ** 3;
+
+describe('a dedicated exam', () => {
+  let redis: TestService;
+  let clustersDir: string;
+  let t: TestApp;
+  let base: string;
+  const provider = () =>
+    new SandboxClusterProvider({
+      repoDir: resolve(REPO_ROOT),
+      clustersDir,
+      clusterBytes: 1.2 * GIB,
+      reserveBytes: 2 * GIB,
+      startTimeoutMs: 240_000,
+    });
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    process.env.TEST_REDIS_URL = redis.url;
+    clustersDir = await mkdtemp(join(tmpdir(), 'cka-dedicated-'));
+    t = await startTestApp(
+      await isolatedEnv({
+        QUESTIONS_DIR: join(REPO_ROOT, 'test/fixtures/banks/dedicated'),
+        CLUSTER_PROVIDER: 'sandbox',
+        POOL_SIZE: '1',
+        SANDBOX_CLUSTERS_DIR: clustersDir,
+        RECONCILE_INTERVAL_MS: '2000',
+        TEARDOWN_AFTER_SECONDS: '0',
+        TERMINAL_ENABLED: 'true',
+        TERMINAL_KUBECTL: process.env.REAL_KUBECTL ?? '',
+        KUBECONFIG: '',
+      }),
+    );
+    await t.app.listen(0, '127.0.0.1');
+    base = `http://127.0.0.1:${(t.app.getHttpServer().address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    await t?.close();
+    // Whatever the pool was still making or keeping.
+    if (clustersDir) {
+      const clusters = provider();
+      for (const id of await clusters.list())
+        await clusters.destroy({
+          id,
+          kubeconfig: '',
+          candidateKubeconfig: '',
+          nodes: [],
+          handle: {},
+        });
+      await rm(clustersDir, { recursive: true, force: true });
+    }
+    await redis?.stop();
+  });
+
+  const leases = () => t.dataSource.getRepository(ClusterLease).find();
+
+  it('leases a warm cluster, lets the candidate work in it through the terminal only, grades it, and destroys it', async () => {
+    await eventually(
+      'the pool to hold a warm cluster',
+      async () => (await leases()).map((l) => l.state),
+      (states) => states.includes('warm'),
+      300_000,
+    );
+
+    const started = await t.http
+      .post('/api/sessions')
+      .send({ examId: 'dedicated-e2e', candidateName: 'Ada' })
+      .expect(201);
+    const token: string = started.body.sessionToken;
+    expect(started.body.session).toMatchObject({ environment: 'dedicated' });
+    const leasedAt = Date.now();
+    await eventually(
+      'the session to be ready',
+      async () => (await t.http.get('/api/sessions/me').set(bearer(token))).body.state as string,
+      (state) => state === 'ready' || state === 'provisioning_failed',
+      60_000,
+    );
+    const readyMs = Date.now() - leasedAt;
+    process.stderr.write(`[dedicated] warm lease to ready: ${readyMs} ms\n`);
+    const sessionId: string = started.body.session.id;
+    const [lease] = (await leases()).filter((l) => l.sessionId === sessionId);
+    expect(lease).toMatchObject({ state: 'leased', alias: 'k8s-c1' });
+
+    // The setup's run step wrote on node01, as root, in the node's own /root.
+    const cluster = await provider().find({
+      id: lease.id,
+      kubeconfig: '',
+      candidateKubeconfig: '',
+      nodes: lease.handle!.nodes,
+      handle: lease.handle!.provider,
+    });
+    expect(
+      (
+        await provider().exec(cluster!, 'node01', ['cat', '/root/marker.txt'], {
+          timeoutMs: 10_000,
+        })
+      ).stdout,
+    ).toBe('token=node01-42\n');
+
+    await t.http.post('/api/sessions/me/begin').set(bearer(token)).expect(200);
+    // No kubeconfig to download: the terminal is the only way in.
+    const download = await t.http.get('/api/sessions/me/kubeconfig').set(bearer(token));
+    expect(download.status).toBe(403);
+    expect(download.body.code).toBe('KUBECONFIG_NOT_OFFERED');
+
+    const term = await TerminalClient.open(base, bearer(token));
+    expect(await term.run('kubectl config get-contexts -o name')).toBe('k8s-c1\n');
+    expect(
+      await term.run(
+        "kubectl get nodes -o jsonpath='{range .items[*]}{.metadata.name} {end}'; echo",
+        30_000,
+      ),
+    ).toBe('controlplane node01 \n');
+    // Cluster-admin: cluster-wide reads and writes.
+    expect(await term.run('kubectl auth can-i "*" "*" --all-namespaces')).toBe('yes\n');
+    expect(
+      await term.run('kubectl -n app create configmap marker --from-literal=token=node01-42'),
+    ).toBe('configmap/marker created\n');
+    await t.http.post('/api/sessions/me/submit').set(bearer(token)).expect(200);
+    await expect(term.closed).resolves.toMatchObject({ code: 4002 });
+
+    await eventually(
+      'the session to be graded',
+      async () => (await t.http.get('/api/sessions/me').set(bearer(token))).body.state as string,
+      (state) => state === 'graded' || state === 'grading_failed',
+      120_000,
+    );
+    const report = (await t.http.get('/api/sessions/me/report').set(bearer(token))).body;
+    expect(report.tasks[0].checks[0]).toMatchObject({ id: 'marker', status: 'passed' });
+    expect(report).toMatchObject({ pointsAwarded: 2, pointsPossible: 2 });
+
+    // Teardown destroys the cluster (never reused).
+    await eventually(
+      "the session's cluster to be released",
+      async () => (await leases()).find((l) => l.id === lease.id)?.state,
+      (state) => state === 'released',
+      120_000,
+    );
+    expect(await provider().find(cluster!)).toBeUndefined();
+  });
+});
