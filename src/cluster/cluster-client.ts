@@ -391,6 +391,38 @@ export class ClusterClient {
     };
   }
 
+  /**
+   * A container's log (its last `limitBytes`), or why there is none: the pod
+   * or container does not exist, or has no previous run (HTTP 400 or 404).
+   */
+  async podLog(
+    namespace: string,
+    name: string,
+    options: { container?: string; previous?: boolean; limitBytes?: number } = {},
+  ): Promise<{ log: string } | { missing: string }> {
+    const query = new URLSearchParams();
+    if (options.container) query.set('container', options.container);
+    if (options.previous) query.set('previous', 'true');
+    query.set('limitBytes', String(options.limitBytes ?? 1024 * 1024));
+    const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(name)}/log?${query}`;
+    const what = `read the log of pod ${namespace}/${name}`;
+    return this.call(
+      what,
+      (async () => {
+        const response = await this.http.send('GET', path);
+        if (response.status === 400 || response.status === 404)
+          return { missing: statusMessage(response.body, response.status) };
+        if (response.status < 200 || response.status > 299)
+          throw new ClusterError(
+            this.alias,
+            response.status,
+            `${what}: ${statusMessage(response.body, response.status)}`,
+          );
+        return { log: response.body };
+      })(),
+    );
+  }
+
   /** A JSON request over the kept-alive pool; a non-2xx answer is a ClusterError with its status. */
   private json<T>(
     what: string,

@@ -8,6 +8,7 @@ import { activityIn } from './cluster-activity.js';
 import { ClusterReads } from './cluster-reads.js';
 import type { Grader } from './grader-api.js';
 import { GraderLoader } from './grader-loader.js';
+import type { HostExec } from './kinds/verdict.js';
 
 export interface Evaluation {
   /** By task id. */
@@ -64,6 +65,7 @@ export class CheckEvaluator {
       concurrency: this.config.grading.checkConcurrency,
       settleFrom,
       namespaces: scope?.namespaces,
+      hostFor: scope?.hosts,
       // Without a scope (a check evaluated outside a session) nothing tells
       // settled from busy: a failing check is looked at until its timeout.
       activity: scope && activityProbe((alias) => readsFor(alias).fresh(), scope.prefix),
@@ -83,6 +85,8 @@ export interface SessionScope {
   prefix: string | undefined;
   /** The session's own clusters by alias (a dedicated environment), instead of the configured ones. */
   clients?: ReadonlyMap<string, ClusterClient>;
+  /** Their nodes, for the node-level check kinds. */
+  hosts?: (alias: string, node: string) => HostExec;
 }
 
 /** How long one look at a namespace's activity is shared by every check that asks. */

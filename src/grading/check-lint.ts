@@ -93,9 +93,14 @@ export function lintCheck(rendered: { kind: string } & Record<string, unknown>):
       problems.push({ path: ['fieldSelector'], rule: 'selector', message: error.message });
     }
   }
-  if (check.kind === 'answer' && check.pattern !== undefined) {
-    const problem = patternProblem(check.pattern);
-    if (problem) problems.push({ path: ['pattern'], rule: 'pattern', message: problem });
+  const patterns: [string, string | undefined][] = [
+    ['pattern', check.kind === 'answer' || check.kind === 'logs' ? check.pattern : undefined],
+    ['contains', check.kind === 'file' ? check.contains : undefined],
+    ['stdout', check.kind === 'command' ? check.stdout : undefined],
+  ];
+  for (const [field, pattern] of patterns) {
+    const problem = pattern === undefined ? undefined : patternProblem(pattern);
+    if (problem) problems.push({ path: [field], rule: 'pattern', message: problem });
   }
   problems.push(...kindProblems(check), ...celProblems(check));
   return problems;

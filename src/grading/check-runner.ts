@@ -4,6 +4,11 @@ import { type Check, parseCheck } from './check.schema.js';
 import type { ClusterReads } from './cluster-reads.js';
 import type { Grader } from './grader-api.js';
 import { evaluateAbsent } from './kinds/absent.js';
+import { evaluateCommand } from './kinds/command.js';
+import { evaluateEtcdSnapshot } from './kinds/etcd-snapshot.js';
+import { evaluateFile } from './kinds/file.js';
+import { evaluateLogs } from './kinds/logs.js';
+import { evaluateService } from './kinds/service.js';
 import { evaluateAnswer } from './kinds/answer.js';
 import { evaluateCanI } from './kinds/can-i.js';
 import { evaluateCount } from './kinds/count.js';
@@ -14,7 +19,7 @@ import { evaluatePodReady } from './kinds/pod-ready.js';
 import { evaluatePvcBound } from './kinds/pvc-bound.js';
 import { evaluateResource } from './kinds/resource.js';
 import { evaluateRollout } from './kinds/rollout.js';
-import { type CheckEnv, UndecidableError, type Verdict } from './kinds/verdict.js';
+import { type CheckEnv, type HostExec, UndecidableError, type Verdict } from './kinds/verdict.js';
 
 /** One task as the grader needs it: its rendered checks, variables and answer. */
 export interface TaskToGrade {
@@ -63,10 +68,17 @@ export interface RunOptions {
   activity?: (alias: string, namespaces: string[]) => Promise<string | undefined>;
   /** The session's namespaces: a task's are those of its variables' values. */
   namespaces?: readonly string[];
+  /** A node of a cluster to run scripts on (a dedicated session's), for the node-level kinds. */
+  hostFor?: (alias: string, node: string) => HostExec;
 }
 
 type Evaluate = (check: never, env: CheckEnv) => Promise<Verdict>;
 const EVALUATORS: Record<Check['kind'], Evaluate> = {
+  file: evaluateFile,
+  command: evaluateCommand,
+  service: evaluateService,
+  etcdSnapshot: evaluateEtcdSnapshot,
+  logs: evaluateLogs,
   resource: evaluateResource,
   absent: evaluateAbsent,
   count: evaluateCount,
@@ -89,7 +101,13 @@ const EVALUATION_TIMEOUT_MS = 60_000;
  * never past this. An answer reads no cluster and decides at once.
  */
 const DEFAULT_TIMEOUT_SECONDS = 15;
-const NO_WAIT_KINDS: ReadonlySet<Check['kind']> = new Set(['answer']);
+/** Kinds that look at something that does not settle by itself: decided at the first look. */
+const NO_WAIT_KINDS: ReadonlySet<Check['kind']> = new Set([
+  'answer',
+  'file',
+  'command',
+  'etcdSnapshot',
+]);
 
 /**
  * Evaluates every check of every task. Checks run concurrently (bounded);
@@ -187,6 +205,13 @@ async function gradeOne(
       vars: task.variables,
       answer: task.answer,
       loadGrader: (name) => options.loadGrader(name),
+      host: (node) => {
+        if (!options.hostFor)
+          throw new UndecidableError(
+            `node ${node}: node hosts exist only in a dedicated environment`,
+          );
+        return options.hostFor(task.cluster, node);
+      },
     };
     let verdict: Verdict;
     await slots.acquire();

@@ -201,6 +201,94 @@ const customCheck = z.strictObject({
   params: z.record(z.string(), z.unknown()).default({}),
 });
 
+/** A node of the question's cluster (dedicated environments only). */
+const nodeName = z
+  .string()
+  .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'must be a node name (controlplane, node01)');
+const absolutePath = z.string().regex(/^\/[^\0]*$/, 'must be an absolute path');
+
+const fileCheck = z
+  .strictObject({
+    ...common,
+    kind: z.literal('file'),
+    node: nodeName,
+    path: absolutePath,
+    /** false: the file must not exist (the other expectations then make no sense). */
+    exists: z.boolean().default(true),
+    /** Octal permission bits, e.g. "600" or "0644". */
+    mode: z
+      .string()
+      .regex(/^0?[0-7]{3,4}$/, 'must be octal permission bits like 600 or 0644')
+      .optional(),
+    /** User name (or uid) that owns it. */
+    owner: nonEmpty.optional(),
+    /** RE2 pattern the content must contain a match for (multi-line: ^ and $ match at lines). */
+    contains: nonEmpty.optional(),
+    /** The content parsed as YAML (or JSON) matched as a partial object, as `match` of a resource check. */
+    match: z.record(z.string(), z.unknown()).optional(),
+    lists: listsMode,
+  })
+  .refine((c) => c.exists || (c.mode ?? c.owner ?? c.contains ?? c.match) === undefined, {
+    message: 'a file that must not exist has no mode, owner, contains or match',
+  });
+
+const commandCheck = z.strictObject({
+  ...common,
+  kind: z.literal('command'),
+  node: nodeName,
+  /** A bash script run as root on the node, for what no other kind covers. */
+  command: nonEmpty,
+  exitCode: z.number().int().min(0).max(255).default(0),
+  /** RE2 pattern its standard output must contain a match for. */
+  stdout: nonEmpty.optional(),
+  /** Seconds the command may run. */
+  runTimeout: z.number().int().min(1).max(120).default(20),
+});
+
+const serviceCheck = z.strictObject({
+  ...common,
+  kind: z.literal('service'),
+  node: nodeName,
+  service: z.enum(['kubelet', 'containerd']),
+  /** Running (true) or stopped (false). */
+  active: z.boolean().default(true),
+});
+
+const etcdSnapshotCheck = z.strictObject({
+  ...common,
+  kind: z.literal('etcdSnapshot'),
+  node: nodeName,
+  path: absolutePath,
+  /** At least this many keys (etcdutl snapshot status). */
+  minKeys: z.number().int().min(1).default(1),
+  /** A key the snapshot must hold, e.g. /registry/configmaps/app/settings. */
+  containsKey: z
+    .string()
+    .regex(/^\/\S+$/, 'must be an etcd key such as /registry/…')
+    .optional(),
+});
+
+const logsCheck = z
+  .strictObject({
+    ...common,
+    kind: z.literal('logs'),
+    namespace: nonEmpty,
+    /** The pod, or pods selected by labels (one of them must match). */
+    name: nonEmpty.optional(),
+    labelSelector: nonEmpty.optional(),
+    container: nonEmpty.optional(),
+    /** RE2 pattern the log must contain a match for. */
+    pattern: nonEmpty,
+    /** The previous (crashed) container's log. */
+    previous: z.boolean().default(false),
+  })
+  .refine((c) => Boolean(c.name) !== Boolean(c.labelSelector), {
+    message: 'a logs check names one pod (name) or selects pods (labelSelector)',
+  });
+
+/** Kinds that act on a node host: only dedicated questions may use them. */
+export const HOST_CHECK_KINDS = ['file', 'command', 'service', 'etcdSnapshot'] as const;
+
 export const CHECK_SCHEMAS = {
   resource: resourceCheck,
   absent: absentCheck,
@@ -213,6 +301,11 @@ export const CHECK_SCHEMAS = {
   pvcBound: pvcBoundCheck,
   answer: answerCheck,
   custom: customCheck,
+  file: fileCheck,
+  command: commandCheck,
+  service: serviceCheck,
+  etcdSnapshot: etcdSnapshotCheck,
+  logs: logsCheck,
 } as const;
 
 export type ResourceCheck = z.infer<typeof resourceCheck>;
@@ -226,6 +319,11 @@ export type EndpointsCheck = z.infer<typeof endpointsCheck>;
 export type PvcBoundCheck = z.infer<typeof pvcBoundCheck>;
 export type AnswerCheck = z.infer<typeof answerCheck>;
 export type CustomCheck = z.infer<typeof customCheck>;
+export type FileCheck = z.infer<typeof fileCheck>;
+export type CommandCheck = z.infer<typeof commandCheck>;
+export type ServiceCheck = z.infer<typeof serviceCheck>;
+export type EtcdSnapshotCheck = z.infer<typeof etcdSnapshotCheck>;
+export type LogsCheck = z.infer<typeof logsCheck>;
 export type Check =
   | ResourceCheck
   | AbsentCheck
@@ -237,7 +335,12 @@ export type Check =
   | EndpointsCheck
   | PvcBoundCheck
   | AnswerCheck
-  | CustomCheck;
+  | CustomCheck
+  | FileCheck
+  | CommandCheck
+  | ServiceCheck
+  | EtcdSnapshotCheck
+  | LogsCheck;
 export type CheckKindName = keyof typeof CHECK_SCHEMAS;
 
 export type ParsedCheck = { ok: true; check: Check } | { ok: false; error: z.ZodError };

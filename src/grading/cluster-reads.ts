@@ -60,6 +60,15 @@ export class ClusterReads {
     return this.once(key, () => this.cluster.review(question));
   }
 
+  podLog(
+    namespace: string,
+    name: string,
+    options: { container?: string; previous?: boolean } = {},
+  ): Promise<{ log: string } | { missing: string }> {
+    const key = `log\0${namespace}\0${name}\0${options.container ?? ''}\0${options.previous ? 1 : 0}`;
+    return this.once(key, () => this.cluster.podLog(namespace, name, options));
+  }
+
   /** Reads that bypass what this run has seen so far (a polling check's next look). */
   fresh(): ClusterReads {
     return new ClusterReads(this.cluster, this.sent);

@@ -75,7 +75,13 @@ export class GradingService {
     const evaluation = await this.evaluator.evaluate(
       questions.map(taskOf),
       (session.endedAt ?? startedAt).getTime(),
-      { namespaces: session.namespaces, prefix: session.prefix, clients },
+      {
+        namespaces: session.namespaces,
+        prefix: session.prefix,
+        clients,
+        hosts: (alias, node) => (script, timeoutMs) =>
+          this.dedicated.runOnNode(session.id, alias, node, script, timeoutMs),
+      },
     );
     const undecided = questions.flatMap((q) =>
       (evaluation.outcomes.get(q.id) ?? [])

@@ -13,6 +13,7 @@ import {
   type QuestionSpec,
   questionSchema,
 } from './question.schema.js';
+import { HOST_CHECK_KINDS } from '../grading/check.schema.js';
 import { lintCheck } from '../grading/check-lint.js';
 import { whyQuestionDoesNotFit } from './environments.js';
 import { TEMPLATE_HELPER_NAMES } from './template-helpers.js';
@@ -411,6 +412,16 @@ function checkTemplates(spec: QuestionSpec, source: YamlSource, bank: QuestionBa
   spec.setupWaits.forEach((wait, i) => walk(wait, ['setupWaits', i]));
   if (bank.problems.length !== before) return;
   spec.checks.forEach((check, i) => {
+    if (
+      (HOST_CHECK_KINDS as readonly string[]).includes(check.kind) &&
+      spec.environment !== 'dedicated'
+    )
+      bank.problems.push({
+        file: source.file,
+        ...source.position(['checks', i, 'kind']),
+        rule: 'environment',
+        message: `checks[${i}] (${check.id}): a ${check.kind} check looks at a node host, which only dedicated environments have: add environment: dedicated to the question`,
+      });
     for (const problem of lintCheck(renderDeep(check, vars))) {
       bank.problems.push({
         file: source.file,

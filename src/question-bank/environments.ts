@@ -40,7 +40,7 @@ export function whyQuestionDoesNotFit(
   return undefined;
 }
 
-/** Every node a question names: its host and the nodes its setup runs scripts on. */
+/** Every node a question names: its host, the nodes its setup runs scripts on, and its checks look at. */
 export function nodesNamedBy(question: QuestionSpec): { node: string; path: PathKey[] }[] {
   const named: { node: string; path: PathKey[] }[] = [];
   if (question.host) named.push({ node: question.host, path: ['host'] });
@@ -48,5 +48,9 @@ export function nodesNamedBy(question: QuestionSpec): { node: string; path: Path
     question.setup.forEach((step, i) => {
       if (step.on) named.push({ node: step.on, path: ['setup', i, 'on'] });
     });
+  question.checks.forEach((check, i) => {
+    const node = (check as { node?: unknown }).node;
+    if (typeof node === 'string') named.push({ node, path: ['checks', i, 'node'] });
+  });
   return named;
 }

@@ -23,6 +23,12 @@ export const CHECK_KINDS = [
   'pvcBound',
   'answer',
   'custom',
+  'logs',
+  // On a node host: dedicated questions only.
+  'file',
+  'command',
+  'service',
+  'etcdSnapshot',
 ] as const;
 export type CheckKind = (typeof CHECK_KINDS)[number];
 

@@ -137,6 +137,19 @@ describe('a dedicated exam', () => {
     expect(
       await term.run('kubectl -n app create configmap marker --from-literal=token=node01-42'),
     ).toBe('configmap/marker created\n');
+    // The backup is node work (ssh controlplane, then etcdctl); until the
+    // terminal has ssh, it is done on the node directly, as root there.
+    const backup = await provider().exec(
+      cluster!,
+      'controlplane',
+      [
+        'bash',
+        '-c',
+        'mkdir -p /opt/backup && etcdctl --endpoints=https://127.0.0.1:2379 --cacert=/etc/kubernetes/pki/etcd/ca.crt --cert=/etc/kubernetes/pki/etcd/server.crt --key=/etc/kubernetes/pki/etcd/server.key snapshot save /opt/backup/etcd.db',
+      ],
+      { timeoutMs: 60_000 },
+    );
+    expect(backup).toMatchObject({ code: 0 });
     await t.http.post('/api/sessions/me/submit').set(bearer(token)).expect(200);
     await expect(term.closed).resolves.toMatchObject({ code: 4002 });
 
@@ -147,8 +160,26 @@ describe('a dedicated exam', () => {
       120_000,
     );
     const report = (await t.http.get('/api/sessions/me/report').set(bearer(token))).body;
-    expect(report.tasks[0].checks[0]).toMatchObject({ id: 'marker', status: 'passed' });
-    expect(report).toMatchObject({ pointsAwarded: 2, pointsPossible: 2 });
+    const statuses = (
+      report.tasks as { checks: { id: string; status: string; message: string }[] }[]
+    )
+      .flatMap((task) => task.checks)
+      .map((c) => `${c.id}: ${c.status}${c.status === 'passed' ? '' : ` (${c.message})`}`);
+    // The cluster's API, node01's file and kubelet, the control plane's
+    // manifests, a container's log and the snapshot on the control plane.
+    expect(statuses).toEqual([
+      'marker: passed',
+      'marker-file: passed',
+      'kubelet: passed',
+      'manifests: passed',
+      'greeter-log: passed',
+      'snapshot: passed',
+    ]);
+    expect(report).toMatchObject({ pointsAwarded: 8, pointsPossible: 8 });
+    const { startedAt, finishedAt } = report.run as { startedAt: string; finishedAt: string };
+    process.stderr.write(
+      `[dedicated] grading with node-level checks took ${Date.parse(finishedAt) - Date.parse(startedAt)} ms\n`,
+    );
 
     // Teardown destroys the cluster (never reused).
     await eventually(

@@ -9,12 +9,23 @@ export interface Verdict {
   points?: number;
 }
 
+/** A command run as root on a node host, to completion. */
+export interface HostExec {
+  (script: string, timeoutMs: number): Promise<{ code: number; stdout: string; stderr: string }>;
+}
+
 /** Everything a check may look at. */
 export interface CheckEnv {
   reads: ClusterReads;
   vars: Readonly<Record<string, string | number | boolean>>;
   answer: string | null;
   loadGrader(name: string): Promise<Grader>;
+  /**
+   * A node of the task's cluster, to run a script on as root (dedicated
+   * environments). Throws when there is none or it cannot be reached: the
+   * check is then undecided, never the candidate's failure.
+   */
+  host(node: string): HostExec;
 }
 
 /**
