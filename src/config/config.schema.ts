@@ -176,6 +176,12 @@ export const envSchema = z.object({
   CLUSTER_MEMORY_RESERVE_MB: int(0, 1_048_576).default(2048),
   /** The longest a dedicated cluster may take to start. */
   CLUSTER_START_TIMEOUT_SECONDS: int(30, 3600).default(300),
+  /**
+   * The sandbox provider's nodes share this machine's kernel as root: a
+   * cluster-admin (privileged pods, hostPath, static pods) reaches the host.
+   * Until true, its dedicated exams need an invitation (no anonymous candidate).
+   */
+  SANDBOX_TRUSTED_CANDIDATES: bool.default(false),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -236,6 +242,8 @@ export interface EnvironmentsConfig {
   clusterBytes: number;
   reserveBytes: number;
   startTimeoutMs: number;
+  /** Whether anyone may take an open dedicated exam on the sandbox provider (see SECURITY.md). */
+  sandboxTrustedCandidates: boolean;
 }
 
 export interface TerminalConfig {
@@ -376,6 +384,7 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
       clusterBytes: env.CLUSTER_MEMORY_MB * MIB,
       reserveBytes: env.CLUSTER_MEMORY_RESERVE_MB * MIB,
       startTimeoutMs: env.CLUSTER_START_TIMEOUT_SECONDS * 1000,
+      sandboxTrustedCandidates: env.SANDBOX_TRUSTED_CANDIDATES,
     },
   };
 }

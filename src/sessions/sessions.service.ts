@@ -102,6 +102,18 @@ export class SessionsService {
     }
 
     if (exam.spec.environment === 'dedicated') {
+      const environments = this.config.environments;
+      if (
+        !invitation &&
+        environments.provider === 'sandbox' &&
+        !environments.sandboxTrustedCandidates
+      )
+        // A sandbox cluster's admin is root on this machine (see SECURITY.md).
+        throw new DomainError(
+          ErrorCode.INVITATION_REQUIRED,
+          `Exam "${examId}" runs on clusters of this server's own, which only invited candidates may take`,
+          { examId },
+        );
       const { available, reason } = await this.dedicated.availability();
       if (!available)
         throw new DomainError(

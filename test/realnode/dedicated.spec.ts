@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { StaffRole } from '../../src/auth/api-token.entity.js';
 import { ClusterLease } from '../../src/environments/cluster-lease.entity.js';
 import { SandboxClusterProvider } from '../../src/environments/sandbox-cluster.provider.js';
 import { REPO_ROOT, isolatedEnv, startTestApp, type TestApp } from '../support/app.js';
@@ -83,9 +84,20 @@ describe('a dedicated exam', () => {
       300_000,
     );
 
+    // A sandbox cluster's admin is root on this machine: no anonymous candidate gets one.
+    const anonymous = await t.http
+      .post('/api/sessions')
+      .send({ examId: 'dedicated-e2e', candidateName: 'Mallory' });
+    expect(anonymous.status).toBe(403);
+    expect(anonymous.body.code).toBe('INVITATION_REQUIRED');
+    const invitation = await t.http
+      .post('/api/invitations')
+      .set(bearer(await t.staffToken(StaffRole.TRAINER)))
+      .send({ examId: 'dedicated-e2e', candidateName: 'Ada' })
+      .expect(201);
     const started = await t.http
       .post('/api/sessions')
-      .send({ examId: 'dedicated-e2e', candidateName: 'Ada' })
+      .send({ invitationCode: invitation.body.code })
       .expect(201);
     const token: string = started.body.sessionToken;
     expect(started.body.session).toMatchObject({ environment: 'dedicated' });
