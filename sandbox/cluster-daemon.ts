@@ -15,6 +15,9 @@
  *   `{ op: "exec", node, command: [...], timeoutMs, stdin? }` → `{ code, stdout, stderr }`
  *   (a command run as root inside the node), `{ op: "ping" }` → `{ ok: true }`,
  *   `{ op: "stop" }` → `{ ok: true }`, then the cluster stops and the daemon exits;
+ * - `shell-<node>.sock` per node: `ssh <node>` from the candidate's terminal
+ *   (see node-shell.ts for the framing) gets a root shell, or runs a command,
+ *   on the node's own files, in a jail of its own;
  * - `daemon.log`, what the start logged.
  *
  * The cluster stops on SIGTERM, SIGINT or `stop`, and when a part it cannot
@@ -30,6 +33,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { RUNS_DIR, sweepStaleRuns } from './launcher.js';
 import { type RealSandbox, startRealSandbox } from './real/cluster.js';
+import { serveNodeShells } from './real/node-shell.js';
 import { checkRealNodeHost, RealNodeHostError } from './real/preflight.js';
 
 export type DaemonState = 'starting' | 'ready' | 'failed' | 'stopped';
@@ -102,12 +106,14 @@ async function main(): Promise<void> {
 
   let cluster: RealSandbox | undefined;
   let server: Server | undefined;
+  const shellServers: Server[] = [];
   let ending = false;
   const end = async (state: 'failed' | 'stopped', error?: string) => {
     if (ending) return;
     ending = true;
     log(`stopping (${error ?? state})`);
     server?.close();
+    for (const shells of shellServers) shells.close();
     await cluster?.stop().catch((e: Error) => log(`stop: ${e.message}`));
     await rm(join(dir, 'control.sock'), { force: true });
     await publish({ state, error });
@@ -132,6 +138,8 @@ async function main(): Promise<void> {
     join(dir, 'super-admin.conf'),
   );
   server = await serveControl(join(dir, 'control.sock'), cluster, () => void end('stopped'));
+  for (const node of cluster.nodes)
+    shellServers.push(await serveNodeShells(join(dir, `shell-${node.name}.sock`), node.host, log));
   await publish({
     state: 'ready',
     server: cluster.server,

@@ -150,6 +150,18 @@ export class DedicatedEnvironments {
     return stringifyYaml({ apiVersion: 'v1', kind: 'Config', preferences: {}, ...merged });
   }
 
+  /** Where each node's root shell is served, by cluster alias (for `ssh` in the terminal). */
+  async nodeShells(session: Session): Promise<{ cluster: string; node: string; socket: string }[]> {
+    if (!this.provider) return [];
+    const shells: { cluster: string; node: string; socket: string }[] = [];
+    for (const { alias } of session.dedicatedClusters) {
+      const cluster = await this.pool.cluster(await this.leaseOf(session.id, alias));
+      for (const shell of this.provider.nodeShells(cluster))
+        shells.push({ cluster: alias, node: shell.node, socket: shell.socket });
+    }
+    return shells;
+  }
+
   /** Destroys the session's clusters and forgets their clients. */
   async release(sessionId: string): Promise<void> {
     for (const lease of await this.pool.leasesOf(sessionId)) this.clusters.forget(lease.id);

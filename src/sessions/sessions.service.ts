@@ -545,6 +545,15 @@ export class SessionsService {
     return this.provisioning.kubeconfig(session);
   }
 
+  /** A dedicated session's node shells (`ssh <node>` in the terminal); none in a shared one. */
+  async nodeShells(
+    sessionId: string,
+  ): Promise<{ cluster: string; node: string; socket: string }[]> {
+    const session = await this.sessions.findOneBy({ id: sessionId });
+    if (session?.environment !== 'dedicated') return [];
+    return this.dedicated.nodeShells(session);
+  }
+
   /** The files the session's questions ship into the candidate's home, in question order. */
   async homeFiles(sessionId: string): Promise<QuestionFile[]> {
     const rows = await this.questions.find({

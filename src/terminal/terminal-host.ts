@@ -20,6 +20,11 @@ export interface ShellSpec {
   rows: number;
   /** The questions' files, written into a new home only (never over what the candidate changed). */
   files: HomeFile[];
+  /**
+   * A dedicated session's node shells, for `ssh <node>` in the shell: each a
+   * Unix socket on this host that gives a root shell on that node.
+   */
+  nodeShells?: { cluster: string; node: string; socket: string }[];
 }
 
 /** A file for the candidate's home, at a path relative to it. */

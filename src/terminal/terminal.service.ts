@@ -282,6 +282,7 @@ export class TerminalService implements OnApplicationBootstrap, OnModuleDestroy 
     const sessionId = session.id;
     const kubeconfig = await this.sessionsService.kubeconfig(sessionId);
     const files = await this.sessionsService.homeFiles(sessionId);
+    const nodeShells = await this.sessionsService.nodeShells(sessionId);
     const recorder = await AsciicastRecorder.open(
       this.recordings.path(sessionId),
       size,
@@ -290,7 +291,7 @@ export class TerminalService implements OnApplicationBootstrap, OnModuleDestroy 
     );
     let shell: Shell;
     try {
-      shell = await this.host.open({ sessionId, kubeconfig, files, ...size });
+      shell = await this.host.open({ sessionId, kubeconfig, files, nodeShells, ...size });
     } catch (error) {
       await recorder.close();
       this.logger.error({ sessionId, err: error }, 'could not start a shell');

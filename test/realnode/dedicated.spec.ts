@@ -51,6 +51,7 @@ describe('a dedicated exam', () => {
         TERMINAL_ENABLED: 'true',
         TERMINAL_KUBECTL: process.env.REAL_KUBECTL ?? '',
         KUBECONFIG: '',
+        LOG_LEVEL: process.env.DEDICATED_LOG ?? 'silent',
       }),
     );
     await t.app.listen(0, '127.0.0.1');
@@ -149,19 +150,34 @@ describe('a dedicated exam', () => {
     expect(
       await term.run('kubectl -n app create configmap marker --from-literal=token=node01-42'),
     ).toBe('configmap/marker created\n');
-    // The backup is node work (ssh controlplane, then etcdctl); until the
-    // terminal has ssh, it is done on the node directly, as root there.
-    const backup = await provider().exec(
-      cluster!,
-      'controlplane',
-      [
-        'bash',
-        '-c',
-        'mkdir -p /opt/backup && etcdctl --endpoints=https://127.0.0.1:2379 --cacert=/etc/kubernetes/pki/etcd/ca.crt --cert=/etc/kubernetes/pki/etcd/server.crt --key=/etc/kubernetes/pki/etcd/server.key snapshot save /opt/backup/etcd.db',
-      ],
-      { timeoutMs: 60_000 },
+    // ssh <node>: a node of the current context's cluster, as root, with its own files.
+    expect(await term.run('ssh node01 cat /root/marker.txt')).toBe('token=node01-42\n');
+    expect(await term.run('ssh node01 systemctl is-active kubelet; echo "exit $?"')).toBe(
+      'active\nexit 0\n',
     );
-    expect(backup).toMatchObject({ code: 0 });
+    expect(await term.run('ssh node01 "exit 7"; echo "exit $?"')).toBe('exit 7\n');
+    expect(await term.run('ssh node09 true; echo "exit $?"')).toBe(
+      'ssh: Could not resolve hostname node09: Name or service not known (nodes of k8s-c1: controlplane, node01)\nexit 255\n',
+    );
+    // Interactively, and jailed: its own processes only, nothing of the engine's host.
+    term.type('ssh node01\r');
+    await term.waitFor(/root@node01/, 20_000);
+    expect(
+      await term.run('hostname; ps -e --no-headers | wc -l; ls /work /home 2>&1 | head -2'),
+    ).toMatch(
+      /^node01\n[1-5]\nls: cannot access '\/work': No such file or directory\nls: cannot access '\/home': No such file or directory\n$/,
+    );
+    // A worker's own kubeadm files (its manifests folder is empty, as on a real worker).
+    expect(await term.run('ls /etc/kubernetes')).toMatch(/kubelet\.conf/);
+    term.type('exit\r');
+    await term.waitFor(/Connection to node01 closed\./, 10_000);
+    // The backup is node work: ssh to the control plane, then etcdctl with kubeadm's certificates.
+    expect(
+      await term.run(
+        'ssh controlplane "mkdir -p /opt/backup && ETCDCTL_API=3 etcdctl --endpoints=https://127.0.0.1:2379 --cacert=/etc/kubernetes/pki/etcd/ca.crt --cert=/etc/kubernetes/pki/etcd/server.crt --key=/etc/kubernetes/pki/etcd/server.key snapshot save /opt/backup/etcd.db >/dev/null 2>&1"; echo "exit $?"',
+        60_000,
+      ),
+    ).toBe('exit 0\n');
     await t.http.post('/api/sessions/me/submit').set(bearer(token)).expect(200);
     await expect(term.closed).resolves.toMatchObject({ code: 4002 });
 

@@ -1,10 +1,8 @@
 import { chmod, rm } from 'node:fs/promises';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 
-export interface RelayTarget {
-  host: string;
-  port: number;
-}
+/** An API server's address, or a Unix socket (a node's shell, see ssh-client.ts). */
+export type RelayTarget = { host: string; port: number } | { path: string };
 
 /**
  * The jail's only way out: a Unix socket (bound into the jail, where a relay
@@ -46,7 +44,10 @@ export class ApiRelay {
       client.destroy();
       return;
     }
-    const upstream = connect(this.target.port, this.target.host);
+    const upstream =
+      'path' in this.target
+        ? connect(this.target.path)
+        : connect(this.target.port, this.target.host);
     for (const socket of [client, upstream]) {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));

@@ -28,7 +28,8 @@ import type {
   TerminalHost,
   TerminalHostStatus,
 } from '../terminal-host.js';
-import { ApiRelay } from './api-relay.js';
+import { ApiRelay, type RelayTarget } from './api-relay.js';
+import { NODE_SHELLS_FILE, nodeShellIndex, sshClientScript } from './ssh-client.js';
 import { CGROUP_ROOT, cgroupsUsable, ShellCgroup, sweepCgroups } from './cgroups.js';
 import {
   bashrc,
@@ -214,11 +215,13 @@ export class LocalTerminalHost implements TerminalHost {
       hostname: `${this.config.hostname}\n`,
       'bash.bashrc': bashrc(),
       init: initScript(),
+      ssh: sshClientScript(),
       'kubectl-completion.bash': completion(this.kubectl),
       'helm-completion.bash': completion(this.config.helm),
     };
     for (const [name, text] of Object.entries(files)) {
-      await writeFile(join(this.etcDir, name), text, { mode: name === 'init' ? 0o755 : 0o644 });
+      const executable = name === 'init' || name === 'ssh';
+      await writeFile(join(this.etcDir, name), text, { mode: executable ? 0o755 : 0o644 });
     }
   }
 
@@ -243,9 +246,18 @@ export class LocalTerminalHost implements TerminalHost {
     const { text, relays } = jailKubeconfig(spec.kubeconfig);
     await writeOwned(join(home, '.kube'), undefined, uid, 0o700);
     await writeOwned(join(home, '.kube', 'config'), text, uid, 0o600);
-    const sockets = await this.relaysOf(
-      spec.sessionId,
-      relays.map((r) => r.target),
+    const sockets = await this.relaysOf(spec.sessionId, [
+      ...relays.map((r, i) => ({ name: `api-${i}.sock`, target: r.target })),
+      // Short names: a Unix socket's path has at most 107 bytes.
+      ...(spec.nodeShells ?? []).map((n, i) => ({
+        name: `n${i}.sock`,
+        target: { path: n.socket },
+      })),
+    ]);
+    await writeFile(
+      join(this.sessionDir(spec.sessionId), NODE_SHELLS_FILE),
+      nodeShellIndex(spec.nodeShells ?? []),
+      { mode: 0o644 },
     );
     const relayArgs = relays.map(
       (r, i) => `${r.port}=${JAIL_RELAY_DIR}/${basename(sockets[i].path)}`,
@@ -350,6 +362,7 @@ export class LocalTerminalHost implements TerminalHost {
       ...tmpfs('/usr/local'),
       ...ro(this.jailKubectl ?? this.kubectl!, '/usr/local/bin/kubectl'),
       ...(this.jailHelm ? ro(this.jailHelm, '/usr/local/bin/helm') : []),
+      ...etc('ssh', '/usr/local/bin/ssh'),
       '--proc', '/proc',
       '--dev', '/dev',
       ...tmpfs('/tmp'),
@@ -402,11 +415,17 @@ export class LocalTerminalHost implements TerminalHost {
   }
 
   /** The session's relays, one per API server; started with its first shell, kept until release. */
+  /**
+   * The session's relays: one per API server (`api-<i>.sock`, reached by
+   * the jail's loopback listeners) and one per node shell
+   * (`node-<cluster>-<node>.sock`, what `ssh` connects to).
+   */
   private relaysOf(
     sessionId: string,
-    targets: { host: string; port: number }[],
+    wanted: { name: string; target: RelayTarget }[],
   ): Promise<ApiRelay[]> {
-    const key = `${sessionId}|${targets.map((t) => `${t.host}:${t.port}`).join(',')}`;
+    const describe = (t: RelayTarget) => ('path' in t ? t.path : `${t.host}:${t.port}`);
+    const key = `${sessionId}|${wanted.map((w) => `${w.name}=${describe(w.target)}`).join(',')}`;
     let relays = this.relays.get(key);
     if (!relays) {
       relays = (async () => {
@@ -420,7 +439,7 @@ export class LocalTerminalHost implements TerminalHost {
         const dir = this.sessionDir(sessionId);
         await mkdir(dir, { recursive: true, mode: 0o711 });
         await chmod(dir, 0o711);
-        return Promise.all(targets.map((t, i) => ApiRelay.listen(join(dir, `api-${i}.sock`), t)));
+        return Promise.all(wanted.map((w) => ApiRelay.listen(join(dir, w.name), w.target)));
       })();
       this.relays.set(key, relays);
       relays.catch(() => this.relays.delete(key));
