@@ -119,6 +119,8 @@ async function main(): Promise<void> {
     await publish({ state, error });
     process.exit(state === 'failed' ? 1 : 0);
   };
+  // One bad connection (a node shell, a request) must not take the cluster down.
+  process.on('uncaughtException', (error) => log(`uncaught: ${error.stack ?? error.message}`));
   process.on('SIGTERM', () => void end('stopped'));
   process.on('SIGINT', () => void end('stopped'));
   // Detached from any terminal: a hang-up means nothing here.

@@ -137,7 +137,7 @@ function attach(socket: Socket, host: NodeHost): void {
   let session:
     | {
         write(data: Buffer): void;
-        resize(cols: number, rows: number): void;
+        resize(cols: unknown, rows: unknown): void;
         close(): void;
         kill(): void;
       }
@@ -150,25 +150,46 @@ function attach(socket: Socket, host: NodeHost): void {
     socket.end();
   };
   socket.on('data', (chunk: Buffer) => {
-    buffered = Buffer.concat([buffered, chunk]);
-    while (buffered.length >= 5) {
-      const type = buffered.toString('latin1', 0, 1);
-      const length = buffered.readUInt32BE(1);
-      if (length > MAX_FRAME) return socket.destroy();
-      if (buffered.length < 5 + length) break;
-      const payload = buffered.subarray(5, 5 + length);
-      buffered = buffered.subarray(5 + length);
-      if (!session) {
-        if (type !== FRAME.header) return socket.destroy();
-        session = start(JSON.parse(payload.toString('utf8')) as Header, host, send, exit);
-      } else if (type === FRAME.input) session.write(payload);
-      else if (type === FRAME.resize) {
-        const size = JSON.parse(payload.toString('utf8')) as { cols: number; rows: number };
-        session.resize(size.cols, size.rows);
-      } else if (type === FRAME.close) session.close();
+    // Whatever a client sends ends its own connection at worst, never the daemon.
+    try {
+      buffered = Buffer.concat([buffered, chunk]);
+      while (buffered.length >= 5) {
+        const type = buffered.toString('latin1', 0, 1);
+        const length = buffered.readUInt32BE(1);
+        if (length > MAX_FRAME) return socket.destroy();
+        if (buffered.length < 5 + length) break;
+        const payload = buffered.subarray(5, 5 + length);
+        buffered = buffered.subarray(5 + length);
+        if (!session) {
+          if (type !== FRAME.header) return socket.destroy();
+          session = start(parseHeader(payload), host, send, exit);
+        } else if (type === FRAME.input) session.write(payload);
+        else if (type === FRAME.resize) {
+          const size = JSON.parse(payload.toString('utf8')) as { cols?: unknown; rows?: unknown };
+          session.resize(size.cols, size.rows);
+        } else if (type === FRAME.close) session.close();
+      }
+    } catch {
+      session?.kill();
+      socket.destroy();
     }
   });
   socket.on('close', () => session?.kill());
+}
+
+function parseHeader(payload: Buffer): Header {
+  const raw = JSON.parse(payload.toString('utf8')) as unknown;
+  if (typeof raw !== 'object' || raw === null) throw new Error('bad header');
+  const header = raw as Record<string, unknown>;
+  if (header.command !== undefined && header.command !== null && typeof header.command !== 'string')
+    throw new Error('bad command');
+  return {
+    cols: typeof header.cols === 'number' ? header.cols : undefined,
+    rows: typeof header.rows === 'number' ? header.rows : undefined,
+    term: typeof header.term === 'string' ? header.term : undefined,
+    command: typeof header.command === 'string' ? header.command : null,
+    tty: header.tty === true,
+  };
 }
 
 function start(
@@ -196,13 +217,18 @@ function start(
       // Bytes as they come: a character split across two reads stays whole for the client.
       encoding: null,
     });
+    let ended = false;
     pty.onData((data: string | Buffer) => send(FRAME.output, Buffer.from(data)));
-    pty.onExit(({ exitCode }) => exit(exitCode));
+    pty.onExit(({ exitCode }) => {
+      ended = true;
+      exit(exitCode);
+    });
     return {
-      write: (data: Buffer) => pty.write(data as unknown as string),
-      resize: (cols: number, rows: number) => pty.resize(clamp(cols, 80), clamp(rows, 24)),
-      close: () => pty.write('\x04'),
-      kill: () => pty.kill('SIGKILL'),
+      write: (data: Buffer) => !ended && pty.write(data as unknown as string),
+      resize: (cols: unknown, rows: unknown) =>
+        !ended && pty.resize(clamp(cols, 80), clamp(rows, 24)),
+      close: () => !ended && pty.write('\x04'),
+      kill: () => !ended && pty.kill('SIGKILL'),
     };
   }
   const child = spawn(command[0], command.slice(1), { env, stdio: ['pipe', 'pipe', 'pipe'] });
@@ -213,7 +239,7 @@ function start(
   child.stdin.on('error', () => undefined);
   return {
     write: (data: Buffer) => child.stdin.write(data),
-    resize: () => undefined,
+    resize: (_cols: unknown, _rows: unknown) => undefined,
     close: () => child.stdin.end(),
     kill: () => child.kill('SIGKILL'),
   };

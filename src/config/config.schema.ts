@@ -168,7 +168,7 @@ export const envSchema = z.object({
   CLUSTER_PROVIDER: z.enum(['none', 'sandbox']).default('none'),
   /** Ready clusters kept waiting for each shape the bank's dedicated exams use. */
   POOL_SIZE: int(0, 64).default(1),
-  /** Where the sandbox provider keeps each cluster's state folder (unset: under the temp dir). */
+  /** Where the sandbox provider keeps each cluster's state folder (unset: /var/lib/cka-clusters as root). */
   SANDBOX_CLUSTERS_DIR: z.string().min(1).optional(),
   /** What one idle dedicated cluster costs (MiB), to tell how many more fit in free memory. */
   CLUSTER_MEMORY_MB: int(256, 65_536).default(1300),
@@ -380,7 +380,11 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
     environments: {
       provider: env.CLUSTER_PROVIDER,
       poolSize: env.POOL_SIZE,
-      sandboxClustersDir: resolve(env.SANDBOX_CLUSTERS_DIR ?? join(tmpdir(), 'cka-clusters')),
+      // Root's own folder, not the shared temp dir (see SandboxClusterProvider).
+      sandboxClustersDir: resolve(
+        env.SANDBOX_CLUSTERS_DIR ??
+          (process.getuid?.() === 0 ? '/var/lib/cka-clusters' : join(tmpdir(), 'cka-clusters')),
+      ),
       clusterBytes: env.CLUSTER_MEMORY_MB * MIB,
       reserveBytes: env.CLUSTER_MEMORY_RESERVE_MB * MIB,
       startTimeoutMs: env.CLUSTER_START_TIMEOUT_SECONDS * 1000,

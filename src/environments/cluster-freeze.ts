@@ -28,7 +28,8 @@ export function clusterFreezeObjects(): Record<string, unknown>[] {
               apiGroups: ['*'],
               apiVersions: ['*'],
               operations: ['CREATE', 'UPDATE', 'DELETE', 'CONNECT'],
-              resources: ['*'],
+              // '*' alone leaves out subresources (scale, eviction, status, token, approval).
+              resources: ['*/*'],
             },
           ],
         },

@@ -152,6 +152,18 @@ describe('the cluster pool', () => {
     expect(provider.destroyed).toEqual([lease.id]);
   });
 
+  it("gives a waiting session's untouched clusters back to the pool", async () => {
+    const service = pool(1);
+    await service.refill([shape]);
+    await until(async () => (await states()).includes('warm'));
+    const lease = await service.claim(shape, 's1', 'k8s-c1');
+    expect(await states()).toEqual(['leased:s1/k8s-c1']);
+    await service.unclaim('s1');
+    expect(await states()).toEqual(['warm']);
+    expect((await service.claim(shape, 's2', 'k8s-c1'))?.id).toBe(lease!.id);
+    expect(provider.destroyed).toEqual([]);
+  });
+
   it('starts nothing when the machine has no room', async () => {
     provider.room = 0;
     expect(await pool(2).refill([shape])).toBe(0);

@@ -15,6 +15,9 @@ import {
   shapeKey,
 } from './cluster-provider.js';
 
+/** Between two looks for a cluster that did not answer. */
+const RETRY_FIND_MS = 2_000;
+
 /** The states in which a lease's cluster exists (or is being made) and must be kept. */
 const LIVE_STATES = ['starting', 'warm', 'leased'] as const;
 
@@ -34,6 +37,8 @@ export class ClusterPoolService {
   private readonly clusters = new Map<string, ProvidedCluster>();
   /** Lease ids this process is making now. */
   private readonly making = new Set<string>();
+  /** Lease ids this process is destroying now (reconcile leaves them alone). */
+  private readonly retiring = new Set<string>();
   /** One start at a time. */
   private starting: Promise<unknown> = Promise.resolve();
 
@@ -140,6 +145,17 @@ export class ClusterPoolService {
     return this.leases.find({ where: { sessionId, state: In([...LIVE_STATES]) } });
   }
 
+  /**
+   * Gives a provisioning session's untouched clusters back to the pool (it
+   * waits for another it cannot have yet; nothing was set up on them).
+   */
+  async unclaim(sessionId: string): Promise<void> {
+    await this.leases.update(
+      { sessionId, state: 'leased' },
+      { state: 'warm', sessionId: null, alias: null, leasedAt: null },
+    );
+  }
+
   /** Destroys the session's clusters (never reused: the candidate may have broken them). */
   async release(sessionId: string): Promise<void> {
     for (const lease of await this.leases.find({
@@ -187,14 +203,24 @@ export class ClusterPoolService {
       where: { provider: provider.name, state: In([...LIVE_STATES]) },
     });
     for (const lease of live) {
-      if (this.making.has(lease.id)) continue;
+      if (this.making.has(lease.id) || this.retiring.has(lease.id)) continue;
       try {
         if (lease.state === 'starting') {
           // Its maker died with the previous process: the cluster may be half made.
           throw new Error('its start was cut off by an engine restart');
         }
-        this.clusters.delete(lease.id);
-        await this.cluster(lease);
+        // A loaded machine may miss one answer: only three misses in a row
+        // take a candidate's cluster from them.
+        for (let attempt = 1; ; attempt++) {
+          this.clusters.delete(lease.id);
+          try {
+            await this.cluster(lease);
+            break;
+          } catch (error) {
+            if (attempt >= 3) throw error;
+            await new Promise((resolve) => setTimeout(resolve, RETRY_FIND_MS));
+          }
+        }
         found++;
       } catch (error) {
         lost++;
@@ -212,7 +238,7 @@ export class ClusterPoolService {
     );
     let orphansDestroyed = 0;
     for (const id of await provider.list()) {
-      if (keep.has(id) || this.making.has(id)) continue;
+      if (keep.has(id) || this.making.has(id) || this.retiring.has(id)) continue;
       await provider.destroy({
         id,
         kubeconfig: '',
@@ -299,25 +325,31 @@ export class ClusterPoolService {
     reason?: string,
   ): Promise<void> {
     const provider = this.requireProvider();
-    await provider
-      .destroy({
-        id: lease.id,
-        kubeconfig: '',
-        candidateKubeconfig: '',
-        nodes: lease.handle?.nodes ?? [],
-        handle: lease.handle?.provider ?? {},
-      })
-      .catch((error: Error) =>
-        this.logger.warn(
-          { lease: lease.id, err: error.message },
-          'destroy failed; reconcile retries',
-        ),
+    this.retiring.add(lease.id);
+    try {
+      await provider
+        .destroy({
+          id: lease.id,
+          kubeconfig: '',
+          candidateKubeconfig: '',
+          nodes: lease.handle?.nodes ?? [],
+          handle: lease.handle?.provider ?? {},
+        })
+        .catch((error: Error) =>
+          this.logger.warn(
+            { lease: lease.id, err: error.message },
+            'destroy failed; reconcile retries',
+          ),
+        );
+      this.clusters.delete(lease.id);
+      // The first verdict stands: a release is not turned into a failure by a late look.
+      await this.leases.update(
+        { id: lease.id, state: In([...LIVE_STATES]) },
+        { state, releasedAt: new Date(), failureReason: reason ?? null },
       );
-    this.clusters.delete(lease.id);
-    await this.leases.update(
-      { id: lease.id },
-      { state, releasedAt: new Date(), failureReason: reason ?? null },
-    );
+    } finally {
+      this.retiring.delete(lease.id);
+    }
   }
 }
 

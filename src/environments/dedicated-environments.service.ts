@@ -64,13 +64,28 @@ export class DedicatedEnvironments {
    * tries again later).
    */
   async lease(session: Session): Promise<ClusterLease[]> {
+    // One session at a time in this process: two that both see room for one
+    // more cluster would both start one.
+    const turn = this.leasing.then(() => this.leaseAll(session));
+    this.leasing = turn.catch(() => undefined);
+    return turn;
+  }
+
+  private leasing: Promise<unknown> = Promise.resolve();
+
+  private async leaseAll(session: Session): Promise<ClusterLease[]> {
     const leases: ClusterLease[] = [];
     for (const { alias, nodes } of session.dedicatedClusters) {
       const shape = { nodes };
       let lease = await this.pool.claim(shape, session.id, alias);
       if (!lease) {
-        if ((await this.pool.room()) < 1)
+        if ((await this.pool.room()) < 1) {
+          // All or nothing: holding one cluster while waiting for another
+          // would let two such sessions wait on each other for ever. Nothing
+          // has been set up on them yet, so they go back to the pool as they are.
+          await this.pool.unclaim(session.id);
           throw new CapacityWaitError(alias, await this.queuePosition(session));
+        }
         this.logger.info({ sessionId: session.id, alias }, 'no warm cluster: making one');
         lease = await this.pool.makeFor(shape, session.id, alias);
       }

@@ -1,6 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, openSync, closeSync } from 'node:fs';
-import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { lstat, mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -60,6 +60,23 @@ export class SandboxClusterProvider implements ClusterProvider {
     return join(this.options.clustersDir, id);
   }
 
+  /**
+   * The clusters folder, made if missing and refused unless it is a real
+   * folder of this user that nobody else may write: its contents decide
+   * which process the engine signals, which socket it trusts with node
+   * commands and which credentials it uses.
+   */
+  private async secureClustersDir(): Promise<void> {
+    const dir = this.options.clustersDir;
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const info = await lstat(dir);
+    const uid = process.getuid?.() ?? info.uid;
+    if (!info.isDirectory() || info.uid !== uid || (info.mode & 0o022) !== 0)
+      throw new Error(
+        `refusing the clusters folder ${dir}: it must be a folder of uid ${uid} that no one else may write (it is ${info.isSymbolicLink() ? 'a symbolic link' : `uid ${info.uid}, mode ${(info.mode & 0o777).toString(8)}`})`,
+      );
+  }
+
   private tsx(): string {
     return join(this.options.repoDir, 'node_modules', '.bin', 'tsx');
   }
@@ -90,6 +107,7 @@ export class SandboxClusterProvider implements ClusterProvider {
   }
 
   async create(shape: ClusterShape, id: string): Promise<ProvidedCluster> {
+    await this.secureClustersDir();
     const dir = this.dirOf(id);
     await rm(dir, { recursive: true, force: true });
     await mkdir(dir, { recursive: true, mode: 0o700 });
@@ -149,8 +167,9 @@ export class SandboxClusterProvider implements ClusterProvider {
 
   async find(cluster: ProvidedCluster): Promise<ProvidedCluster | undefined> {
     const dir = this.dirOf(cluster.id);
+    await this.secureClustersDir();
     const status = await readStatus(dir);
-    if (status?.state !== 'ready' || !alive(status.pid)) return undefined;
+    if (status?.state !== 'ready' || !daemonOf(status.pid, dir)) return undefined;
     try {
       await this.request(dir, { op: 'ping' }, 5_000);
     } catch {
@@ -181,8 +200,10 @@ export class SandboxClusterProvider implements ClusterProvider {
 
   async destroy(cluster: ProvidedCluster): Promise<void> {
     const dir = this.dirOf(cluster.id);
+    await this.secureClustersDir();
     const status = await readStatus(dir);
-    if (status && alive(status.pid)) {
+    // Only this cluster's daemon: after a reboot the pid may be anyone's.
+    if (status && daemonOf(status.pid, dir)) {
       try {
         process.kill(status.pid, 'SIGTERM');
       } catch {
@@ -197,6 +218,7 @@ export class SandboxClusterProvider implements ClusterProvider {
   }
 
   async list(): Promise<string[]> {
+    await this.secureClustersDir();
     const entries = await readdir(this.options.clustersDir, { withFileTypes: true }).catch(
       () => [],
     );
@@ -241,6 +263,17 @@ async function readStatus(dir: string): Promise<DaemonStatus | undefined> {
     return JSON.parse(await readFile(join(dir, 'status.json'), 'utf8')) as DaemonStatus;
   } catch {
     return undefined;
+  }
+}
+
+/** Whether `pid` is the daemon of the cluster in `dir` (its command line names the folder). */
+function daemonOf(pid: number, dir: string): boolean {
+  if (!Number.isInteger(pid) || pid < 2) return false;
+  try {
+    const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    return args.some((a) => a.endsWith('cluster-daemon.ts')) && args.includes(dir);
+  } catch {
+    return false;
   }
 }
 

@@ -241,8 +241,8 @@ const commandCheck = z.strictObject({
   exitCode: z.number().int().min(0).max(255).default(0),
   /** RE2 pattern its standard output must contain a match for. */
   stdout: nonEmpty.optional(),
-  /** Seconds the command may run. */
-  runTimeout: z.number().int().min(1).max(120).default(20),
+  /** Seconds the command may run (below the 60 s any one evaluation may take). */
+  runTimeout: z.number().int().min(1).max(50).default(20),
 });
 
 const serviceCheck = z.strictObject({

@@ -39,8 +39,23 @@ export class GradingProcessor implements JobProcessor {
     const session = await this.sessions.findOneBy({ id: sessionId });
     const ended: string[] = [SessionState.SUBMITTED, SessionState.EXPIRED, SessionState.GRADING];
     if (!session || !ended.includes(session.state)) return; // graded already, or not ended
-    // Again after a crash mid-grade: revoking is idempotent.
-    await this.provisioning.revoke(session);
+    const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    // Again after a crash mid-grade: revoking is idempotent. A cluster that is
+    // gone for good (a dedicated session's, lost with its host) ends in
+    // grading_failed with the reason, not in retries for ever.
+    try {
+      await this.provisioning.revoke(session);
+    } catch (error) {
+      if (lastAttempt) {
+        const reason = `could not revoke access before grading: ${(error as Error).message}`;
+        if (session.state !== SessionState.GRADING)
+          await this.lifecycle.transition(sessionId, SessionState.GRADING, reason);
+        await this.lifecycle.transition(sessionId, SessionState.GRADING_FAILED, reason, {
+          failureReason: (error as Error).message,
+        });
+      }
+      throw error;
+    }
     if (session.state !== SessionState.GRADING) {
       await this.lifecycle.transition(
         sessionId,
@@ -48,7 +63,6 @@ export class GradingProcessor implements JobProcessor {
         'access revoked; grading started',
       );
     }
-    const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
     let run;
     try {
       run = await this.grading.gradeSession(sessionId, { lastAttempt });

@@ -17,7 +17,7 @@ export async function evaluateFile(check: FileCheck, env: CheckEnv): Promise<Ver
   const path = shellQuote(check.path);
   // One round trip: stat's line (or a marker), then the content.
   const script =
-    `if [ -e ${path} ] || [ -L ${path} ]; then stat -L -c 'stat %a %U %u %F' -- ${path} 2>&1 || echo 'stat ? ? ? ?'; ` +
+    `if [ -e ${path} ] || [ -L ${path} ]; then stat -L -c 'stat %a %U %u %F' -- ${path} 2>/dev/null || echo 'stat ? ? ? broken link'; ` +
     `if [ -f ${path} ]; then head -c ${MAX_BYTES} -- ${path}; fi; else echo missing; fi`;
   const result = await env.host(check.node)(script, TIMEOUT_MS);
   if (result.code !== 0)
@@ -30,6 +30,7 @@ export async function evaluateFile(check: FileCheck, env: CheckEnv): Promise<Ver
   if (head === 'missing') return check.exists ? fail(`${where} does not exist`) : pass();
   if (!check.exists) return fail(`${where} exists, and should not`);
   const [, mode, user, uid, ...type] = head.split(' ');
+  if (type.join(' ') === 'broken link') return fail(`${where} is a symbolic link to nothing`);
   const content = result.stdout.slice(newline + 1);
   if (check.mode !== undefined && parseInt(mode, 8) !== parseInt(check.mode, 8))
     return fail(`${where} has mode ${mode}, expected ${check.mode.replace(/^0(?=\d{3}$)/, '')}`);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFile } from 'node:child_process';
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { ClusterClient } from '../../cluster/cluster-client.js';
@@ -33,6 +33,7 @@ beforeAll(async () => {
   );
   await chmod(join(dir, 'kubelet.yaml'), 0o600);
   await writeFile(join(dir, 'broken.yaml'), 'a: [unclosed\n');
+  await symlink(join(dir, 'nowhere'), join(dir, 'dangling'));
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
@@ -95,7 +96,8 @@ describe('node-level check kinds', () => {
       file('match', { path: path(), match: { staticPodPath: '/etc/kubernetes/other' } }),
       file('yaml', { path: join(dir, 'broken.yaml'), match: { a: [] } }),
       file('dir', { path: dir, contains: 'x' }),
-      file('quote', { path: join(dir, "it's $(touch pwned)") }),
+      file('dangling', { path: join(dir, 'dangling'), mode: '600' }),
+      file('quote', { path: join(dir, `it's $(touch ${join(dir, 'pwned')})`) }),
       file('unreachable', { node: 'gone', path: path() }),
     ]);
     expect(r.all).toMatchObject({ status: 'passed' });
@@ -113,6 +115,9 @@ describe('node-level check kinds', () => {
     );
     expect(r.yaml.message).toMatch(/broken\.yaml on node01 is not valid YAML or JSON: /);
     expect(r.dir.message).toBe(`${dir} on node01 is a directory, not a file`);
+    expect(r.dangling.message).toBe(
+      `${join(dir, 'dangling')} on node01 is a symbolic link to nothing`,
+    );
     // A path is data, never shell: nothing ran.
     expect(r.quote.status).toBe('failed');
     expect(

@@ -1,4 +1,4 @@
-import { chmod, rm } from 'node:fs/promises';
+import { chmod, chown, rm } from 'node:fs/promises';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 
 /** An API server's address, or a Unix socket (a node's shell, see ssh-client.ts). */
@@ -25,15 +25,26 @@ export class ApiRelay {
     this.server = createServer((client) => this.relay(client));
   }
 
-  /** Listens on `path` (readable and writable by the jail's user: it connects through it). */
-  static async listen(path: string, target: RelayTarget, maxConnections = 64): Promise<ApiRelay> {
+  /**
+   * Listens on `path` (readable and writable by the jail's user: it connects
+   * through it). With `owner`, that user alone may: a node's shell is a root
+   * shell, so no other user of the host may connect to its relay.
+   */
+  static async listen(
+    path: string,
+    target: RelayTarget,
+    options: { maxConnections?: number; owner?: { uid: number; gid: number } } = {},
+  ): Promise<ApiRelay> {
     await rm(path, { force: true });
-    const relay = new ApiRelay(path, target, maxConnections);
+    const relay = new ApiRelay(path, target, options.maxConnections ?? 64);
     await new Promise<void>((resolve, reject) => {
       relay.server.once('error', reject);
       relay.server.listen(path, () => resolve());
     });
-    await chmod(path, 0o666);
+    if (options.owner) {
+      await chown(path, options.owner.uid, options.owner.gid);
+      await chmod(path, 0o600);
+    } else await chmod(path, 0o666);
     return relay;
   }
 

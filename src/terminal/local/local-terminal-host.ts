@@ -249,9 +249,11 @@ export class LocalTerminalHost implements TerminalHost {
     const sockets = await this.relaysOf(spec.sessionId, [
       ...relays.map((r, i) => ({ name: `api-${i}.sock`, target: r.target })),
       // Short names: a Unix socket's path has at most 107 bytes.
+      // A root shell on a node: the session's jail alone may connect.
       ...(spec.nodeShells ?? []).map((n, i) => ({
         name: `n${i}.sock`,
         target: { path: n.socket },
+        owner: this.root ? { uid, gid: uid } : undefined,
       })),
     ]);
     await writeFile(
@@ -422,7 +424,7 @@ export class LocalTerminalHost implements TerminalHost {
    */
   private relaysOf(
     sessionId: string,
-    wanted: { name: string; target: RelayTarget }[],
+    wanted: { name: string; target: RelayTarget; owner?: { uid: number; gid: number } }[],
   ): Promise<ApiRelay[]> {
     const describe = (t: RelayTarget) => ('path' in t ? t.path : `${t.host}:${t.port}`);
     const key = `${sessionId}|${wanted.map((w) => `${w.name}=${describe(w.target)}`).join(',')}`;
@@ -439,7 +441,9 @@ export class LocalTerminalHost implements TerminalHost {
         const dir = this.sessionDir(sessionId);
         await mkdir(dir, { recursive: true, mode: 0o711 });
         await chmod(dir, 0o711);
-        return Promise.all(wanted.map((w) => ApiRelay.listen(join(dir, w.name), w.target)));
+        return Promise.all(
+          wanted.map((w) => ApiRelay.listen(join(dir, w.name), w.target, { owner: w.owner })),
+        );
       })();
       this.relays.set(key, relays);
       relays.catch(() => this.relays.delete(key));

@@ -102,18 +102,23 @@ send(b'H', json.dumps({'cols': columns, 'rows': lines, 'tty': interactive,
                        'term': os.environ.get('TERM', 'xterm-256color'),
                        'command': ' '.join(command) if command else None}).encode())
 saved = None
+resized = []
 if interactive:
     saved = termios.tcgetattr(0)
     tty.setraw(0)
-    signal.signal(signal.SIGWINCH, lambda *_: send(b'R', json.dumps(dict(zip(('cols', 'rows'), size()))).encode()))
+    # The handler only notes it: a frame sent from inside it could land in the middle of another.
+    signal.signal(signal.SIGWINCH, lambda *_: resized.append(True))
 code = 255
 buffered = b''
 stdin_open = True
 done = False
 try:
     while not done:
+        if resized:
+            del resized[:]
+            send(b'R', json.dumps(dict(zip(('cols', 'rows'), size()))).encode())
         try:
-            ready = select.select([conn] + ([0] if stdin_open else []), [], [])[0]
+            ready = select.select([conn] + ([0] if stdin_open else []), [], [], 0.5)[0]
         except InterruptedError:
             continue
         if 0 in ready:
