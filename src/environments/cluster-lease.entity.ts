@@ -64,7 +64,7 @@ export class ClusterLease {
   @InstantColumn({ nullable: true })
   releasedAt: Date | null;
 
-  /** A claim is a conditional update on this: two claims of one warm cluster cannot both win. */
+  /** TypeORM's row version (claims are conditional updates on `state`, see ClusterPoolService.claim). */
   @VersionColumn()
   version: number;
 }

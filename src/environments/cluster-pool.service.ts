@@ -127,13 +127,7 @@ export class ClusterPoolService {
     const known = this.clusters.get(lease.id);
     if (known) return known;
     const found = lease.handle
-      ? await this.requireProvider().find({
-          id: lease.id,
-          kubeconfig: '',
-          candidateKubeconfig: '',
-          nodes: lease.handle.nodes,
-          handle: lease.handle.provider,
-        })
+      ? await this.requireProvider().find(storedCluster(lease.id, lease.handle))
       : undefined;
     if (!found) throw new Error(`cluster ${lease.id} (${lease.alias ?? lease.shape}) is gone`);
     this.clusters.set(lease.id, found);
@@ -239,13 +233,7 @@ export class ClusterPoolService {
     let orphansDestroyed = 0;
     for (const id of await provider.list()) {
       if (keep.has(id) || this.making.has(id) || this.retiring.has(id)) continue;
-      await provider.destroy({
-        id,
-        kubeconfig: '',
-        candidateKubeconfig: '',
-        nodes: [],
-        handle: {},
-      });
+      await provider.destroy(storedCluster(id, null));
       orphansDestroyed++;
     }
     return { found, lost, orphansDestroyed };
@@ -328,13 +316,7 @@ export class ClusterPoolService {
     this.retiring.add(lease.id);
     try {
       await provider
-        .destroy({
-          id: lease.id,
-          kubeconfig: '',
-          candidateKubeconfig: '',
-          nodes: lease.handle?.nodes ?? [],
-          handle: lease.handle?.provider ?? {},
-        })
+        .destroy(storedCluster(lease.id, lease.handle))
         .catch((error: Error) =>
           this.logger.warn(
             { lease: lease.id, err: error.message },
@@ -351,6 +333,17 @@ export class ClusterPoolService {
       this.retiring.delete(lease.id);
     }
   }
+}
+
+/** A cluster as the database keeps it: how to find it, never its credentials. */
+function storedCluster(id: string, handle: ClusterLease['handle']): ProvidedCluster {
+  return {
+    id,
+    kubeconfig: '',
+    candidateKubeconfig: '',
+    nodes: handle?.nodes ?? [],
+    handle: handle?.provider ?? {},
+  };
 }
 
 function uniqueShapes(shapes: ClusterShape[]): ClusterShape[] {

@@ -1,3 +1,4 @@
+import { UndecidableError } from './kinds/verdict.js';
 import { RE2JS } from 're2js';
 
 /**
@@ -64,5 +65,17 @@ export function patternProblem(pattern: string): string | undefined {
     return undefined;
   } catch (error) {
     return (error as Error).message;
+  }
+}
+
+/**
+ * RE2 over up to a megabyte (linear time, so no cap like the answer
+ * checks'), with ^ and $ at line ends as in grep.
+ */
+export function multiLineMatch(pattern: string, text: string): boolean {
+  try {
+    return compilePattern(`(?m)${pattern}`).test(text);
+  } catch (error) {
+    throw new UndecidableError((error as Error).message);
   }
 }

@@ -11,6 +11,7 @@ import {
   renderKubeconfig,
 } from '../cluster/cluster-client.js';
 import { ClusterService } from '../cluster/cluster.service.js';
+import { shellQuote } from '../common/shell-quote.js';
 import { clusterFreezeObjects } from '../environments/cluster-freeze.js';
 import { DedicatedEnvironments } from '../environments/dedicated-environments.service.js';
 import { APP_CONFIG } from '../config/config.module.js';
@@ -106,11 +107,6 @@ interface SetupTarget {
   client: ClusterClient;
   kubectl(args: string[], timeoutMs: number): Promise<string>;
   run(step: { run: string; on: string; timeout: number }): Promise<unknown>;
-}
-
-/** One argument for a POSIX shell, quoted. */
-function shellQuote(arg: string): string {
-  return /^[A-Za-z0-9_./:=@%+-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 
 export class SetupFailedError extends Error {

@@ -1,5 +1,5 @@
 import type { CommandCheck } from '../check.schema.js';
-import { multiLineMatch } from './file.js';
+import { multiLineMatch } from '../safe-regex.js';
 import { type CheckEnv, fail, pass, type Verdict } from './verdict.js';
 
 /** A script run as root on a node: its exit code, and its output by pattern. */

@@ -1,5 +1,5 @@
 import type { EtcdSnapshotCheck } from '../check.schema.js';
-import { shellQuote } from './host-script.js';
+import { shellQuote } from '../../common/shell-quote.js';
 import { type CheckEnv, fail, pass, type Verdict } from './verdict.js';
 
 /**

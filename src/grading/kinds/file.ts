@@ -1,8 +1,8 @@
 import { parse as parseYaml } from 'yaml';
 import type { FileCheck } from '../check.schema.js';
 import { formatMismatch, matchObject, MatchSpecError } from '../match.js';
-import { compilePattern } from '../safe-regex.js';
-import { shellQuote } from './host-script.js';
+import { multiLineMatch } from '../safe-regex.js';
+import { shellQuote } from '../../common/shell-quote.js';
 import { type CheckEnv, fail, pass, UndecidableError, type Verdict } from './verdict.js';
 
 /** What is read of a file: the content past this is not looked at. */
@@ -60,16 +60,4 @@ export async function evaluateFile(check: FileCheck, env: CheckEnv): Promise<Ver
     }
   }
   return pass();
-}
-
-/**
- * RE2 over up to a megabyte (linear time, so no cap like the answer
- * checks'), with ^ and $ at line ends as in grep.
- */
-export function multiLineMatch(pattern: string, text: string): boolean {
-  try {
-    return compilePattern(`(?m)${pattern}`).test(text);
-  } catch (error) {
-    throw new UndecidableError((error as Error).message);
-  }
 }

@@ -1,5 +1,5 @@
 import type { LogsCheck } from '../check.schema.js';
-import { multiLineMatch } from './file.js';
+import { multiLineMatch } from '../safe-regex.js';
 import { type CheckEnv, fail, pass, type Verdict } from './verdict.js';
 
 type Pod = { metadata: { name: string } };
