@@ -3,6 +3,7 @@ import {
   ApiException,
   CoreV1Api,
   dumpYaml,
+  Exec,
   HttpMethod,
   KubeConfig,
   KubernetesObjectApi,
@@ -10,6 +11,7 @@ import {
   PatchStrategy,
   VersionApi,
 } from '@kubernetes/client-node';
+import { Writable } from 'node:stream';
 import { parseAllDocuments } from 'yaml';
 import { withTimeout } from '../common/with-timeout.js';
 import { KeepAliveHttp } from './keep-alive-http.js';
@@ -421,6 +423,79 @@ export class ClusterClient {
         return { log: response.body };
       })(),
     );
+  }
+
+  /**
+   * Runs a command in a running container (the pods/exec subresource) to
+   * completion or `timeoutMs`: its exit code (from the API server's final
+   * status; -1 when the time ran out) and output. A pod or container that
+   * cannot be exec'd into (absent, not running, no such program) is a
+   * ClusterError with the API server's or runtime's words.
+   */
+  async podExec(
+    namespace: string,
+    pod: string,
+    container: string,
+    command: string[],
+    timeoutMs: number,
+  ): Promise<{ code: number; stdout: string; stderr: string }> {
+    const what = `exec in pod ${namespace}/${pod}`;
+    let stdout = '';
+    let stderr = '';
+    const sink = (append: (text: string) => void) =>
+      new Writable({
+        write(chunk: Buffer, _encoding, done) {
+          append(chunk.toString());
+          done();
+        },
+      });
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      let socket: { close(): void } | undefined;
+      const finish = (result: { code: number } | { error: string; status?: number }) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        socket?.close();
+        if ('error' in result)
+          reject(new ClusterError(this.alias, result.status, `${what}: ${result.error}`));
+        else resolve({ code: result.code, stdout, stderr });
+      };
+      const timer = setTimeout(() => finish({ code: -1 }), timeoutMs);
+      new Exec(this.kc)
+        .exec(
+          namespace,
+          pod,
+          container,
+          command,
+          sink((t) => (stdout += t)),
+          sink((t) => (stderr += t)),
+          null,
+          false,
+          (status) => {
+            if (status.status === 'Success') return finish({ code: 0 });
+            const exit = status.details?.causes?.find((c) => c.reason === 'ExitCode')?.message;
+            if (status.reason === 'NonZeroExitCode' && exit !== undefined)
+              return finish({ code: Number(exit) });
+            finish({ error: status.message ?? 'the command could not run' });
+          },
+        )
+        .then(
+          (ws) => {
+            socket = ws;
+            if (settled) ws.close();
+            // The status frame comes before the close; a close without one is a broken exec.
+            ws.on('close', () =>
+              setTimeout(
+                () => finish({ error: 'the connection closed before the exit status came' }),
+                50,
+              ).unref(),
+            );
+          },
+          (error: Error & { statusCode?: number }) =>
+            finish({ error: error.message, status: error.statusCode }),
+        );
+    });
   }
 
   /** A JSON request over the kept-alive pool; a non-2xx answer is a ClusterError with its status. */

@@ -7,6 +7,7 @@ import { evaluateAbsent } from './kinds/absent.js';
 import { evaluateCommand } from './kinds/command.js';
 import { evaluateEtcdSnapshot } from './kinds/etcd-snapshot.js';
 import { evaluateFile } from './kinds/file.js';
+import { evaluateConnectivity } from './kinds/connectivity.js';
 import { evaluateLogs } from './kinds/logs.js';
 import { evaluateService } from './kinds/service.js';
 import { evaluateAnswer } from './kinds/answer.js';
@@ -79,6 +80,7 @@ const EVALUATORS: Record<Check['kind'], Evaluate> = {
   service: evaluateService,
   etcdSnapshot: evaluateEtcdSnapshot,
   logs: evaluateLogs,
+  connectivity: evaluateConnectivity,
   resource: evaluateResource,
   absent: evaluateAbsent,
   count: evaluateCount,

@@ -286,8 +286,43 @@ const logsCheck = z
     message: 'a logs check names one pod (name) or selects pods (labelSelector)',
   });
 
-/** Kinds that act on a node host: only dedicated questions may use them. */
-export const HOST_CHECK_KINDS = ['file', 'command', 'service', 'etcdSnapshot'] as const;
+const connectivityCheck = z
+  .strictObject({
+    ...common,
+    kind: z.literal('connectivity'),
+    /** The pod the connection starts from: named, or the first Running pod selected. */
+    from: z
+      .strictObject({
+        namespace: nonEmpty,
+        name: nonEmpty.optional(),
+        labelSelector: nonEmpty.optional(),
+        /** Default: the pod's first container. Its image needs BusyBox's nc (busybox, nginx, redis, httpd here). */
+        container: nonEmpty.optional(),
+      })
+      .refine((f) => Boolean(f.name) !== Boolean(f.labelSelector), {
+        message: 'from names one pod (name) or selects pods (labelSelector)',
+      }),
+    /** host:port of a TCP connection: a Service's DNS name, a pod's IP… */
+    to: z
+      .string()
+      .regex(/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?:[0-9]{1,5}$/, 'must be host:port'),
+    /** true: the connection must open; false: it must not (refused, dropped or unresolved). */
+    reachable: z.boolean().default(true),
+    /** Seconds the connection may take to open. */
+    connectTimeout: z.number().int().min(1).max(10).default(3),
+  });
+
+/**
+ * Kinds that need real nodes (a node host to run on, or pods whose
+ * containers really run): only dedicated questions may use them.
+ */
+export const HOST_CHECK_KINDS = [
+  'file',
+  'command',
+  'service',
+  'etcdSnapshot',
+  'connectivity',
+] as const;
 
 export const CHECK_SCHEMAS = {
   resource: resourceCheck,
@@ -306,6 +341,7 @@ export const CHECK_SCHEMAS = {
   service: serviceCheck,
   etcdSnapshot: etcdSnapshotCheck,
   logs: logsCheck,
+  connectivity: connectivityCheck,
 } as const;
 
 export type ResourceCheck = z.infer<typeof resourceCheck>;
@@ -324,6 +360,7 @@ export type CommandCheck = z.infer<typeof commandCheck>;
 export type ServiceCheck = z.infer<typeof serviceCheck>;
 export type EtcdSnapshotCheck = z.infer<typeof etcdSnapshotCheck>;
 export type LogsCheck = z.infer<typeof logsCheck>;
+export type ConnectivityCheck = z.infer<typeof connectivityCheck>;
 export type Check =
   | ResourceCheck
   | AbsentCheck
@@ -340,7 +377,8 @@ export type Check =
   | CommandCheck
   | ServiceCheck
   | EtcdSnapshotCheck
-  | LogsCheck;
+  | LogsCheck
+  | ConnectivityCheck;
 export type CheckKindName = keyof typeof CHECK_SCHEMAS;
 
 export type ParsedCheck = { ok: true; check: Check } | { ok: false; error: z.ZodError };

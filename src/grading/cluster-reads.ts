@@ -69,6 +69,21 @@ export class ClusterReads {
     return this.once(key, () => this.cluster.podLog(namespace, name, options));
   }
 
+  /**
+   * Runs a command in a container (connectivity probes). Never shared: each
+   * ask is a new run, as the answer may change between looks.
+   */
+  podExec(
+    namespace: string,
+    pod: string,
+    container: string,
+    command: string[],
+    timeoutMs: number,
+  ): Promise<{ code: number; stdout: string; stderr: string }> {
+    this.requests++;
+    return this.cluster.podExec(namespace, pod, container, command, timeoutMs);
+  }
+
   /** Reads that bypass what this run has seen so far (a polling check's next look). */
   fresh(): ClusterReads {
     return new ClusterReads(this.cluster, this.sent);

@@ -420,7 +420,7 @@ function checkTemplates(spec: QuestionSpec, source: YamlSource, bank: QuestionBa
         file: source.file,
         ...source.position(['checks', i, 'kind']),
         rule: 'environment',
-        message: `checks[${i}] (${check.id}): a ${check.kind} check looks at a node host, which only dedicated environments have: add environment: dedicated to the question`,
+        message: `checks[${i}] (${check.id}): a ${check.kind} check needs real nodes (a node host, or pods that really run), which only dedicated environments have: add environment: dedicated to the question`,
       });
     for (const problem of lintCheck(renderDeep(check, vars))) {
       bank.problems.push({

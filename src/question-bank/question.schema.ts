@@ -29,6 +29,8 @@ export const CHECK_KINDS = [
   'command',
   'service',
   'etcdSnapshot',
+  // Traffic between pods that really run: dedicated questions only.
+  'connectivity',
 ] as const;
 export type CheckKind = (typeof CHECK_KINDS)[number];
 
