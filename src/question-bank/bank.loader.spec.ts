@@ -43,7 +43,7 @@ describe('loadBank', () => {
       'host-shared.yaml:5:7 schema host: a task done on a node host needs environment: dedicated (shared clusters have no hosts)',
       'host-shared.yaml:7:5 schema setup[0].on: a run step names the node it runs on (on: node01)',
       'run-shared.yaml:6:10 setup setup[0]: a run step acts on a node host, which only dedicated environments have: add environment: dedicated to the question',
-      'run-shared.yaml:11:20 environment checks[1] (f): a file check looks at a node host, which only dedicated environments have: add environment: dedicated to the question',
+      'run-shared.yaml:11:20 environment checks[1] (f): a file check needs real nodes (a node host, or pods that really run), which only dedicated environments have: add environment: dedicated to the question',
     ]);
     // What is valid loads: a dedicated question may set up cluster-wide objects (a CRD) and run scripts on its nodes.
     const bank = await loadBank({
