@@ -11,6 +11,7 @@ import { Session } from '../sessions/session.entity.js';
 import type { ClusterLease } from './cluster-lease.entity.js';
 import { ClusterPoolService } from './cluster-pool.service.js';
 import { CLUSTER_PROVIDER, type ClusterProvider, type ExecResult } from './cluster-provider.js';
+import type { HostExec } from '../grading/kinds/verdict.js';
 
 /** No cluster of the shape is warm and the machine has no room for another: the session waits. */
 export class CapacityWaitError extends Error {
@@ -128,6 +129,24 @@ export class DedicatedEnvironments {
     const lease = await this.leaseOf(sessionId, alias);
     const cluster = await this.pool.cluster(lease);
     return this.clusters.forKubeconfig(lease.id, alias, cluster.kubeconfig);
+  }
+
+  /**
+   * What grading reads a dedicated session through: the engine's client of
+   * each of its clusters, and a way to run a script on any of their nodes.
+   */
+  async gradingScope(session: Session): Promise<{
+    clients: Map<string, ClusterClient>;
+    hosts: (alias: string, node: string) => HostExec;
+  }> {
+    const clients = new Map<string, ClusterClient>();
+    for (const { alias } of session.dedicatedClusters)
+      clients.set(alias, await this.clientFor(session.id, alias));
+    return {
+      clients,
+      hosts: (alias, node) => (script, timeoutMs) =>
+        this.runOnNode(session.id, alias, node, script, timeoutMs),
+    };
   }
 
   /** Runs a script as root on a node of the session's cluster `alias`. */

@@ -22,6 +22,19 @@ export function repositoryRoot(from = dirname(fileURLToPath(import.meta.url))): 
   );
 }
 
+/** The cluster provider the configuration names, or null for none (shared environments only). */
+export function clusterProviderFor(config: AppConfig): ClusterProvider | null {
+  const settings = config.environments;
+  if (settings.provider === 'none') return null;
+  return new SandboxClusterProvider({
+    repoDir: repositoryRoot(),
+    clustersDir: settings.sandboxClustersDir,
+    clusterBytes: settings.clusterBytes,
+    reserveBytes: settings.reserveBytes,
+    startTimeoutMs: settings.startTimeoutMs,
+  });
+}
+
 /** Dedicated environments: the configured cluster provider and the pool of leased clusters. */
 @Module({
   imports: [ClusterModule],
@@ -29,17 +42,7 @@ export function repositoryRoot(from = dirname(fileURLToPath(import.meta.url))): 
     {
       provide: CLUSTER_PROVIDER,
       inject: [APP_CONFIG],
-      useFactory: (config: AppConfig): ClusterProvider | null => {
-        const settings = config.environments;
-        if (settings.provider === 'none') return null;
-        return new SandboxClusterProvider({
-          repoDir: repositoryRoot(),
-          clustersDir: settings.sandboxClustersDir,
-          clusterBytes: settings.clusterBytes,
-          reserveBytes: settings.reserveBytes,
-          startTimeoutMs: settings.startTimeoutMs,
-        });
-      },
+      useFactory: clusterProviderFor,
     },
     ClusterPoolService,
     DedicatedEnvironments,

@@ -3,7 +3,6 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Logger } from 'pino';
 import type { DataSource, EntityManager } from 'typeorm';
-import type { ClusterClient } from '../cluster/cluster-client.js';
 import { DedicatedEnvironments } from '../environments/dedicated-environments.service.js';
 import { ROOT_LOGGER } from '../logging/logging.module.js';
 import { SessionEvent } from '../sessions/session-event.entity.js';
@@ -69,18 +68,13 @@ export class GradingService {
       .getRepository(SessionQuestion)
       .find({ where: { sessionId }, order: { position: 'ASC' } });
     const startedAt = new Date();
-    const clients = new Map<string, ClusterClient>();
-    for (const { alias } of session.dedicatedClusters)
-      clients.set(alias, await this.dedicated.clientFor(session.id, alias));
     const evaluation = await this.evaluator.evaluate(
       questions.map(taskOf),
       (session.endedAt ?? startedAt).getTime(),
       {
         namespaces: session.namespaces,
         prefix: session.prefix,
-        clients,
-        hosts: (alias, node) => (script, timeoutMs) =>
-          this.dedicated.runOnNode(session.id, alias, node, script, timeoutMs),
+        ...(await this.dedicated.gradingScope(session)),
       },
     );
     const undecided = questions.flatMap((q) =>

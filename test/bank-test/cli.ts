@@ -10,9 +10,19 @@
  * a solution, at most maxPoints for a mistake), tear down. Prints a row per
  * entry; exits 1 on any mismatch, with every failing check's message.
  *
+ * A dedicated question's entry gets real-node clusters of its own from the
+ * sandbox provider (made for it, destroyed after: a solution may have broken
+ * them), its setup runs on them as in a session, and its commands run with
+ * `ssh <node>` reaching the nodes as in the terminal. `--skip-dedicated`
+ * leaves them out (a machine without the real-node build).
+ *
  *   npm run bank:test -- [--kubeconfig path [--kubectl path] [--helm path]] [--questions dir]
- *                        [--concurrency N] [--only-reference] [--solve-after seconds] [ids...]
+ *                        [--concurrency N] [--only-reference] [--solve-after seconds]
+ *                        [--skip-dedicated] [ids...]
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import type { CheckOutcome } from '../../src/grading/check-runner.js';
@@ -34,6 +44,8 @@ const { values, positionals } = parseArgs({
     'only-reference': { type: 'boolean', default: false },
     /** Wait this many seconds after provisioning before solving: a late solve must score as an early one. */
     'solve-after': { type: 'string', default: '0' },
+    /** Leave out the questions that need a dedicated environment (real-node clusters). */
+    'skip-dedicated': { type: 'boolean', default: false },
   },
 });
 
@@ -230,22 +242,30 @@ async function main(): Promise<number> {
     helm = sandbox.binaries.helm;
   }
   const stop = async () => {
-    // A cluster of --kubeconfig outlives the run: leave nothing of a stopped one behind.
-    if (!sandbox)
-      await Promise.race([
-        Promise.allSettled([...live].map((candidate) => candidate.teardown())),
-        sleep(30_000),
-      ]);
+    // A cluster of --kubeconfig outlives the run, and a dedicated candidate's
+    // clusters are processes of their own: leave nothing of a stopped run behind.
+    const leftover = [...live].filter(
+      (candidate) => !sandbox || candidate.session.environment === 'dedicated',
+    );
+    await Promise.race([
+      Promise.allSettled(leftover.map((candidate) => candidate.teardown())),
+      sleep(30_000),
+    ]);
     await sandbox?.stop();
   };
   process.once('SIGINT', () => void stop().then(() => process.exit(130)));
   process.once('SIGTERM', () => void stop().then(() => process.exit(143)));
+  // The dedicated questions' clusters: this user's only, as the provider requires.
+  const clustersDir = values['skip-dedicated']
+    ? undefined
+    : await mkdtemp(join(tmpdir(), 'cka-bt-clusters-'));
   try {
     const harness = await createHarness({
       kubeconfig,
       kubectlDir,
       helm,
       questionsDir: values.questions,
+      clustersDir,
     });
     try {
       const all = harness.bank.questions();
@@ -256,7 +276,9 @@ async function main(): Promise<number> {
       }
       const selected = (
         positionals.length ? all.filter((q) => positionals.includes(q.spec.id)) : all
-      ).sort((a, b) => a.spec.id.localeCompare(b.spec.id));
+      )
+        .filter((q) => !(values['skip-dedicated'] && q.spec.environment === 'dedicated'))
+        .sort((a, b) => a.spec.id.localeCompare(b.spec.id));
       const entries = selected.flatMap((q) => entriesOf(q, values['only-reference']));
       const concurrency = Math.max(1, Number(values.concurrency) || 1);
       log(
@@ -291,6 +313,7 @@ async function main(): Promise<number> {
     }
   } finally {
     await stop();
+    if (clustersDir) await rm(clustersDir, { recursive: true, force: true });
   }
 }
 

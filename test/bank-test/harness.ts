@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
@@ -13,7 +14,17 @@ import { taskOf } from '../../src/grading/grading.service.js';
 import { createRootLogger } from '../../src/logging/logger.js';
 import { ClusterLease } from '../../src/environments/cluster-lease.entity.js';
 import { ClusterPoolService } from '../../src/environments/cluster-pool.service.js';
-import { DedicatedEnvironments } from '../../src/environments/dedicated-environments.service.js';
+import {
+  CapacityWaitError,
+  DedicatedEnvironments,
+} from '../../src/environments/dedicated-environments.service.js';
+import { clusterProviderFor } from '../../src/environments/environments.module.js';
+import { nodesNamedBy } from '../../src/question-bank/environments.js';
+import {
+  nodeShellIndex,
+  NODE_SHELLS_FILE,
+  sshClientScript,
+} from '../../src/terminal/local/ssh-client.js';
 import { ProvisioningService } from '../../src/provisioning/provisioning.service.js';
 import type { LoadedQuestion } from '../../src/question-bank/bank.loader.js';
 import { BankService, type RenderedQuestion } from '../../src/question-bank/bank.service.js';
@@ -79,6 +90,12 @@ export interface HarnessOptions {
   helm?: string;
   questionsDir?: string;
   logger?: Logger;
+  /**
+   * Dedicated questions get clusters of their own from the sandbox provider,
+   * kept in this folder (the engine's user only); without it they cannot be
+   * provisioned.
+   */
+  clustersDir?: string;
 }
 
 export async function createHarness(options: HarnessOptions): Promise<Harness> {
@@ -94,6 +111,9 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
     ...(options.questionsDir ? { QUESTIONS_DIR: options.questionsDir } : {}),
     // Setup kubectl steps run the engine's kubectl: the one the solutions run.
     ...(options.kubectlDir ? { TERMINAL_KUBECTL: join(options.kubectlDir, 'kubectl') } : {}),
+    ...(options.clustersDir
+      ? { CLUSTER_PROVIDER: 'sandbox', SANDBOX_CLUSTERS_DIR: options.clustersDir }
+      : { CLUSTER_PROVIDER: 'none' }),
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
   });
   const logger = options.logger ?? createRootLogger(config.log.level);
@@ -106,11 +126,12 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
   const bank = new BankService(config, logger);
   await bank.onModuleInit();
   const evaluator = new CheckEvaluator(clusters, config);
-  // Shared questions only, so far: no cluster provider.
+  // Dedicated questions: a cluster of their own per candidate, never reused.
+  const provider = clusterProviderFor(config);
   const dedicated = new DedicatedEnvironments(
-    new ClusterPoolService(config, null, dataSource.getRepository(ClusterLease), logger),
+    new ClusterPoolService(config, provider, dataSource.getRepository(ClusterLease), logger),
     clusters,
-    null,
+    provider,
     dataSource.getRepository(Session),
     logger,
   );
@@ -128,13 +149,18 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
   async function provision(questions: LoadedQuestion[], name = 'bank-test'): Promise<Candidate> {
     const seed = randomBytes(16).toString('hex');
     const prefix = newSessionPrefix('b');
-    const rendered = questions.map((q) => bank.render(q, seed, prefix));
+    const environment = questions.some((q) => q.spec.environment === 'dedicated')
+      ? 'dedicated'
+      : 'shared';
+    const rendered = questions.map((q) => bank.render(q, seed, prefix, environment));
     const now = new Date();
     const deadline = new Date(now.getTime() + 3600_000);
     const session = Object.assign(new Session(), {
       id: randomUUID(),
       examId: 'bank-test',
       examTitle: 'bank:test',
+      environment,
+      dedicatedClusters: environment === 'dedicated' ? clusterShapes(questions) : [],
       candidateName: name,
       invitationId: null,
       prefix,
@@ -159,9 +185,19 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
     await dataSource.getRepository(Session).insert(session);
     await dataSource.getRepository(SessionQuestion).insert(sessionQuestions);
     const kubeconfigPath = join(scratch, `${prefix}.kubeconfig`);
+    // Dedicated: `ssh <node>` as in the terminal, the same client over the nodes' shell sockets.
+    const bin = join(scratch, `bin-${prefix}`);
     try {
-      await provisioning.provision(session, deadline);
-      await writeFile(kubeconfigPath, await provisioning.kubeconfig(session), { mode: 0o600 });
+      if (environment === 'dedicated') {
+        await provisionWhenRoom(session, deadline);
+        await writeFile(kubeconfigPath, await dedicated.candidateKubeconfig(session), {
+          mode: 0o600,
+        });
+        await installSsh(bin, await dedicated.nodeShells(session));
+      } else {
+        await provisioning.provision(session, deadline);
+        await writeFile(kubeconfigPath, await provisioning.kubeconfig(session), { mode: 0o600 });
+      }
     } catch (error) {
       // A failed setup leaves nothing behind: namespaces, ServiceAccount, policy, grants.
       await provisioning.teardown(session).catch(() => undefined);
@@ -189,7 +225,7 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
           }
           const result = await shell(
             command,
-            { ...process.env, KUBECONFIG: kubeconfigPath, PATH: path, HOME: home },
+            { ...process.env, KUBECONFIG: kubeconfigPath, PATH: `${bin}:${path}`, HOME: home },
             undefined,
             home,
           );
@@ -215,10 +251,43 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
         return evaluator.evaluate(sessionQuestions.map(taskOf), settleFrom, {
           namespaces: session.namespaces,
           prefix: session.prefix,
+          ...(environment === 'dedicated' ? await dedicated.gradingScope(session) : {}),
         });
       },
       teardown: () => provisioning.teardown(session),
     };
+  }
+
+  /**
+   * A dedicated candidate's clusters: leased (made now, as nothing is kept
+   * warm here) as soon as the machine has room for them, then set up.
+   */
+  async function provisionWhenRoom(session: Session, deadline: Date): Promise<void> {
+    for (;;) {
+      try {
+        return await provisioning.provision(session, deadline);
+      } catch (error) {
+        if (!(error instanceof CapacityWaitError)) throw error;
+        await sleep(5000);
+      }
+    }
+  }
+
+  /** The shape of each cluster the questions run on: as a dedicated exam listing them has it. */
+  function clusterShapes(questions: LoadedQuestion[]): { alias: string; nodes: string[] }[] {
+    const shapes = new Map<string, Set<string>>();
+    for (const { spec } of questions) {
+      const exam = bank
+        .exams()
+        .find(
+          (e) => e.spec.environment === 'dedicated' && (e.spec.questions ?? []).includes(spec.id),
+        );
+      const declared = exam?.spec.clusters?.find((c) => c.alias === spec.cluster)?.nodes;
+      const nodes = shapes.get(spec.cluster) ?? new Set(declared ?? ['controlplane', 'node01']);
+      for (const { node } of nodesNamedBy(spec)) nodes.add(node);
+      shapes.set(spec.cluster, nodes);
+    }
+    return [...shapes].map(([alias, nodes]) => ({ alias, nodes: [...nodes] }));
   }
 
   return {
@@ -228,6 +297,12 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
     provisioning,
     provision,
     async close() {
+      // Whatever a stopped run left: no cluster outlives bank:test.
+      if (provider)
+        for (const id of await provider.list().catch(() => []))
+          await provider
+            .destroy({ id, kubeconfig: '', candidateKubeconfig: '', nodes: [], handle: {} })
+            .catch(() => undefined);
       clusters.onModuleDestroy();
       await dataSource.destroy();
       await rm(scratch, { recursive: true, force: true });
@@ -236,6 +311,21 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
 }
 
 export const kubectlDirOf = (kubectl: string) => dirname(kubectl);
+
+/**
+ * `ssh` in `bin`, as the terminal has it: the same client, reading the
+ * nodes' shell sockets through relays (symlinks here) in a folder beside it.
+ */
+async function installSsh(
+  bin: string,
+  shells: { cluster: string; node: string; socket: string }[],
+): Promise<void> {
+  const relay = join(bin, 'relay');
+  await mkdir(relay, { recursive: true, mode: 0o700 });
+  await writeFile(join(relay, NODE_SHELLS_FILE), nodeShellIndex(shells));
+  for (const [i, shell] of shells.entries()) await symlink(shell.socket, join(relay, `n${i}.sock`));
+  await writeFile(join(bin, 'ssh'), sshClientScript(relay), { mode: 0o755 });
+}
 
 /**
  * A fresh folder holding a question's files at their paths, as the

@@ -17,13 +17,14 @@ export function nodeShellIndex(shells: { cluster: string; node: string }[]): str
  * another), through the node's relay socket; the frames are those of
  * sandbox/real/node-shell.ts. The usual ssh options are accepted and
  * ignored (-t forces a terminal, -T refuses one), so habits and scripts work.
+ * `relayDir` is where it finds the relays (bank:test runs it outside a jail).
  */
-export function sshClientScript(): string {
+export function sshClientScript(relayDir = JAIL_RELAY_DIR): string {
   return `#!/usr/bin/python3
 # ssh for the exam terminal: a node of your cluster, without sshd (written by the engine).
 import json, os, select, signal, socket, struct, subprocess, sys, termios, tty
 
-RELAY = ${JSON.stringify(JAIL_RELAY_DIR)}
+RELAY = ${JSON.stringify(relayDir)}
 WITH_VALUE = set('-o -i -p -l -F -J -L -R -D -E -c -m -b -e -I -O -Q -S -W -w -B'.split())
 
 def die(message, code=255):
