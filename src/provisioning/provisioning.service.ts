@@ -203,22 +203,43 @@ export class ProvisioningService {
           );
         return result.stdout;
       };
-      await this.runSetups(
-        session,
-        questions.filter((q) => q.cluster === alias),
-        {
-          client: await this.dedicated.clientFor(session.id, alias),
-          kubectl: (args, timeoutMs) =>
-            run(
-              nodes[0],
-              ['kubectl', '--kubeconfig', '/etc/kubernetes/super-admin.conf', ...args]
-                .map(shellQuote)
-                .join(' '),
-              timeoutMs,
-            ),
-          run: (step) => run(step.on, step.run, step.timeout * 1000),
-        },
+      const client = await this.dedicated.clientFor(session.id, alias);
+      const onCluster = questions.filter((q) => q.cluster === alias);
+      // On a shared cluster the fence makes the session's namespaces; here the
+      // questions' own, on the cluster each is posed on, before their setup.
+      const namespaces = new Set(
+        onCluster.flatMap((q) =>
+          Object.values(q.variables)
+            .map(String)
+            .filter((value) => session.namespaces.includes(value)),
+        ),
       );
+      if (namespaces.size)
+        await client.apply(
+          [...namespaces].map((name) =>
+            this.labelled(
+              {
+                apiVersion: 'v1',
+                kind: 'Namespace',
+                metadata: { name, labels: {} as Record<string, string> },
+              },
+              session,
+            ),
+          ),
+          FIELD_MANAGER,
+        );
+      await this.runSetups(session, onCluster, {
+        client,
+        kubectl: (args, timeoutMs) =>
+          run(
+            nodes[0],
+            ['kubectl', '--kubeconfig', '/etc/kubernetes/super-admin.conf', ...args]
+              .map(shellQuote)
+              .join(' '),
+            timeoutMs,
+          ),
+        run: (step) => run(step.on, step.run, step.timeout * 1000),
+      });
     }
     this.logger.info(
       { sessionId: session.id, ms: Date.now() - started },
@@ -237,6 +258,7 @@ export class ProvisioningService {
         setup: true,
         setupWaits: true,
         setupSteps: true,
+        variables: true,
       },
     });
   }
