@@ -6,7 +6,7 @@ import { In, IsNull, Repository } from 'typeorm';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
 import { ROOT_LOGGER } from '../logging/logging.module.js';
-import { ClusterLease } from './cluster-lease.entity.js';
+import { ClusterLease, type ClusterLeaseState } from './cluster-lease.entity.js';
 import {
   CLUSTER_PROVIDER,
   type ClusterProvider,
@@ -156,6 +156,15 @@ export class ClusterPoolService {
       where: { sessionId, state: In([...LIVE_STATES]) },
     }))
       await this.retire(lease, 'released');
+  }
+
+  /** How many clusters of the shape wait in the pool, ready or still starting. */
+  async stock(shape: ClusterShape): Promise<{ warm: number; starting: number }> {
+    const count = (state: ClusterLeaseState) =>
+      this.leases.count({
+        where: { shape: shapeKey(shape), state, sessionId: IsNull() },
+      });
+    return { warm: await count('warm'), starting: await count('starting') };
   }
 
   /**

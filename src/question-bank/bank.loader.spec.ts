@@ -20,6 +20,7 @@ describe('loadBank', () => {
       new Set(Object.keys(DOMAINS)),
     );
     expect([...bank.exams.keys()].sort()).toEqual([
+      'cka-dedicated',
       'cka-sample',
       'cka-tools',
       'mock-draw',

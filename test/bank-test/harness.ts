@@ -54,6 +54,8 @@ export interface Harness {
   bank: BankService;
   evaluator: CheckEvaluator;
   provisioning: ProvisioningService;
+  /** The dedicated questions' clusters (a pool without a keeper: bench:dedicated fills it). */
+  pool: ClusterPoolService;
   provision(questions: LoadedQuestion[], name?: string): Promise<Candidate>;
   close(): Promise<void>;
 }
@@ -128,8 +130,14 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
   const evaluator = new CheckEvaluator(clusters, config);
   // Dedicated questions: a cluster of their own per candidate, never reused.
   const provider = clusterProviderFor(config);
+  const pool = new ClusterPoolService(
+    config,
+    provider,
+    dataSource.getRepository(ClusterLease),
+    logger,
+  );
   const dedicated = new DedicatedEnvironments(
-    new ClusterPoolService(config, provider, dataSource.getRepository(ClusterLease), logger),
+    pool,
     clusters,
     provider,
     dataSource.getRepository(Session),
@@ -295,6 +303,7 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
     bank,
     evaluator,
     provisioning,
+    pool,
     provision,
     async close() {
       // Whatever a stopped run left: no cluster outlives bank:test.

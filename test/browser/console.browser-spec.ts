@@ -1,9 +1,12 @@
 import { jest } from '@jest/globals';
 import { execFile } from 'node:child_process';
-import { dirname } from 'node:path';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import type { BrowserContext, Page } from 'playwright-core';
 import { StaffRole } from '../../src/auth/api-token.entity.js';
+import { REPO_ROOT } from '../support/app.js';
 import { bearer } from '../support/candidate.js';
 import { eventually } from '../support/eventually.js';
 import {
@@ -658,6 +661,50 @@ describe('what the console does not let through', () => {
       expect(['opaque', 'blocked']).toContain(status);
       const me = await page.request.get('/api/sessions/me');
       expect(((await me.json()) as { state: string }).state).not.toBe('submitted');
+    } finally {
+      await context.close();
+    }
+  });
+});
+
+describe('a dedicated exam on a machine with no room left', () => {
+  let app: ConsoleApp;
+  let clustersDir: string;
+  beforeAll(async () => {
+    clustersDir = await mkdtemp(join(tmpdir(), 'cka-browser-clusters-'));
+    // The sandbox provider for real, with all of the machine's memory kept in
+    // reserve: no cluster fits, so the session waits for one in the queue.
+    app = await startConsoleApp({
+      QUESTIONS_DIR: join(REPO_ROOT, 'test/fixtures/banks/dedicated'),
+      CLUSTER_PROVIDER: 'sandbox',
+      SANDBOX_CLUSTERS_DIR: clustersDir,
+      SANDBOX_TRUSTED_CANDIDATES: 'true',
+      POOL_SIZE: '0',
+      CLUSTER_MEMORY_RESERVE_MB: '1048576',
+    });
+  });
+  afterAll(async () => {
+    await app?.close();
+    if (clustersDir) await rm(clustersDir, { recursive: true, force: true });
+  });
+
+  it('shows the candidate their place in the queue while the environment waits for room', async () => {
+    const { context, page, problems } = await newConsole(app);
+    try {
+      await page.goto('/');
+      await page.getByTestId('signin-exam-select').selectOption('dedicated-e2e');
+      await page.getByTestId('signin-name').fill('Ada');
+      await page.getByTestId('signin-submit').click();
+      await page.getByTestId('briefing').waitFor();
+      await page.getByTestId('queue-position').waitFor({ timeout: 60_000 });
+      expect(await page.getByTestId('queue-position').innerText()).toMatch(
+        /Every environment on this server is in use: yours is next\./,
+      );
+      // It cannot begin before its clusters exist.
+      expect(await page.getByTestId('begin').isEnabled()).toBe(false);
+      await screenshot(page, '15-dedicated-queue');
+      expect(await accessibilityProblems(page)).toEqual([]);
+      expect(problems).toEqual([]);
     } finally {
       await context.close();
     }

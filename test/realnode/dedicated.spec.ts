@@ -26,6 +26,7 @@ describe('a dedicated exam', () => {
   let redis: TestService;
   let clustersDir: string;
   let t: TestApp;
+  let env: Record<string, string>;
   let base: string;
   const provider = () =>
     new SandboxClusterProvider({
@@ -40,23 +41,26 @@ describe('a dedicated exam', () => {
     redis = await startRedis();
     process.env.TEST_REDIS_URL = redis.url;
     clustersDir = await mkdtemp(join(tmpdir(), 'cka-dedicated-'));
-    t = await startTestApp(
-      await isolatedEnv({
-        QUESTIONS_DIR: join(REPO_ROOT, 'test/fixtures/banks/dedicated'),
-        CLUSTER_PROVIDER: 'sandbox',
-        POOL_SIZE: '1',
-        SANDBOX_CLUSTERS_DIR: clustersDir,
-        RECONCILE_INTERVAL_MS: '2000',
-        TEARDOWN_AFTER_SECONDS: '0',
-        TERMINAL_ENABLED: 'true',
-        TERMINAL_KUBECTL: process.env.REAL_KUBECTL ?? '',
-        KUBECONFIG: '',
-        LOG_LEVEL: process.env.DEDICATED_LOG ?? 'silent',
-      }),
-    );
+    env = await isolatedEnv({
+      QUESTIONS_DIR: join(REPO_ROOT, 'test/fixtures/banks/dedicated'),
+      CLUSTER_PROVIDER: 'sandbox',
+      POOL_SIZE: '1',
+      SANDBOX_CLUSTERS_DIR: clustersDir,
+      RECONCILE_INTERVAL_MS: '2000',
+      TEARDOWN_AFTER_SECONDS: '0',
+      TERMINAL_ENABLED: 'true',
+      TERMINAL_KUBECTL: process.env.REAL_KUBECTL ?? '',
+      KUBECONFIG: '',
+      LOG_LEVEL: process.env.DEDICATED_LOG ?? 'silent',
+    });
+    await startEngine();
+  });
+  /** The engine on the test's database and clusters folder (again, after a stop). */
+  const startEngine = async () => {
+    t = await startTestApp(env);
     await t.app.listen(0, '127.0.0.1');
     base = `http://127.0.0.1:${(t.app.getHttpServer().address() as AddressInfo).port}`;
-  });
+  };
   afterAll(async () => {
     await t?.close();
     // Whatever the pool was still making or keeping.
@@ -217,5 +221,103 @@ describe('a dedicated exam', () => {
       120_000,
     );
     expect(await provider().find(cluster!)).toBeUndefined();
+  });
+
+  it('gives two candidates at once clusters of their own, refills the pool, and finds its leases again after a restart', async () => {
+    // The pool made another warm cluster after the first test leased its one.
+    await eventually(
+      'the pool to hold a warm cluster again',
+      async () => (await leases()).filter((l) => l.state === 'warm').length,
+      (warm) => warm >= 1,
+      300_000,
+    );
+    const trainer = await t.staffToken(StaffRole.TRAINER);
+    const startCandidate = async (name: string) => {
+      const invitation = await t.http
+        .post('/api/invitations')
+        .set(bearer(trainer))
+        .send({ examId: 'dedicated-e2e', candidateName: name })
+        .expect(201);
+      const started = await t.http
+        .post('/api/sessions')
+        .send({ invitationCode: invitation.body.code })
+        .expect(201);
+      return { token: started.body.sessionToken as string, id: started.body.session.id as string };
+    };
+    // At once: one takes the warm cluster, the other has one made for it.
+    const [ada, bob] = await Promise.all([startCandidate('Ada'), startCandidate('Bob')]);
+    for (const candidate of [ada, bob]) {
+      await eventually(
+        `${candidate.id} to be ready`,
+        async () =>
+          (await t.http.get('/api/sessions/me').set(bearer(candidate.token))).body.state as string,
+        (state) => state === 'ready' || state === 'provisioning_failed',
+        300_000,
+      );
+      await t.http.post('/api/sessions/me/begin').set(bearer(candidate.token)).expect(200);
+    }
+    const leaseOf = async (sessionId: string) =>
+      (await leases()).find((l) => l.sessionId === sessionId && l.state === 'leased')!;
+    const [adaLease, bobLease] = [await leaseOf(ada.id), await leaseOf(bob.id)];
+    expect(adaLease.id).not.toBe(bobLease.id);
+
+    const adaTerm = await TerminalClient.open(base, bearer(ada.token));
+    const bobTerm = await TerminalClient.open(base, bearer(bob.token));
+    const server = "kubectl config view --minify -o jsonpath='{.clusters[0].cluster.server}'; echo";
+    const [adaServer, bobServer] = [await adaTerm.run(server), await bobTerm.run(server)];
+    expect(adaServer).not.toBe(bobServer);
+    expect(
+      await adaTerm.run('kubectl -n app create configmap marker --from-literal=token=node01-42', 30_000),
+    ).toBe('configmap/marker created\n');
+    // Bob's cluster-admin reaches his own cluster only: nothing of Ada's there.
+    expect(
+      await bobTerm.run('kubectl get configmaps -A --no-headers | grep -c marker', 30_000),
+    ).toBe('0\n');
+    expect(await bobTerm.run('ssh node01 cat /root/marker.txt')).toBe('token=node01-42\n');
+    adaTerm.close();
+    bobTerm.close();
+
+    // The engine stops mid-exam and starts again: the leases and clusters are found, not remade.
+    await t.close();
+    await startEngine();
+    await eventually(
+      "the restarted engine to reach Ada's cluster",
+      async () => {
+        const term = await TerminalClient.open(base, bearer(ada.token));
+        try {
+          return await term.run('kubectl -n app get configmap marker -o name', 30_000);
+        } finally {
+          term.close();
+        }
+      },
+      (out) => out === 'configmap/marker\n',
+      120_000,
+    );
+    expect((await leaseOf(ada.id)).id).toBe(adaLease.id);
+    expect((await leaseOf(bob.id)).id).toBe(bobLease.id);
+
+    for (const candidate of [ada, bob]) {
+      await t.http.post('/api/sessions/me/submit').set(bearer(candidate.token)).expect(200);
+      await eventually(
+        `${candidate.id} to be graded`,
+        async () =>
+          (await t.http.get('/api/sessions/me').set(bearer(candidate.token))).body.state as string,
+        (state) => state === 'graded' || state === 'grading_failed',
+        180_000,
+      );
+    }
+    // Ada made the marker ConfigMap (its check's 2 points), Bob did not.
+    const points = async (token: string) =>
+      (await t.http.get('/api/sessions/me/report').set(bearer(token))).body.pointsAwarded as number;
+    expect(await points(bob.token)).toBeLessThan(await points(ada.token));
+    await eventually(
+      'both clusters to be released',
+      async () => [
+        (await leases()).find((l) => l.id === adaLease.id)?.state,
+        (await leases()).find((l) => l.id === bobLease.id)?.state,
+      ],
+      (states) => states.every((state) => state === 'released'),
+      180_000,
+    );
   });
 });

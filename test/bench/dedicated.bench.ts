@@ -1,0 +1,213 @@
+/**
+ * `npm run bench:dedicated`: what a dedicated environment costs, with the
+ * sandbox provider on this machine (root, the real-node build). Prints:
+ *
+ *  1. cold: a cluster made for a candidate (no warm one) to "ready" (lease,
+ *     start, the question's setup), and its memory (PSS) once idle;
+ *  2. warm: --warm clusters started into the pool, then one candidate after
+ *     another leasing one to "ready": p50 / p95 (goal <= 1 s / 2 s);
+ *  3. the cka-dedicated exam (two clusters, five nodes, 11 tasks): made and
+ *     set up cold, its memory idle, graded unsolved, solved by every
+ *     reference solution in exam order (through ssh and the API, as in the
+ *     terminal), graded again: the grading time (goal <= 2 s) and score;
+ *  4. how many such environments this machine's memory holds (from 1 and 3).
+ *
+ * Built on bank:test's harness (the engine's own provisioning, pool and
+ * evaluator over a scratch SQLite database).
+ */
+import { readFile, readdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { CheckOutcome } from '../../src/grading/check-runner.js';
+import { createHarness, type Candidate, type Harness } from '../bank-test/harness.js';
+
+const { values } = parseArgs({
+  options: {
+    warm: { type: 'string', default: '4' },
+    /** Seconds a fresh environment idles before its memory is read. */
+    settle: { type: 'string', default: '30' },
+  },
+});
+const WARM = Math.max(1, Number(values.warm));
+const SETTLE_MS = Number(values.settle) * 1000;
+const MIB = 1024 * 1024;
+const log = (line: string) => process.stderr.write(`[bench:dedicated] ${line}\n`);
+const pct = (xs: number[], p: number) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)];
+
+/** The light question the lease figures use: one ConfigMap of setup. */
+const LIGHT = 'etcd-backup';
+const EXAM = 'cka-dedicated';
+
+async function main(): Promise<void> {
+  const clustersDir = await mkdtemp(join(tmpdir(), 'cka-bench-clusters-'));
+  process.env.POOL_SIZE = String(WARM);
+  const harness = await createHarness({ kubeconfig: '', clustersDir });
+  const figures: string[] = [];
+  try {
+    const light = harness.bank.question(LIGHT)!;
+    const exam = harness.bank.exam(EXAM)!;
+    const shape = { nodes: exam.spec.clusters!.find((c) => c.alias === light.spec.cluster)!.nodes };
+
+    // 1. Cold.
+    let started = performance.now();
+    const cold = await harness.provision([light], 'bench cold');
+    const coldMs = performance.now() - started;
+    await sleep(SETTLE_MS);
+    const coldPss = await environmentPss(harness, clustersDir, cold);
+    await cold.teardown();
+    figures.push(
+      `cold cluster (${shape.nodes.join(', ')}) to ready: ${(coldMs / 1000).toFixed(1)} s (goal <= 30 s)`,
+      `memory of that idle environment: ${Math.round(coldPss / MIB)} MiB PSS (goal <= 800 MB)`,
+    );
+    log(figures.slice(-2).join('; '));
+
+    // 2. Warm.
+    await harness.pool.refill([shape]);
+    started = performance.now();
+    for (;;) {
+      const { warm } = await harness.pool.stock(shape);
+      if (warm >= WARM) break;
+      if (performance.now() - started > WARM * 300_000)
+        throw new Error(`the pool made ${warm} of ${WARM} clusters`);
+      await sleep(2000);
+    }
+    log(`${WARM} warm clusters in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+    const leases: number[] = [];
+    for (let i = 0; i < WARM; i++) {
+      const t0 = performance.now();
+      const candidate = await harness.provision([light], `bench warm ${i}`);
+      leases.push(performance.now() - t0);
+      await candidate.teardown();
+    }
+    figures.push(
+      `warm lease to ready (${WARM} leases): p50 ${Math.round(pct(leases, 50))} ms, p95 ${Math.round(pct(leases, 95))} ms (goal <= 1 s / 2 s); all: ${leases.map((ms) => Math.round(ms)).join(', ')} ms`,
+    );
+    log(figures.at(-1)!);
+
+    // 3. The cka-dedicated exam.
+    const questions = exam.spec.questions!.map((id) => harness.bank.question(id)!);
+    started = performance.now();
+    const candidate = await harness.provision(questions, 'bench cka-dedicated');
+    const examMs = performance.now() - started;
+    const unsolved = await timedGrade(candidate);
+    await sleep(SETTLE_MS);
+    const examPss = await environmentPss(harness, clustersDir, candidate);
+    const failures: string[] = [];
+    for (const rendered of candidate.rendered) {
+      const id = rendered.question.spec.id;
+      const run = await candidate.solve(id);
+      if (!run.ok) failures.push(`${id}: ${run.failure}`);
+      log(`solved ${id} in ${(run.durationMs / 1000).toFixed(1)} s${run.ok ? '' : ' (FAILED)'}`);
+    }
+    const solved = await timedGrade(candidate);
+    await candidate.teardown();
+    const possible = questions.reduce((sum, q) => sum + q.spec.weight, 0);
+    figures.push(
+      `${EXAM} (2 clusters, 5 nodes, ${questions.length} tasks) made cold and set up: ${(examMs / 1000).toFixed(1)} s`,
+      `memory of the idle ${EXAM} environment: ${Math.round(examPss / MIB)} MiB PSS`,
+      `grading ${EXAM} unsolved: ${unsolved.ms} ms, ${unsolved.points}/${possible} points, ${unsolved.checks} checks`,
+      `grading ${EXAM} solved: ${solved.ms} ms, ${solved.points}/${possible} points (goal <= 2 s)`,
+      `${EXAM} environments this machine's memory holds (${Math.round(totalmem() / MIB / 1024)} GiB, 2 GiB kept for the engine): ${Math.floor((totalmem() - 2048 * MIB) / examPss)}; of the light one: ${Math.floor((totalmem() - 2048 * MIB) / coldPss)}`,
+    );
+    for (const failure of failures) figures.push(`solution failed: ${failure}`);
+    if (solved.failing.length) figures.push('checks not passed after solving:', ...solved.failing);
+  } finally {
+    await harness.close();
+    await rm(clustersDir, { recursive: true, force: true });
+    console.log(figures.join('\n'));
+  }
+}
+
+async function timedGrade(candidate: Candidate) {
+  const t0 = performance.now();
+  const evaluation = await candidate.grade(Date.now());
+  const all: CheckOutcome[] = [...evaluation.outcomes.values()].flat();
+  return {
+    ms: Math.round(performance.now() - t0),
+    points: all.reduce((sum, o) => sum + o.pointsAwarded, 0),
+    checks: all.length,
+    failing: all
+      .filter((o) => o.status !== 'passed')
+      .map((o) => `  ${o.checkId} [${o.status}] ${o.message}`),
+  };
+}
+
+/**
+ * The proportional memory (PSS) of a candidate's clusters: each cluster
+ * daemon's process tree (the daemon, its nodes' holders, kubelets,
+ * containerds, the registry) and every process in the cluster's cgroups
+ * (the pods, whose shims leave the tree).
+ */
+async function environmentPss(
+  harness: Harness,
+  clustersDir: string,
+  candidate: Candidate,
+): Promise<number> {
+  const pids = new Set<number>();
+  const children = await childrenByParent();
+  // A cluster's folder is named by its lease.
+  for (const { id } of await harness.pool.leasesOf(candidate.session.id)) {
+    const status = JSON.parse(await readFile(join(clustersDir, id, 'status.json'), 'utf8')) as {
+      pid: number;
+    };
+    const queue = [status.pid];
+    while (queue.length) {
+      const pid = queue.pop()!;
+      pids.add(pid);
+      queue.push(...(children.get(pid) ?? []));
+    }
+    for (const run of await readdir('/tmp/cka-sandbox-runs').catch(() => [])) {
+      if (!run.startsWith(`real-${status.pid}-`)) continue;
+      const { cgroupRoot } = JSON.parse(
+        await readFile(join('/tmp/cka-sandbox-runs', run, 'real-run.json'), 'utf8'),
+      ) as { cgroupRoot: string };
+      for (const pid of await cgroupPids(join('/sys/fs/cgroup/pids', cgroupRoot))) pids.add(pid);
+    }
+  }
+  let bytes = 0;
+  for (const pid of pids) {
+    const rollup = await readFile(`/proc/${pid}/smaps_rollup`, 'utf8').catch(() => '');
+    const kib = /^Pss:\s+(\d+) kB/m.exec(rollup);
+    if (kib) bytes += Number(kib[1]) * 1024;
+  }
+  return bytes;
+}
+
+async function childrenByParent(): Promise<Map<number, number[]>> {
+  const children = new Map<number, number[]>();
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+    // The command name may hold spaces and parentheses: the ppid follows the last ')'.
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    if (!ppid) continue;
+    children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+  }
+  return children;
+}
+
+async function cgroupPids(dir: string): Promise<number[]> {
+  const pids: number[] = [];
+  const walk = async (d: string) => {
+    const entries = await readdir(d, { withFileTypes: true }).catch(() => []);
+    for (const e of entries) {
+      if (e.isDirectory()) await walk(join(d, e.name));
+      else if (e.name === 'cgroup.procs')
+        for (const line of (await readFile(join(d, e.name), 'utf8')).split('\n'))
+          if (line) pids.push(Number(line));
+    }
+  };
+  await walk(dir);
+  return pids;
+}
+
+main().then(
+  () => process.exit(0),
+  (error: Error) => {
+    log(error.stack ?? error.message);
+    process.exit(1);
+  },
+);
