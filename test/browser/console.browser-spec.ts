@@ -700,8 +700,12 @@ describe('a dedicated exam on a machine with no room left', () => {
       expect(await page.getByTestId('queue-position').innerText()).toMatch(
         /Every environment on this server is in use: yours is next\./,
       );
-      // It cannot begin before its clusters exist.
+      // It cannot begin before its clusters exist; the briefing says how they are reached.
       expect(await page.getByTestId('begin').isEnabled()).toBe(false);
+      expect(await page.getByTestId('briefing-dedicated').innerText()).toMatch(
+        /you are cluster-admin, and ssh <node> opens a root shell on a node/,
+      );
+      expect(await page.getByTestId('briefing').innerText()).not.toMatch(/kubeconfig/);
       await screenshot(page, '15-dedicated-queue');
       expect(await accessibilityProblems(page)).toEqual([]);
       expect(problems).toEqual([]);

@@ -31,6 +31,7 @@ export function BriefingScreen() {
   const questions = current.questions;
   const applied = questions.filter((q) => q.setupStatus === 'applied').length;
   const failed = current.state === 'provisioning_failed';
+  const dedicated = current.environment === 'dedicated';
 
   return (
     <main id="main" tabIndex={-1} class="page" data-testid="briefing">
@@ -71,13 +72,27 @@ export function BriefingScreen() {
                   command to switch to it, <code>{'kubectl config use-context <cluster>'}</code>:
                   run it first, every time.
                 </li>
+                {dedicated && (
+                  <li data-testid="briefing-dedicated">
+                    The clusters are your own: you are cluster-admin, and{' '}
+                    <code>{'ssh <node>'}</code> opens a root shell on a node of the current
+                    context's cluster (<code>exit</code> comes back). Work only in the terminal: the
+                    clusters are not reachable from anywhere else, and are locked when the exam
+                    ends.
+                  </li>
+                )}
                 <li>
                   The right-hand pane is your terminal: a shell with <code>kubectl</code> (alias{' '}
                   <code>k</code>), completion and vim, which keeps running when you reload the page.
                   Copy with <kbd>Ctrl</kbd> + <kbd>Shift</kbd> + <kbd>C</kbd>, paste with{' '}
-                  <kbd>Ctrl</kbd> + <kbd>Shift</kbd> + <kbd>V</kbd>, or right-click. Where this
-                  server runs no terminal, the pane offers the session's kubeconfig for your own{' '}
-                  <code>kubectl</code>.
+                  <kbd>Ctrl</kbd> + <kbd>Shift</kbd> + <kbd>V</kbd>, or right-click.
+                  {!dedicated && (
+                    <>
+                      {' '}
+                      Where this server runs no terminal, the pane offers the session's kubeconfig
+                      for your own <code>kubectl</code>.
+                    </>
+                  )}
                 </li>
                 <li>
                   Some tasks ask for a written answer and have an answer box; the others are graded
