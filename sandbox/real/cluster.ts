@@ -40,7 +40,7 @@ import {
 } from './node-config.js';
 import { NodeHost } from './node-host.js';
 import { JOURNALCTL, SUPERVISOR_SOCKET, SYSTEMCTL } from './node-shims.js';
-import { checkRealNodeHost } from './preflight.js';
+import { checkRealNodeHost, raiseInotifyLimits } from './preflight.js';
 import { NodeSupervisor } from './supervisor.js';
 
 export interface RealSandboxOptions {
@@ -104,6 +104,7 @@ export async function startRealSandbox(options: RealSandboxOptions): Promise<Rea
   const started = Date.now();
   const since = () => `${((Date.now() - started) / 1000).toFixed(1)} s`;
   await checkRealNodeHost();
+  await raiseInotifyLimits();
   const [binaries, realBinaries] = await Promise.all([
     ensureSandboxBinaries({ log }),
     ensureRealNodeBinaries({ log }),

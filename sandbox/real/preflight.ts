@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { runCommand, tryCommand } from './commands.js';
 import { CGROUP_CONTROLLERS } from './node-host.js';
 
@@ -81,4 +81,26 @@ export async function checkRealNodeHost(): Promise<void> {
     throw new RealNodeHostError(
       'bridge netfilter (br_netfilter) is not available: Service traffic between pods on one node would bypass kube-proxy',
     );
+}
+
+/** The inotify limits several clusters on one machine need (kind asks for the same). */
+const INOTIFY_LIMITS: Record<string, number> = {
+  'fs/inotify/max_user_instances': 8192,
+  'fs/inotify/max_user_watches': 524_288,
+};
+
+/**
+ * Raises the machine's inotify limits where they are lower. Every node's
+ * kubelet, containerd, kube-proxy, CoreDNS and controllers open inotify
+ * instances, all charged to root, and the kernel's default of 128 instances
+ * is used up by about four clusters: the next cluster's kube-proxy then dies
+ * with "too many open files" and its start times out. Left raised when the
+ * cluster stops (others may still run; a higher limit costs nothing unused).
+ */
+export async function raiseInotifyLimits(): Promise<void> {
+  for (const [key, wanted] of Object.entries(INOTIFY_LIMITS)) {
+    const path = `/proc/sys/${key}`;
+    const current = Number((await readFile(path, 'utf8')).trim());
+    if (current < wanted) await writeFile(path, String(wanted));
+  }
 }

@@ -174,6 +174,8 @@ export const envSchema = z.object({
   CLUSTER_MEMORY_MB: int(256, 65_536).default(1300),
   /** Memory (MiB) kept free for the engine and the rest of the machine. */
   CLUSTER_MEMORY_RESERVE_MB: int(0, 1_048_576).default(2048),
+  /** At most this many clusters at once (warm, starting or leased) whatever the free memory; 0: no cap. */
+  CLUSTER_MAX: int(0, 10_000).default(0),
   /** The longest a dedicated cluster may take to start. */
   CLUSTER_START_TIMEOUT_SECONDS: int(30, 3600).default(300),
   /**
@@ -241,6 +243,8 @@ export interface EnvironmentsConfig {
   sandboxClustersDir: string;
   clusterBytes: number;
   reserveBytes: number;
+  /** At most this many live clusters (0: only memory limits them). */
+  maxClusters: number;
   startTimeoutMs: number;
   /** Whether anyone may take an open dedicated exam on the sandbox provider (see SECURITY.md). */
   sandboxTrustedCandidates: boolean;
@@ -387,6 +391,7 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
       ),
       clusterBytes: env.CLUSTER_MEMORY_MB * MIB,
       reserveBytes: env.CLUSTER_MEMORY_RESERVE_MB * MIB,
+      maxClusters: env.CLUSTER_MAX,
       startTimeoutMs: env.CLUSTER_START_TIMEOUT_SECONDS * 1000,
       sandboxTrustedCandidates: env.SANDBOX_TRUSTED_CANDIDATES,
     },

@@ -77,9 +77,13 @@ describe('the cluster pool', () => {
   let dir: string;
   let ds: DataSource;
   let provider: FakeProvider;
-  const pool = (poolSize = 1) =>
+  const pool = (poolSize = 1, max = 0) =>
     new ClusterPoolService(
-      loadConfig({ CLUSTER_PROVIDER: 'sandbox', POOL_SIZE: String(poolSize) }),
+      loadConfig({
+        CLUSTER_PROVIDER: 'sandbox',
+        POOL_SIZE: String(poolSize),
+        CLUSTER_MAX: String(max),
+      }),
       provider,
       ds.getRepository(ClusterLease),
       silent,
@@ -168,6 +172,20 @@ describe('the cluster pool', () => {
     provider.room = 0;
     expect(await pool(2).refill([shape])).toBe(0);
     expect(await states()).toEqual([]);
+  });
+
+  it('keeps to CLUSTER_MAX live clusters whatever the memory, and frees room as they are released', async () => {
+    provider.room = 10;
+    const service = pool(2, 2);
+    await service.makeFor(shape, 's1', 'k8s-c1');
+    expect(await service.room()).toBe(1);
+    // One warm cluster fits under the cap, not the second POOL_SIZE asks for.
+    expect(await service.refill([shape])).toBe(1);
+    await until(async () => (await states()).includes('warm'));
+    expect(await service.room()).toBe(0);
+    expect(await service.stock(shape)).toEqual({ warm: 1, starting: 0 });
+    await service.release('s1');
+    expect(await service.room()).toBe(1);
   });
 
   it('after a restart finds live clusters, fails lost ones and half-made ones, and destroys orphans', async () => {

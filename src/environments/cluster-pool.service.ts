@@ -78,7 +78,13 @@ export class ClusterPoolService {
     const starting = await this.leases.count({
       where: { provider: provider.name, state: 'starting' },
     });
-    return Math.max(0, status.room - starting);
+    const byMemory = status.room - starting;
+    const { maxClusters } = this.config.environments;
+    if (!maxClusters) return Math.max(0, byMemory);
+    const live = await this.leases.count({
+      where: { provider: provider.name, state: In([...LIVE_STATES]) },
+    });
+    return Math.max(0, Math.min(byMemory, maxClusters - live));
   }
 
   /**

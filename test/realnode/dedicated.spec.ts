@@ -80,6 +80,19 @@ describe('a dedicated exam', () => {
   });
 
   const leases = () => t.dataSource.getRepository(ClusterLease).find();
+  /** An invited candidate of the dedicated exam, started (a trainer invites: see SECURITY.md). */
+  const startCandidate = async (name: string) => {
+    const invitation = await t.http
+      .post('/api/invitations')
+      .set(bearer(await t.staffToken(StaffRole.TRAINER)))
+      .send({ examId: 'dedicated-e2e', candidateName: name })
+      .expect(201);
+    const started = await t.http
+      .post('/api/sessions')
+      .send({ invitationCode: invitation.body.code })
+      .expect(201);
+    return { token: started.body.sessionToken as string, id: started.body.session.id as string };
+  };
 
   it('leases a warm cluster, lets the candidate work in it through the terminal only, grades it, and destroys it', async () => {
     await eventually(
@@ -231,19 +244,6 @@ describe('a dedicated exam', () => {
       (warm) => warm >= 1,
       300_000,
     );
-    const trainer = await t.staffToken(StaffRole.TRAINER);
-    const startCandidate = async (name: string) => {
-      const invitation = await t.http
-        .post('/api/invitations')
-        .set(bearer(trainer))
-        .send({ examId: 'dedicated-e2e', candidateName: name })
-        .expect(201);
-      const started = await t.http
-        .post('/api/sessions')
-        .send({ invitationCode: invitation.body.code })
-        .expect(201);
-      return { token: started.body.sessionToken as string, id: started.body.session.id as string };
-    };
     // At once: one takes the warm cluster, the other has one made for it.
     const [ada, bob] = await Promise.all([startCandidate('Ada'), startCandidate('Bob')]);
     for (const candidate of [ada, bob]) {
@@ -267,13 +267,23 @@ describe('a dedicated exam', () => {
     const [adaServer, bobServer] = [await adaTerm.run(server), await bobTerm.run(server)];
     expect(adaServer).not.toBe(bobServer);
     expect(
-      await adaTerm.run('kubectl -n app create configmap marker --from-literal=token=node01-42', 30_000),
+      await adaTerm.run(
+        'kubectl -n app create configmap marker --from-literal=token=node01-42',
+        30_000,
+      ),
     ).toBe('configmap/marker created\n');
     // Bob's cluster-admin reaches his own cluster only: nothing of Ada's there.
     expect(
       await bobTerm.run('kubectl get configmaps -A --no-headers | grep -c marker', 30_000),
     ).toBe('0\n');
     expect(await bobTerm.run('ssh node01 cat /root/marker.txt')).toBe('token=node01-42\n');
+    // The node's supervisor behind systemctl: the kubelet restarts, and the node stays Ready.
+    expect(
+      await bobTerm.run(
+        'ssh node01 "systemctl restart kubelet && sleep 2 && systemctl is-active kubelet"',
+        30_000,
+      ),
+    ).toBe('active\n');
     adaTerm.close();
     bobTerm.close();
 
@@ -317,6 +327,53 @@ describe('a dedicated exam', () => {
         (await leases()).find((l) => l.id === bobLease.id)?.state,
       ],
       (states) => states.every((state) => state === 'released'),
+      180_000,
+    );
+  });
+
+  it('holds a session that does not fit in provisioning, with its place in the queue, and starts it once a cluster is released', async () => {
+    // One cluster at most on this machine, none kept warm.
+    await t.close();
+    env = { ...env, CLUSTER_MAX: '1', POOL_SIZE: '0' };
+    await startEngine();
+    const me = async (token: string) =>
+      (await t.http.get('/api/sessions/me').set(bearer(token))).body as {
+        state: string;
+        queuePosition: number | null;
+      };
+    const { token: cyd } = await startCandidate('Cyd');
+    await eventually(
+      'Cyd to be ready',
+      () => me(cyd),
+      (s) => s.state === 'ready',
+      300_000,
+    );
+    const { token: dee } = await startCandidate('Dee');
+    // Dee waits: the one cluster this machine may hold is Cyd's.
+    await eventually(
+      'Dee to wait in the queue',
+      () => me(dee),
+      (s) => s.state === 'provisioning' && s.queuePosition === 1,
+      60_000,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 5000));
+    expect(await me(dee)).toMatchObject({ state: 'provisioning', queuePosition: 1 });
+    // Cyd is done: her cluster is graded and destroyed, and Dee's is made.
+    await t.http.post('/api/sessions/me/begin').set(bearer(cyd)).expect(200);
+    await t.http.post('/api/sessions/me/submit').set(bearer(cyd)).expect(200);
+    await eventually(
+      'Dee to be ready',
+      () => me(dee),
+      (s) => s.state === 'ready' || s.state === 'provisioning_failed',
+      400_000,
+    );
+    expect(await me(dee)).toMatchObject({ state: 'ready', queuePosition: null });
+    await t.http.post('/api/sessions/me/begin').set(bearer(dee)).expect(200);
+    await t.http.post('/api/sessions/me/submit').set(bearer(dee)).expect(200);
+    await eventually(
+      'Dee to be graded',
+      async () => (await me(dee)).state,
+      (state) => state === 'graded' || state === 'grading_failed',
       180_000,
     );
   });
