@@ -263,9 +263,14 @@ describe('a dedicated exam', () => {
 
     const adaTerm = await TerminalClient.open(base, bearer(ada.token));
     const bobTerm = await TerminalClient.open(base, bearer(bob.token));
-    const server = "kubectl config view --minify -o jsonpath='{.clusters[0].cluster.server}'; echo";
-    const [adaServer, bobServer] = [await adaTerm.run(server), await bobTerm.run(server)];
-    expect(adaServer).not.toBe(bobServer);
+    // Each cluster's own kube-system namespace (the API address is the jail's relay, the same for both).
+    const identity = "kubectl get ns kube-system -o jsonpath='{.metadata.uid}'; echo";
+    const [adaCluster, bobCluster] = [
+      await adaTerm.run(identity, 30_000),
+      await bobTerm.run(identity, 30_000),
+    ];
+    expect(adaCluster).toMatch(/^[0-9a-f-]{36}\n$/);
+    expect(adaCluster).not.toBe(bobCluster);
     expect(
       await adaTerm.run(
         'kubectl -n app create configmap marker --from-literal=token=node01-42',
@@ -332,9 +337,22 @@ describe('a dedicated exam', () => {
   });
 
   it('holds a session that does not fit in provisioning, with its place in the queue, and starts it once a cluster is released', async () => {
-    // One cluster at most on this machine, none kept warm.
+    // Nothing kept warm any more; whatever earlier tests left alive is counted.
     await t.close();
-    env = { ...env, CLUSTER_MAX: '1', POOL_SIZE: '0' };
+    env = { ...env, POOL_SIZE: '0' };
+    await startEngine();
+    await eventually(
+      'no cluster to be starting',
+      async () => (await leases()).filter((l) => l.state === 'starting').length,
+      (starting) => starting === 0,
+      300_000,
+    );
+    const live = (await leases()).filter((l) => l.state === 'warm' || l.state === 'leased');
+    const warm = live.filter((l) => l.state === 'warm').length;
+    expect(warm).toBeLessThanOrEqual(1);
+    // Room for exactly one more candidate's cluster: a warm one, or one made for it.
+    await t.close();
+    env = { ...env, CLUSTER_MAX: String(live.length + (warm ? 0 : 1)) };
     await startEngine();
     const me = async (token: string) =>
       (await t.http.get('/api/sessions/me').set(bearer(token))).body as {
