@@ -286,31 +286,28 @@ const logsCheck = z
     message: 'a logs check names one pod (name) or selects pods (labelSelector)',
   });
 
-const connectivityCheck = z
-  .strictObject({
-    ...common,
-    kind: z.literal('connectivity'),
-    /** The pod the connection starts from: named, or the first Running pod selected. */
-    from: z
-      .strictObject({
-        namespace: nonEmpty,
-        name: nonEmpty.optional(),
-        labelSelector: nonEmpty.optional(),
-        /** Default: the pod's first container. Its image needs BusyBox's nc (busybox, nginx, redis, httpd here). */
-        container: nonEmpty.optional(),
-      })
-      .refine((f) => Boolean(f.name) !== Boolean(f.labelSelector), {
-        message: 'from names one pod (name) or selects pods (labelSelector)',
-      }),
-    /** host:port of a TCP connection: a Service's DNS name, a pod's IP… */
-    to: z
-      .string()
-      .regex(/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?:[0-9]{1,5}$/, 'must be host:port'),
-    /** true: the connection must open; false: it must not (refused, dropped or unresolved). */
-    reachable: z.boolean().default(true),
-    /** Seconds the connection may take to open. */
-    connectTimeout: z.number().int().min(1).max(10).default(3),
-  });
+const connectivityCheck = z.strictObject({
+  ...common,
+  kind: z.literal('connectivity'),
+  /** The pod the connection starts from: named, or the first Running pod selected. */
+  from: z
+    .strictObject({
+      namespace: nonEmpty,
+      name: nonEmpty.optional(),
+      labelSelector: nonEmpty.optional(),
+      /** Default: the pod's first container. Its image needs BusyBox's nc (busybox, nginx, redis, httpd here). */
+      container: nonEmpty.optional(),
+    })
+    .refine((f) => Boolean(f.name) !== Boolean(f.labelSelector), {
+      message: 'from names one pod (name) or selects pods (labelSelector)',
+    }),
+  /** host:port of a TCP connection: a Service's DNS name, a pod's IP… */
+  to: z.string().regex(/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?:[0-9]{1,5}$/, 'must be host:port'),
+  /** true: the connection must open; false: it must not (refused, dropped or unresolved). */
+  reachable: z.boolean().default(true),
+  /** Seconds the connection may take to open. */
+  connectTimeout: z.number().int().min(1).max(10).default(3),
+});
 
 /**
  * Kinds that need real nodes (a node host to run on, or pods whose
