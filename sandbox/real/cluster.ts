@@ -104,7 +104,7 @@ export async function startRealSandbox(options: RealSandboxOptions): Promise<Rea
   const started = Date.now();
   const since = () => `${((Date.now() - started) / 1000).toFixed(1)} s`;
   await checkRealNodeHost();
-  await raiseInotifyLimits();
+  await raiseInotifyLimits(log);
   const [binaries, realBinaries] = await Promise.all([
     ensureSandboxBinaries({ log }),
     ensureRealNodeBinaries({ log }),

@@ -295,7 +295,11 @@ const connectivityCheck = z.strictObject({
       namespace: nonEmpty,
       name: nonEmpty.optional(),
       labelSelector: nonEmpty.optional(),
-      /** Default: the pod's first container. Its image needs BusyBox's nc (busybox, nginx, redis, httpd here). */
+      /**
+       * Default: the pod's first container. Its image needs BusyBox's nc (the
+       * sandbox's busybox, nginx, redis and httpd images have it; upstream
+       * nginx and redis do not).
+       */
       container: nonEmpty.optional(),
     })
     .refine((f) => Boolean(f.name) !== Boolean(f.labelSelector), {
@@ -303,7 +307,7 @@ const connectivityCheck = z.strictObject({
     }),
   /** host:port of a TCP connection: a Service's DNS name, a pod's IP… */
   to: z.string().regex(/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?:[0-9]{1,5}$/, 'must be host:port'),
-  /** true: the connection must open; false: it must not (refused, dropped or unresolved). */
+  /** true: the connection must open; false: it must be refused or go unanswered. */
   reachable: z.boolean().default(true),
   /** Seconds the connection may take to open. */
   connectTimeout: z.number().int().min(1).max(10).default(3),

@@ -253,12 +253,20 @@ async function main(): Promise<number> {
     ]);
     await sandbox?.stop();
   };
-  process.once('SIGINT', () => void stop().then(() => process.exit(130)));
-  process.once('SIGTERM', () => void stop().then(() => process.exit(143)));
   // The dedicated questions' clusters: this user's only, as the provider requires.
   const clustersDir = values['skip-dedicated']
     ? undefined
     : await mkdtemp(join(tmpdir(), 'cka-bt-clusters-'));
+  let opened: Harness | undefined;
+  const interrupted = async (code: number) => {
+    await stop();
+    // Clusters no teardown reached: their daemons are processes of their own.
+    await opened?.close().catch(() => undefined);
+    if (clustersDir) await rm(clustersDir, { recursive: true, force: true });
+    process.exit(code);
+  };
+  process.once('SIGINT', () => void interrupted(130));
+  process.once('SIGTERM', () => void interrupted(143));
   try {
     const harness = await createHarness({
       kubeconfig,
@@ -267,6 +275,7 @@ async function main(): Promise<number> {
       questionsDir: values.questions,
       clustersDir,
     });
+    opened = harness;
     try {
       const all = harness.bank.questions();
       const unknown = positionals.filter((id) => !harness.bank.question(id));
@@ -309,6 +318,7 @@ async function main(): Promise<number> {
       );
       return failed ? 1 : 0;
     } finally {
+      opened = undefined;
       await harness.close();
     }
   } finally {

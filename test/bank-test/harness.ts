@@ -271,11 +271,23 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
    * warm here) as soon as the machine has room for them, then set up.
    */
   async function provisionWhenRoom(session: Session, deadline: Date): Promise<void> {
+    // A machine that cannot make clusters at all (no real-node build, not
+    // root) says why at once rather than waiting for room for ever.
+    const { available, reason } = await pool.availability();
+    if (!available)
+      throw new Error(
+        `dedicated questions need real-node clusters, and none can be made here: ${reason} (--skip-dedicated leaves them out)`,
+      );
+    const giveUp = Date.now() + 20 * 60_000;
     for (;;) {
       try {
         return await provisioning.provision(session, deadline);
       } catch (error) {
         if (!(error instanceof CapacityWaitError)) throw error;
+        if (Date.now() > giveUp)
+          throw new Error('no room for its clusters on this machine in 20 minutes', {
+            cause: error,
+          });
         await sleep(5000);
       }
     }

@@ -9,8 +9,8 @@ import { ClusterReads } from '../cluster-reads.js';
 /**
  * The connectivity kind with this machine standing in for the source pod:
  * the probe it builds runs in BusyBox's real nc here, against a listening
- * socket, a closed port and a name that does not resolve (the realnode suite
- * runs it in pods, through a NetworkPolicy).
+ * socket, a closed port and a name that does not resolve (bank:test runs it
+ * in pods, through a NetworkPolicy: questions netpol-traffic and service-route).
  */
 const pods: Record<string, object> = {
   client: {
@@ -96,12 +96,14 @@ function grade(checks: object[]) {
 describe('connectivity checks', () => {
   it('opens a real TCP connection from the pod: reachable, refused, unresolved, each said', async () => {
     const from = { namespace: 'app', name: 'client' };
-    const [reached, refused, unresolved, blocked, leaked] = await grade([
+    const [reached, refused, unresolved, blocked, leaked, absent] = await grade([
       { from, to: `127.0.0.1:${open}` },
       { from, to: `127.0.0.1:${closed}` },
       { from, to: 'db.nowhere.invalid:6379' },
       { from, to: `127.0.0.1:${closed}`, reachable: false },
       { from, to: `127.0.0.1:${open}`, reachable: false },
+      // A target that is not there is not a blocked one.
+      { from, to: 'db.nowhere.invalid:6379', reachable: false },
     ]);
     expect(reached.status).toBe('passed');
     expect(refused.message).toBe(
@@ -113,6 +115,9 @@ describe('connectivity checks', () => {
     expect(blocked.status).toBe('passed');
     expect(leaked.message).toBe(
       `pod client opened a connection to 127.0.0.1:${open}; it should be refused or dropped`,
+    );
+    expect(absent.message).toBe(
+      'pod client could not tell whether db.nowhere.invalid:6379 is blocked: db.nowhere.invalid does not resolve',
     );
     expect(execs[0]).toEqual({
       pod: 'client',

@@ -13,6 +13,9 @@ type Pod = LiveObject & {
  * traffic, so a NetworkPolicy, a Service's ports and selector, kube-proxy
  * and DNS are all judged by their effect. The probe is BusyBox's
  * `nc -w <s> host port -e true` run in the source pod: exit 0 once connected.
+ * `reachable: false` passes only for a refused or unanswered connection, so
+ * pair it with a `reachable: true` check of the same target (`requires`)
+ * that shows the target serves.
  */
 export async function evaluateConnectivity(
   check: ConnectivityCheck,
@@ -48,16 +51,27 @@ export async function evaluateConnectivity(
           `pod ${pod.metadata.name} opened a connection to ${check.to}; it should be refused or dropped`,
         );
   if (NOT_FOUND.test(said)) throw noNc(said);
-  const why = /bad address/i.test(said)
-    ? `${host} does not resolve`
-    : /refused/i.test(said)
-      ? 'the connection was refused'
-      : result.code === -1 || /timed out/i.test(said) || !said
-        ? `no answer within ${check.connectTimeout} s`
-        : said.split('\n').slice(-1)[0];
-  return check.reachable
-    ? fail(`pod ${pod.metadata.name} cannot connect to ${check.to}: ${why}`)
-    : pass();
+  // The exec itself never finished: nothing was learnt about the traffic.
+  if (result.code === -1)
+    throw new UndecidableError(
+      `the probe in pod ${pod.metadata.name} did not finish within ${check.connectTimeout + 10} s`,
+    );
+  const refused = /refused/i.test(said);
+  const dropped = /timed out/i.test(said);
+  const why = refused
+    ? 'the connection was refused'
+    : dropped
+      ? `no answer within ${check.connectTimeout} s`
+      : /bad address/i.test(said)
+        ? `${host} does not resolve`
+        : said.split('\n').slice(-1)[0] || `nc exited ${result.code}`;
+  if (check.reachable)
+    return fail(`pod ${pod.metadata.name} cannot connect to ${check.to}: ${why}`);
+  // Blocked means refused or dropped on the way; a name that does not
+  // resolve (a deleted Service) says nothing of a policy.
+  return refused || dropped
+    ? pass()
+    : fail(`pod ${pod.metadata.name} could not tell whether ${check.to} is blocked: ${why}`);
 }
 
 const NOT_FOUND = /executable file not found|not found in \$PATH|nc: not found/i;
