@@ -225,7 +225,14 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
           join(scratch, `home-${prefix}-${questionId}`),
           question.files,
         );
-        for (const [i, command] of (commands ?? question.solution.commands).entries()) {
+        // As the task tells the candidate: first switch to the question's cluster
+        // (a dedicated session's kubeconfig has a context per cluster; ssh follows it).
+        const steps = commands ?? question.solution.commands;
+        const all =
+          environment === 'dedicated'
+            ? [`kubectl config use-context ${question.cluster}`, ...steps]
+            : steps;
+        for (const [i, command] of all.entries()) {
           const answer = solutionAnswer(command);
           if (answer !== undefined) {
             question.answer = answer;
