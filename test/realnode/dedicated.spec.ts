@@ -91,7 +91,11 @@ describe('a dedicated exam', () => {
       .post('/api/sessions')
       .send({ invitationCode: invitation.body.code })
       .expect(201);
-    return { token: started.body.sessionToken as string, id: started.body.session.id as string };
+    return {
+      token: started.body.sessionToken as string,
+      id: started.body.session.id as string,
+      session: started.body.session as { environment: string },
+    };
   };
 
   it('leases a warm cluster, lets the candidate work in it through the terminal only, grades it, and destroys it', async () => {
@@ -108,17 +112,8 @@ describe('a dedicated exam', () => {
       .send({ examId: 'dedicated-e2e', candidateName: 'Mallory' });
     expect(anonymous.status).toBe(403);
     expect(anonymous.body.code).toBe('INVITATION_REQUIRED');
-    const invitation = await t.http
-      .post('/api/invitations')
-      .set(bearer(await t.staffToken(StaffRole.TRAINER)))
-      .send({ examId: 'dedicated-e2e', candidateName: 'Ada' })
-      .expect(201);
-    const started = await t.http
-      .post('/api/sessions')
-      .send({ invitationCode: invitation.body.code })
-      .expect(201);
-    const token: string = started.body.sessionToken;
-    expect(started.body.session).toMatchObject({ environment: 'dedicated' });
+    const { token, id: sessionId, session } = await startCandidate('Ada');
+    expect(session).toMatchObject({ environment: 'dedicated' });
     const leasedAt = Date.now();
     await eventually(
       'the session to be ready',
@@ -128,7 +123,6 @@ describe('a dedicated exam', () => {
     );
     const readyMs = Date.now() - leasedAt;
     process.stderr.write(`[dedicated] warm lease to ready: ${readyMs} ms\n`);
-    const sessionId: string = started.body.session.id;
     const [lease] = (await leases()).filter((l) => l.sessionId === sessionId);
     expect(lease).toMatchObject({ state: 'leased', alias: 'k8s-c1' });
 

@@ -1,5 +1,6 @@
 import type { ConnectivityCheck } from '../check.schema.js';
 import type { LiveObject } from '../cluster-reads.js';
+import { namedOrSelectedPods } from './selection.js';
 import { type CheckEnv, fail, pass, UndecidableError, type Verdict } from './verdict.js';
 
 type Pod = LiveObject & {
@@ -79,27 +80,16 @@ const NOT_FOUND = /executable file not found|not found in \$PATH|nc: not found/i
 /** The named pod, or the first Running one selected; a string says why there is none. */
 async function sourcePod(check: ConnectivityCheck, env: CheckEnv): Promise<Pod | string> {
   const { from } = check;
+  const found = await namedOrSelectedPods<Pod>(env, from);
   if (from.name) {
-    const pod = (await env.reads.get({
-      apiVersion: 'v1',
-      kind: 'Pod',
-      name: from.name,
-      namespace: from.namespace,
-    })) as Pod | undefined;
-    if (!pod) return `Pod ${from.name} not found in ${from.namespace}`;
+    if (typeof found === 'string') return found;
+    const [pod] = found;
     if (pod.status?.phase !== 'Running')
       return `Pod ${from.name} in ${from.namespace} is ${pod.status?.phase ?? 'not running'}, so no traffic can start from it`;
     return pod;
   }
-  const pods = (
-    (await env.reads.list({
-      apiVersion: 'v1',
-      kind: 'Pod',
-      namespace: from.namespace,
-      labelSelector: from.labelSelector,
-    })) as Pod[]
-  )
+  const running = (typeof found === 'string' ? [] : found)
     .filter((p) => p.status?.phase === 'Running' && !p.metadata.deletionTimestamp)
     .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
-  return pods[0] ?? `no Running pod with ${from.labelSelector} in ${from.namespace}`;
+  return running[0] ?? `no Running pod with ${from.labelSelector} in ${from.namespace}`;
 }

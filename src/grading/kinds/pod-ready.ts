@@ -1,5 +1,6 @@
 import type { PodReadyCheck } from '../check.schema.js';
 import type { LiveObject } from '../cluster-reads.js';
+import { namedOrSelectedPods } from './selection.js';
 import { type CheckEnv, fail, pass, type Verdict } from './verdict.js';
 
 type Pod = LiveObject & {
@@ -20,25 +21,8 @@ type Pod = LiveObject & {
 
 /** Selected pods are Running and Ready (and restarted at most `maxRestarts` times). */
 export async function evaluatePodReady(check: PodReadyCheck, env: CheckEnv): Promise<Verdict> {
-  let pods: Pod[];
-  if (check.name) {
-    const pod = (await env.reads.get({
-      apiVersion: 'v1',
-      kind: 'Pod',
-      name: check.name,
-      namespace: check.namespace,
-    })) as Pod | undefined;
-    if (!pod) return fail(`Pod ${check.name} not found in ${check.namespace}`);
-    pods = [pod];
-  } else {
-    pods = (await env.reads.list({
-      apiVersion: 'v1',
-      kind: 'Pod',
-      namespace: check.namespace,
-      labelSelector: check.labelSelector,
-    })) as Pod[];
-    if (!pods.length) return fail(`no pods with ${check.labelSelector} in ${check.namespace}`);
-  }
+  const pods = await namedOrSelectedPods<Pod>(env, check);
+  if (typeof pods === 'string') return fail(pods);
   const problems = pods.map((pod) => ({ pod, problem: podProblem(pod, check.maxRestarts) }));
   const ready = problems.filter((p) => !p.problem).length;
   const needed = check.min ?? pods.length;

@@ -28,6 +28,32 @@ export async function selectObjects(
   );
 }
 
+/**
+ * The pod a check names, or the pods it selects by labels (podReady,
+ * connectivity); a string says why there are none.
+ */
+export async function namedOrSelectedPods<P extends LiveObject>(
+  env: CheckEnv,
+  where: { namespace: string; name?: string; labelSelector?: string },
+): Promise<P[] | string> {
+  if (where.name) {
+    const pod = (await env.reads.get({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      name: where.name,
+      namespace: where.namespace,
+    })) as P | undefined;
+    return pod ? [pod] : `Pod ${where.name} not found in ${where.namespace}`;
+  }
+  const pods = (await env.reads.list({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    namespace: where.namespace,
+    labelSelector: where.labelSelector,
+  })) as P[];
+  return pods.length ? pods : `no pods with ${where.labelSelector} in ${where.namespace}`;
+}
+
 export function namesOf(objects: readonly LiveObject[], max = 5): string {
   const names = objects.map((o) => o.metadata?.name ?? '?');
   return names.length > max
