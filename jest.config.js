@@ -21,6 +21,7 @@ const common = {
 /** @type {import('jest').Config} */
 export default {
   reporters: ['default', '<rootDir>/test/support/summary-reporter.mjs'],
+  testSequencer: '<rootDir>/test/support/sequencer.mjs',
   projects: [
     {
       ...common,

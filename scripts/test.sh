@@ -21,7 +21,8 @@ phase "Debian packages" need_packages redis-server:redis-server redis-cli:redis-
   chromium:chromium /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf:fonts-dejavu-core \
   bwrap:bubblewrap socat:socat vim:vim nano:nano less:less jq:jq python3:python3 make:make g++:g++ \
   /usr/share/bash-completion/bash_completion:bash-completion \
-  gcc:gcc /usr/include/seccomp.h:libseccomp-dev iptables:iptables ipset:ipset conntrack:conntrack
+  gcc:gcc /usr/include/seccomp.h:libseccomp-dev iptables:iptables ipset:ipset conntrack:conntrack \
+  busybox:busybox-static
 phase "node" use_node
 echo "    node $(node --version) at $(command -v node)"
 phase "npm ci" ensure_node_modules

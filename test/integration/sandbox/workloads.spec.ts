@@ -32,7 +32,11 @@ let controlPlanes: string[];
 
 beforeAll(async () => {
   ns = await createTestNamespace('workloads');
-  const nodes = (await core.listNode()).items;
+  // scheduling.spec adds nodes of its own (labelled cka-test/pool, fenced by a
+  // taint) while this suite may run beside it: they are not the sandbox's.
+  const nodes = (await core.listNode()).items.filter(
+    (n) => n.metadata?.labels?.['cka-test/pool'] === undefined,
+  );
   const isControlPlane = (labels?: Record<string, string>) =>
     labels !== undefined && 'node-role.kubernetes.io/control-plane' in labels;
   controlPlanes = nodes
