@@ -42,7 +42,7 @@ export class AppModule implements NestModule {
       imports: [
         ConfigModule.forRoot(config),
         LoggingModule.forRoot(logger),
-        DatabaseModule,
+        DatabaseModule.forRoot(logger),
         MetricsModule,
         QueueModule,
         ThrottlingModule, // counts @Public routes only, so its place among the guards does not matter

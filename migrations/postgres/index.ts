@@ -1,3 +1,4 @@
+import { LeaseOwner1796400000000 } from './1796400000000-lease-owner.js';
 import { DedicatedEnvironments1796286855210 } from './1796286855210-dedicated-environments.js';
 import { SessionQuestionFiles1796236681437 } from './1796236681437-session-question-files.js';
 import { SessionQuestionSetupSteps1796235949860 } from './1796235949860-session-question-setup-steps.js';
@@ -20,4 +21,5 @@ export const POSTGRES_MIGRATIONS: (new () => MigrationInterface)[] = [
   SessionQuestionSetupSteps1796235949860,
   SessionQuestionFiles1796236681437,
   DedicatedEnvironments1796286855210,
+  LeaseOwner1796400000000,
 ];

@@ -1,3 +1,4 @@
+import { LeaseOwner1796400000000 } from './1796400000000-lease-owner.js';
 import { DedicatedEnvironments1796286851961 } from './1796286851961-dedicated-environments.js';
 import { SessionQuestionFiles1796236664143 } from './1796236664143-session-question-files.js';
 import { SessionQuestionSetupSteps1796235939397 } from './1796235939397-session-question-setup-steps.js';
@@ -20,4 +21,5 @@ export const SQLITE_MIGRATIONS: (new () => MigrationInterface)[] = [
   SessionQuestionSetupSteps1796235939397,
   SessionQuestionFiles1796236664143,
   DedicatedEnvironments1796286851961,
+  LeaseOwner1796400000000,
 ];

@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { DataSource } from 'typeorm';
 import { configFromEnvironment } from '../config/load-env.js';
 import { dataSourceOptions } from '../database/database.options.js';
+import { runMigrations } from '../database/migrations-runner.js';
 import { ApiToken, StaffRole } from './api-token.entity.js';
 import { generateToken, hashToken, TokenPrefix } from './tokens.js';
 
@@ -18,12 +19,15 @@ async function main(): Promise<void> {
     options: { role: { type: 'string' }, name: { type: 'string' }, id: { type: 'string' } },
   });
   const config = configFromEnvironment();
-  const ds = new DataSource({
-    ...dataSourceOptions(config.database),
-    migrationsRun: config.database.migrationsRun,
-  });
-  await ds.initialize();
+  const ds = await new DataSource(dataSourceOptions(config.database)).initialize();
   try {
+    // On a database no engine has started on yet; under the engines' lock.
+    // Progress goes to stderr: stdout carries the token alone.
+    if (config.database.migrationsRun)
+      await runMigrations(ds, {
+        info: (_, message) => console.error(message),
+        warn: (_, message) => console.error(message),
+      });
     const tokens = ds.getRepository(ApiToken);
     if (positionals[0] === 'revoke') {
       if (!values.id) throw new Error('usage: token:revoke -- --id <uuid>');

@@ -19,8 +19,20 @@ import { DataSource } from 'typeorm';
 import type { AppConfig } from '../config/config.schema.js';
 import { configFromEnvironment } from '../config/load-env.js';
 import { dataSourceOptions } from './database.options.js';
+import { type MigrationLog, runMigrations, withMigrationLock } from './migrations-runner.js';
 
 const MIGRATIONS_ROOT = new URL('../../migrations/', import.meta.url);
+
+/** Plain lines for a person at a terminal: the message, then its fields. */
+const consoleLog: MigrationLog = {
+  info: (fields, message) => console.log(withFields(message, fields)),
+  warn: (fields, message) => console.error(withFields(message, fields)),
+};
+
+function withFields(message: string, fields: object): string {
+  const entries = Object.entries(fields);
+  return entries.length ? `${message} ${JSON.stringify(Object.fromEntries(entries))}` : message;
+}
 
 async function withDataSource<T>(
   database: AppConfig['database'],
@@ -94,15 +106,14 @@ async function main(): Promise<void> {
   const [command, name] = process.argv.slice(2);
   const config = configFromEnvironment();
   switch (command) {
-    case 'run': {
-      const applied = await withDataSource(config.database, (ds) => ds.runMigrations());
-      console.log(
-        applied.length ? `applied: ${applied.map((m) => m.name).join(', ')}` : 'nothing to apply',
-      );
+    case 'run':
+      // The same lock as the engine's start-up: safe beside starting processes.
+      await withDataSource(config.database, (ds) => runMigrations(ds, consoleLog));
       return;
-    }
     case 'revert':
-      await withDataSource(config.database, (ds) => ds.undoLastMigration());
+      await withDataSource(config.database, (ds) =>
+        withMigrationLock(ds, consoleLog, () => ds.undoLastMigration()),
+      );
       console.log('reverted the last migration');
       return;
     case 'show':

@@ -15,8 +15,12 @@ import {
 } from './jobs.js';
 import { redisConnection } from './redis-connection.js';
 
-/** A request must not hang on a Redis outage; the reconciler enqueues the work later. */
-const ENQUEUE_TIMEOUT_MS = 3000;
+/**
+ * A request or a reconciler pass must not hang on a Redis outage (BullMQ waits
+ * without end for a Redis that was down when the process started); the
+ * reconciler enqueues the work later.
+ */
+const REDIS_TIMEOUT_MS = 3000;
 
 /** Producer side of the queues: the only way work is enqueued. */
 @Injectable()
@@ -71,7 +75,7 @@ export class QueueService implements OnModuleDestroy {
       removeOnFail: { age: 24 * 3600 },
       delay: options.delay,
     });
-    await withTimeout(added, ENQUEUE_TIMEOUT_MS, `enqueue ${jobId} (is Redis up?)`);
+    await withTimeout(added, REDIS_TIMEOUT_MS, `enqueue ${jobId} (is Redis up?)`);
     this.logger.debug(
       { jobId, job: name, sessionId: payload.sessionId, delay: options.delay },
       'enqueued',
@@ -80,15 +84,23 @@ export class QueueService implements OnModuleDestroy {
   }
 
   /** Whether the job is waiting, delayed, active or failed (and so will not be lost). */
-  async state(name: JobName, payload: JobPayloads[JobName]): Promise<string | undefined> {
-    const job = await this.queue(QUEUE_OF[name]).getJob(jobIdOf(name, payload as never));
-    return job ? await job.getState() : undefined;
+  state(name: JobName, payload: JobPayloads[JobName]): Promise<string | undefined> {
+    const jobId = jobIdOf(name, payload as never);
+    const state = async () => {
+      const job = await this.queue(QUEUE_OF[name]).getJob(jobId);
+      return job ? await job.getState() : undefined;
+    };
+    return withTimeout(state(), REDIS_TIMEOUT_MS, `state of ${jobId} (is Redis up?)`);
   }
 
   /** Re-runs a job that exhausted its attempts. */
-  async retryFailed(name: JobName, payload: JobPayloads[JobName]): Promise<void> {
-    const job = await this.queue(QUEUE_OF[name]).getJob(jobIdOf(name, payload as never));
-    if (job && (await job.isFailed())) await job.retry('failed');
+  retryFailed(name: JobName, payload: JobPayloads[JobName]): Promise<void> {
+    const jobId = jobIdOf(name, payload as never);
+    const retry = async () => {
+      const job = await this.queue(QUEUE_OF[name]).getJob(jobId);
+      if (job && (await job.isFailed())) await job.retry('failed');
+    };
+    return withTimeout(retry(), REDIS_TIMEOUT_MS, `retry of ${jobId} (is Redis up?)`);
   }
 
   async counts(): Promise<Record<QueueName, Record<string, number>>> {

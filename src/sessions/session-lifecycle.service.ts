@@ -97,9 +97,15 @@ export class SessionLifecycleService {
    * Ends a session whose time is up: an active one past its deadline
    * (expired, then graded), or a ready one never begun by `readyUntil`
    * (abandoned, then torn down: there is nothing to grade). Idempotent:
-   * returns false when there is nothing due.
+   * returns false when there is nothing due. With `enqueueFollowUp: false`
+   * the grading or teardown job is left to the caller (the reconciler, which
+   * must not wait on a down Redis once per session).
    */
-  async expireIfDue(sessionId: string, reason: string): Promise<boolean> {
+  async expireIfDue(
+    sessionId: string,
+    reason: string,
+    { enqueueFollowUp = true }: { enqueueFollowUp?: boolean } = {},
+  ): Promise<boolean> {
     const session = await this.dataSource.getRepository(Session).findOneBy({ id: sessionId });
     if (!session) return false;
     const now = Date.now();
@@ -110,7 +116,7 @@ export class SessionLifecycleService {
       moved = await this.moveIfStill(sessionId, SessionState.EXPIRED, reason, {
         endedAt: session.deadline,
       });
-      if (moved) await this.enqueueSafely(JobName.GRADE_SESSION, { sessionId });
+      if (moved && enqueueFollowUp) await this.enqueueSafely(JobName.GRADE_SESSION, { sessionId });
     } else if (session.state === SessionState.READY && session.readyUntil) {
       if (session.readyUntil.getTime() > now) return false;
       moved = await this.moveIfStill(
@@ -118,7 +124,8 @@ export class SessionLifecycleService {
         SessionState.ABANDONED,
         `not begun by ${session.readyUntil.toISOString()}`,
       );
-      if (moved) await this.enqueueSafely(JobName.TEARDOWN_SESSION, { sessionId });
+      if (moved && enqueueFollowUp)
+        await this.enqueueSafely(JobName.TEARDOWN_SESSION, { sessionId });
     } else {
       return false;
     }

@@ -20,17 +20,23 @@ import { Session } from './session.entity.js';
 const PENDING = new Set(['waiting', 'delayed', 'active', 'prioritized', 'waiting-children']);
 
 export interface ReconcileReport {
+  /** Sessions this pass ended for being past their deadline (or their time to Begin). */
   expired: number;
   enqueued: number;
   retried: number;
+  /** Why the queues could not be rebuilt in this pass (Redis down): the next pass tries again. */
+  queuesFailed?: string;
 }
 
 /**
  * The database is the source of truth; Redis only schedules. At boot and on a
- * timer this makes the queues match the sessions again: every session that
- * needs work has a pending job for it (after a Redis flush or restart, or an
- * enqueue that failed), and an active session past its deadline is expired
- * here directly.
+ * timer, first every active session past its deadline (and every ready one
+ * past its time to Begin) is ended in the database: that needs nothing from
+ * Redis, so exams end on time through a Redis outage. Then the queues are
+ * made to match the sessions again: every session that needs work has a
+ * pending job for it (after a Redis flush or restart, an enqueue that failed,
+ * or a session expired here while Redis was down, whose grading is enqueued
+ * by the first pass after Redis is back).
  */
 @Injectable()
 export class SessionReconciler implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -67,8 +73,13 @@ export class SessionReconciler implements OnApplicationBootstrap, OnApplicationS
 
   private async runLogged(): Promise<void> {
     try {
-      const report = await this.reconcile();
-      if (report.expired || report.enqueued || report.retried)
+      const { queuesFailed, ...report } = await this.reconcile();
+      if (queuesFailed)
+        this.logger.warn(
+          { ...report, err: queuesFailed },
+          'queues not rebuilt (is Redis up?); overdue sessions were expired in the database; will try again',
+        );
+      else if (report.expired || report.enqueued || report.retried)
         this.logger.info(report, 'reconciled');
     } catch (error) {
       this.logger.warn({ err: error }, 'reconcile pass failed; will try again');
@@ -77,6 +88,42 @@ export class SessionReconciler implements OnApplicationBootstrap, OnApplicationS
 
   private async pass(): Promise<ReconcileReport> {
     const report: ReconcileReport = { expired: 0, enqueued: 0, retried: 0 };
+    report.expired = await this.expireOverdue();
+    try {
+      await this.rebuildQueues(report);
+    } catch (error) {
+      report.queuesFailed = error instanceof Error ? error.message : String(error);
+    }
+    return report;
+  }
+
+  /**
+   * Ends, in the database alone, every exam whose time is up: the same move
+   * and audit event as the expiry job's. Their follow-up jobs (grading,
+   * teardown) are left to rebuildQueues, right after when Redis answers, or
+   * to the first pass after it is back: waiting on a down Redis once per
+   * session here would hold every later expiry up.
+   */
+  private async expireOverdue(): Promise<number> {
+    const waiting = await this.sessions.find({
+      where: { state: In([SessionState.READY, SessionState.ACTIVE]) },
+      select: { id: true, state: true, readyUntil: true, deadline: true },
+    });
+    const now = Date.now();
+    let expired = 0;
+    for (const session of waiting) {
+      const due = session.state === SessionState.READY ? session.readyUntil : session.deadline;
+      if (!due || due.getTime() > now) continue;
+      const moved = await this.lifecycle.expireIfDue(session.id, 'deadline passed (reconciler)', {
+        enqueueFollowUp: false,
+      });
+      if (moved) expired++;
+    }
+    return expired;
+  }
+
+  /** Makes sure every session that needs work has a pending job; stops at the first Redis failure. */
+  private async rebuildQueues(report: ReconcileReport): Promise<void> {
     const open = await this.sessions.find({
       where: [
         {
@@ -121,6 +168,7 @@ export class SessionReconciler implements OnApplicationBootstrap, OnApplicationS
           const due = session.state === SessionState.READY ? session.readyUntil : session.deadline;
           if (!due) break;
           if (due.getTime() <= now) {
+            // Came due since expireOverdue looked.
             if (await this.lifecycle.expireIfDue(sessionId, 'deadline passed (reconciler)'))
               report.expired++;
           } else {
@@ -148,7 +196,6 @@ export class SessionReconciler implements OnApplicationBootstrap, OnApplicationS
           await this.ensure(JobName.GRADE_SESSION, { sessionId }, 0, report);
       }
     }
-    return report;
   }
 
   private async ensure<N extends JobName>(
