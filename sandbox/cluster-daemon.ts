@@ -3,7 +3,7 @@
  * sandbox cluster provider starts this detached, once per dedicated cluster,
  * and finds it again after its own restart through the state folder.
  *
- *   tsx sandbox/cluster-daemon.ts --dir <state folder> --nodes controlplane,node01 [--name k8s-c1]
+ *   tsx sandbox/cluster-daemon.ts --dir <state folder> --nodes controlplane,node01 [--name k8s-c1] [--cpu-shares 256]
  *   tsx sandbox/cluster-daemon.ts --check      (can this machine run real nodes? one line, exit 0/1)
  *
  * The state folder holds:
@@ -68,6 +68,7 @@ const { values } = parseArgs({
     dir: { type: 'string' },
     nodes: { type: 'string', default: 'controlplane,node01' },
     name: { type: 'string', default: 'kubernetes' },
+    'cpu-shares': { type: 'string' },
     check: { type: 'boolean', default: false },
   },
 });
@@ -128,7 +129,14 @@ async function main(): Promise<void> {
 
   try {
     await sweepStaleRuns();
-    cluster = await startRealSandbox({ nodes, clusterName: values.name, runsDir: RUNS_DIR, log });
+    const shares = values['cpu-shares'];
+    cluster = await startRealSandbox({
+      nodes,
+      clusterName: values.name,
+      runsDir: RUNS_DIR,
+      cpuShares: shares === undefined ? undefined : Number(shares),
+      log,
+    });
   } catch (error) {
     await end('failed', (error as Error).message);
     return;

@@ -82,6 +82,14 @@ export const POD_SUBNET = '10.244.0.0/16';
 export const SERVICE_SUBNET = '10.96.0.0/12';
 export const CRI_SOCKET = 'unix:///run/containerd/containerd.sock';
 
+/** The node's crictl settings, in its /etc/containerd; the node shell shows them as /etc/crictl.yaml. */
+export const CRICTL_CONFIG = 'crictl.yaml';
+
+/** What kubeadm's docs write to /etc/crictl.yaml: without it crictl warns and tries old sockets first. */
+export function crictlConfig(): string {
+  return `runtime-endpoint: ${CRI_SOCKET}\nimage-endpoint: ${CRI_SOCKET}\ntimeout: 10\n`;
+}
+
 /** kubelet flags that differ per node (kubeadm writes them to kubeadm-flags.env). */
 function nodeRegistration(name: string, address: string, cgroupRoot: string): string {
   return `nodeRegistration:

@@ -4,6 +4,7 @@ import { chmod, rm } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { spawn as spawnPty } from 'node-pty';
 import type { NodeHost } from './node-host.js';
+import { CRICTL_CONFIG } from './node-config.js';
 
 /**
  * `ssh <node>` without sshd: the candidate's terminal connects (through the
@@ -84,6 +85,8 @@ function jail(): string[] {
     '--tmpfs', '/etc',
     ...ETC.filter((name) => existsSync(`/etc/${name}`)).flatMap((name) => ro(`/etc/${name}`)),
     ...NODE_DIRS.flatMap((dir) => ['--bind', dir, dir]),
+    // The node's crictl settings (kept beside containerd's), where crictl looks for them.
+    '--ro-bind-try', `/etc/containerd/${CRICTL_CONFIG}`, '/etc/crictl.yaml',
     '--remount-ro', '/etc',
     '--chdir', '/root',
     '--setenv', 'HOME', '/root', '--setenv', 'USER', 'root', '--setenv', 'LOGNAME', 'root',

@@ -179,6 +179,11 @@ export const envSchema = z.object({
   /** The longest a dedicated cluster may take to start. */
   CLUSTER_START_TIMEOUT_SECONDS: int(30, 3600).default(300),
   /**
+   * Each dedicated cluster's CPU weight (cgroup v1 cpu.shares; a process's is
+   * 1024): low, so clusters yield the CPU to the engine's API when both want it.
+   */
+  CLUSTER_CPU_SHARES: int(2, 262_144).default(256),
+  /**
    * The sandbox provider's nodes share this machine's kernel as root: a
    * cluster-admin (privileged pods, hostPath, static pods) reaches the host.
    * Until true, its dedicated exams need an invitation (no anonymous candidate).
@@ -246,6 +251,8 @@ export interface EnvironmentsConfig {
   /** At most this many live clusters (0: only memory limits them). */
   maxClusters: number;
   startTimeoutMs: number;
+  /** Each cluster's cgroup cpu.shares. */
+  cpuShares: number;
   /** Whether anyone may take an open dedicated exam on the sandbox provider (see SECURITY.md). */
   sandboxTrustedCandidates: boolean;
 }
@@ -393,6 +400,7 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
       reserveBytes: env.CLUSTER_MEMORY_RESERVE_MB * MIB,
       maxClusters: env.CLUSTER_MAX,
       startTimeoutMs: env.CLUSTER_START_TIMEOUT_SECONDS * 1000,
+      cpuShares: env.CLUSTER_CPU_SHARES,
       sandboxTrustedCandidates: env.SANDBOX_TRUSTED_CANDIDATES,
     },
   };

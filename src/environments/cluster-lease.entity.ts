@@ -52,6 +52,18 @@ export class ClusterLease {
   @Column({ type: 'text', nullable: true })
   failureReason: string | null;
 
+  /**
+   * The engine process making the cluster (host:pid:nonce), while it is
+   * `starting`: another worker's reconcile leaves a start alone while its
+   * maker's heartbeat is fresh, and treats it as cut off once it is stale.
+   */
+  @Column({ type: 'varchar', length: 120, nullable: true })
+  owner: string | null;
+
+  /** Renewed by the owner while the cluster starts (see LEASE_HEARTBEAT_MS). */
+  @InstantColumn({ nullable: true })
+  heartbeatAt: Date | null;
+
   @InstantColumn()
   createdAt: Date;
 

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { jest } from '@jest/globals';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +9,7 @@ import { loadConfig } from '../config/config.schema.js';
 import { dataSourceOptions } from '../database/database.options.js';
 import { serializeSqliteAccess } from '../database/sqlite-serializer.js';
 import { ClusterLease } from './cluster-lease.entity.js';
-import { ClusterPoolService } from './cluster-pool.service.js';
+import { ClusterPoolService, LEASE_HEARTBEAT_MS } from './cluster-pool.service.js';
 import type {
   ClusterProvider,
   ClusterProviderStatus,
@@ -137,7 +138,7 @@ describe('the cluster pool', () => {
   it('makes a cluster for a session that cannot wait, and releases (destroys) it after', async () => {
     const service = pool(0);
     expect(await service.refill([shape])).toBe(0);
-    const lease = await service.makeFor(shape, 's1', 'k8s-c1');
+    const lease = (await service.makeFor(shape, 's1', 'k8s-c1'))!;
     expect(lease).toMatchObject({ state: 'leased', sessionId: 's1', alias: 'k8s-c1' });
     expect(lease.handle).toEqual({ nodes: shape.nodes, provider: { id: lease.id } });
     expect((await service.leasesOf('s1')).map((l) => l.id)).toEqual([lease.id]);
@@ -174,6 +175,36 @@ describe('the cluster pool', () => {
     expect(await states()).toEqual([]);
   });
 
+  it('two workers at once start no more than POOL_SIZE, CLUSTER_MAX or free memory allow', async () => {
+    // Two services on one database are two workers; each sees room before the other writes.
+    provider.room = 10;
+    const [a, b] = [pool(2), pool(2)];
+    const begun = await Promise.all([a.refill([shape]), b.refill([shape]), a.refill([shape])]);
+    expect(begun.reduce((x, y) => x + y)).toBe(2);
+    expect(await ds.getRepository(ClusterLease).count()).toBe(2);
+    await until(async () => (await states()).every((s) => s === 'warm'));
+
+    // CLUSTER_MAX 3 with two live: of three sessions made for at once, one gets a cluster.
+    const [c, d] = [pool(0, 3), pool(0, 3)];
+    const made = await Promise.all([
+      c.makeFor(shape, 's1', 'k8s-c1'),
+      d.makeFor(shape, 's2', 'k8s-c1'),
+      c.makeFor(shape, 's3', 'k8s-c1'),
+    ]);
+    expect(made.filter(Boolean)).toHaveLength(1);
+    expect(await c.room()).toBe(0);
+
+    // Free memory for one more (CLUSTER_MAX off): one of two gets it.
+    provider.room = provider.alive.size + 1;
+    const [e, f] = [pool(0, 0), pool(0, 0)];
+    const more = await Promise.all([
+      e.makeFor(shape, 's4', 'k8s-c1'),
+      f.makeFor(shape, 's5', 'k8s-c1'),
+    ]);
+    expect(more.filter(Boolean)).toHaveLength(1);
+    expect(provider.alive.size).toBe(4);
+  });
+
   it('keeps to CLUSTER_MAX live clusters whatever the memory, and frees room as they are released', async () => {
     provider.room = 10;
     const service = pool(2, 2);
@@ -190,8 +221,8 @@ describe('the cluster pool', () => {
 
   it('after a restart finds live clusters, fails lost ones and half-made ones, and destroys orphans', async () => {
     const before = pool(1);
-    const leased = await before.makeFor(shape, 's1', 'k8s-c1');
-    const lost = await before.makeFor(shape, 's2', 'k8s-c1');
+    const leased = (await before.makeFor(shape, 's1', 'k8s-c1'))!;
+    const lost = (await before.makeFor(shape, 's2', 'k8s-c1'))!;
     provider.alive.delete(lost.id); // died while the engine was down
     await before.refill([shape]);
     await until(async () => (await states()).includes('warm'));
@@ -221,5 +252,75 @@ describe('the cluster pool', () => {
     expect(provider.destroyed).toEqual(expect.arrayContaining([lost.id, 'stray']));
     expect((await after.cluster(leased)).kubeconfig).toBe(`kubeconfig of ${leased.id}`);
     release();
+  });
+
+  it("leaves another worker's start alone while its heartbeat is fresh, and fails it once stale", async () => {
+    const repo = ds.getRepository(ClusterLease);
+    // Another host's worker is making this cluster: its lease and its half-made cluster exist.
+    await repo.save(
+      repo.create({
+        id: 'theirs',
+        provider: 'fake',
+        shape: 'controlplane,node01',
+        state: 'starting',
+        sessionId: null,
+        alias: null,
+        handle: null,
+        failureReason: null,
+        owner: 'worker-b.example:4242:0badc0de',
+        heartbeatAt: new Date(),
+        createdAt: new Date(),
+        readyAt: null,
+        leasedAt: null,
+        releasedAt: null,
+      }),
+    );
+    provider.alive.set('theirs', {
+      id: 'theirs',
+      kubeconfig: '',
+      candidateKubeconfig: '',
+      nodes: [],
+      handle: {},
+    });
+    const mine = pool(0);
+    expect(await mine.reconcile()).toEqual({ found: 0, lost: 0, orphansDestroyed: 0 });
+    expect(await states()).toEqual(['starting']);
+    expect(provider.destroyed).toEqual([]);
+
+    // Its worker died: the heartbeat stops being renewed.
+    await repo.update({ id: 'theirs' }, { heartbeatAt: new Date(Date.now() - 61_000) });
+    expect(await mine.reconcile()).toEqual({ found: 0, lost: 1, orphansDestroyed: 0 });
+    const [lease] = await repo.find();
+    expect(lease).toMatchObject({ state: 'failed' });
+    expect(lease.failureReason).toMatch(/process making it stopped/);
+    expect(provider.destroyed).toEqual(['theirs']);
+  });
+
+  it('stamps the leases it makes with this process and renews their heartbeat while they start', async () => {
+    jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'] });
+    try {
+      let release!: () => void;
+      provider.gate = new Promise((r) => (release = r));
+      const service = pool(0);
+      // setTimeout is faked here: wait on setImmediate instead.
+      const soon = async (what: () => Promise<boolean>) => {
+        for (let i = 0; i < 10_000 && !(await what()); i++)
+          await new Promise((r) => setImmediate(r));
+      };
+      const making = service.makeFor(shape, 's1', 'k8s-c1');
+      await soon(async () => provider.created === 1);
+      const [before] = await ds.getRepository(ClusterLease).find();
+      expect(before.owner).toBe(service.owner);
+      jest.advanceTimersByTime(LEASE_HEARTBEAT_MS);
+      const renewed = async () =>
+        (await ds.getRepository(ClusterLease).findOneByOrFail({ id: before.id })).heartbeatAt!;
+      await soon(async () => (await renewed()).getTime() > before.heartbeatAt!.getTime());
+      expect((await renewed()).getTime()).toBeGreaterThan(before.heartbeatAt!.getTime());
+      release();
+      await making;
+      service.onModuleDestroy();
+    } finally {
+      jest.useRealTimers();
+    }
   });
 });

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { Inject, Injectable } from '@nestjs/common';
+import { hostname } from 'node:os';
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Logger } from 'pino';
 import { In, IsNull, Repository } from 'typeorm';
@@ -7,9 +8,11 @@ import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
 import { ROOT_LOGGER } from '../logging/logging.module.js';
 import { ClusterLease, type ClusterLeaseState } from './cluster-lease.entity.js';
+import { countRoom, LIVE_STATES, reserveLease } from './lease-reservation.js';
 import {
   CLUSTER_PROVIDER,
   type ClusterProvider,
+  type ClusterProviderStatus,
   type ClusterShape,
   type ProvidedCluster,
   shapeKey,
@@ -18,8 +21,10 @@ import {
 /** Between two looks for a cluster that did not answer. */
 const RETRY_FIND_MS = 2_000;
 
-/** The states in which a lease's cluster exists (or is being made) and must be kept. */
-const LIVE_STATES = ['starting', 'warm', 'leased'] as const;
+/** How often a process renews the heartbeat of the clusters it is starting. */
+export const LEASE_HEARTBEAT_MS = 10_000;
+/** A start whose heartbeat is older than this was cut off with its process (on another host). */
+export const LEASE_STALE_MS = 60_000;
 
 /**
  * The warm pool of dedicated clusters and the leases on them. Every change
@@ -31,8 +36,11 @@ const LIVE_STATES = ['starting', 'warm', 'leased'] as const;
  * machine's CPU for half a minute) and only while free memory allows.
  */
 @Injectable()
-export class ClusterPoolService {
+export class ClusterPoolService implements OnModuleDestroy {
+  /** This process, as a lease's owner: host:pid:nonce (a restarted process, even with its pid, is another). */
+  readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   private readonly logger: Logger;
+  private heartbeat?: NodeJS.Timeout;
   /** Clusters found or made by this process, by lease id: their kubeconfigs live here only. */
   private readonly clusters = new Map<string, ProvidedCluster>();
   /** Lease ids this process is making now. */
@@ -49,6 +57,11 @@ export class ClusterPoolService {
     @Inject(ROOT_LOGGER) logger: Logger,
   ) {
     this.logger = logger.child({ context: 'ClusterPool' });
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.heartbeat);
+    this.heartbeat = undefined;
   }
 
   /** Whether dedicated clusters can be had at all, and if not why. */
@@ -74,17 +87,32 @@ export class ClusterPoolService {
   async room(): Promise<number> {
     const provider = this.requireProvider();
     const status = await provider.status();
-    if (!status.available) return 0;
-    const starting = await this.leases.count({
-      where: { provider: provider.name, state: 'starting' },
+    return countRoom(this.leases, provider.name, this.roomLimits(status));
+  }
+
+  private roomLimits(status: ClusterProviderStatus): { freeRoom: number; maxClusters: number } {
+    return {
+      freeRoom: status.available ? status.room : 0,
+      maxClusters: this.config.environments.maxClusters,
+    };
+  }
+
+  /**
+   * A new starting lease if the machine has room for one more cluster (and,
+   * for the pool, the shape has fewer than `stockBelow` unclaimed), else
+   * undefined; one step across every worker (see reserveLease).
+   */
+  private async reserve(
+    shape: ClusterShape,
+    owner: { sessionId?: string; alias?: string },
+    stockBelow?: number,
+  ): Promise<ClusterLease | undefined> {
+    const provider = this.requireProvider();
+    const status = await provider.status();
+    return reserveLease(this.leases.manager.dataSource, this.newLease(shape, owner), {
+      ...this.roomLimits(status),
+      stockBelow,
     });
-    const byMemory = status.room - starting;
-    const { maxClusters } = this.config.environments;
-    if (!maxClusters) return Math.max(0, byMemory);
-    const live = await this.leases.count({
-      where: { provider: provider.name, state: In([...LIVE_STATES]) },
-    });
-    return Math.max(0, Math.min(byMemory, maxClusters - live));
   }
 
   /**
@@ -118,12 +146,18 @@ export class ClusterPoolService {
   }
 
   /**
-   * Makes a cluster for the session now (no warm one, and there is room).
-   * Slow: tens of seconds. The lease is the session's from the start, so a
-   * restart mid-way finds it (see reconcile).
+   * Makes a cluster for the session now (no warm one), if the machine has
+   * room; undefined if not (the session waits). Slow: tens of seconds. The
+   * lease is the session's from the start, so a restart mid-way finds it
+   * (see reconcile).
    */
-  async makeFor(shape: ClusterShape, sessionId: string, alias: string): Promise<ClusterLease> {
-    const lease = await this.newLease(shape, { sessionId, alias });
+  async makeFor(
+    shape: ClusterShape,
+    sessionId: string,
+    alias: string,
+  ): Promise<ClusterLease | undefined> {
+    const lease = await this.reserve(shape, { sessionId, alias });
+    if (!lease) return undefined;
     await this.make(lease, shape, 'leased');
     return this.leases.findOneByOrFail({ id: lease.id });
   }
@@ -181,17 +215,9 @@ export class ClusterPoolService {
     if (!this.provider || this.config.environments.poolSize === 0) return 0;
     let begun = 0;
     for (const shape of uniqueShapes(shapes)) {
-      const stocked = await this.leases.count({
-        where: {
-          provider: this.provider.name,
-          shape: shapeKey(shape),
-          state: In(['warm', 'starting']),
-          sessionId: IsNull(),
-        },
-      });
-      for (let i = stocked; i < this.config.environments.poolSize; i++) {
-        if ((await this.room()) < 1) return begun;
-        const lease = await this.newLease(shape, {});
+      for (;;) {
+        const lease = await this.reserve(shape, {}, this.config.environments.poolSize);
+        if (!lease) break;
         begun++;
         void this.make(lease, shape, 'warm').catch(() => undefined);
       }
@@ -213,10 +239,12 @@ export class ClusterPoolService {
     });
     for (const lease of live) {
       if (this.making.has(lease.id) || this.retiring.has(lease.id)) continue;
+      // Another worker is making it: its heartbeat says it is still at it.
+      if (lease.state === 'starting' && !this.makerGone(lease)) continue;
       try {
         if (lease.state === 'starting') {
-          // Its maker died with the previous process: the cluster may be half made.
-          throw new Error('its start was cut off by an engine restart');
+          // Its maker died (this process before a restart, or another worker): the cluster may be half made.
+          throw new Error('its start was cut off: the engine process making it stopped');
         }
         // A loaded machine may miss one answer: only three misses in a row
         // take a candidate's cluster from them.
@@ -254,27 +282,27 @@ export class ClusterPoolService {
     return { found, lost, orphansDestroyed };
   }
 
-  private async newLease(
+  private newLease(
     shape: ClusterShape,
     owner: { sessionId?: string; alias?: string },
-  ): Promise<ClusterLease> {
+  ): ClusterLease {
     const provider = this.requireProvider();
-    return this.leases.save(
-      this.leases.create({
-        id: randomUUID(),
-        provider: provider.name,
-        shape: shapeKey(shape),
-        state: 'starting',
-        sessionId: owner.sessionId ?? null,
-        alias: owner.alias ?? null,
-        handle: null,
-        failureReason: null,
-        createdAt: new Date(),
-        readyAt: null,
-        leasedAt: null,
-        releasedAt: null,
-      }),
-    );
+    return this.leases.create({
+      id: randomUUID(),
+      provider: provider.name,
+      shape: shapeKey(shape),
+      state: 'starting',
+      sessionId: owner.sessionId ?? null,
+      alias: owner.alias ?? null,
+      handle: null,
+      failureReason: null,
+      owner: this.owner,
+      heartbeatAt: new Date(),
+      createdAt: new Date(),
+      readyAt: null,
+      leasedAt: null,
+      releasedAt: null,
+    });
   }
 
   /** Makes the lease's cluster (one start at a time); `ready` is its state once ready. */
@@ -285,6 +313,7 @@ export class ClusterPoolService {
   ): Promise<void> {
     const provider = this.requireProvider();
     this.making.add(lease.id);
+    this.beat();
     const turn = this.starting.then(async () => {
       const started = Date.now();
       try {
@@ -316,10 +345,51 @@ export class ClusterPoolService {
         throw error;
       } finally {
         this.making.delete(lease.id);
+        this.beat();
       }
     });
     this.starting = turn.catch(() => undefined);
     await turn;
+  }
+
+  /**
+   * Renews the heartbeat of the leases this process is making (waiting
+   * their turn included) while there are any, so other workers' reconcile
+   * leaves them alone; stops when there are none.
+   */
+  private beat(): void {
+    if (this.making.size === 0) {
+      clearInterval(this.heartbeat);
+      this.heartbeat = undefined;
+      return;
+    }
+    this.heartbeat ??= setInterval(() => {
+      void this.leases
+        .update(
+          { id: In([...this.making]), state: 'starting', owner: this.owner },
+          { heartbeatAt: new Date() },
+        )
+        .catch((error: Error) =>
+          this.logger.warn({ err: error.message }, 'lease heartbeat not written'),
+        );
+    }, LEASE_HEARTBEAT_MS);
+    this.heartbeat.unref();
+  }
+
+  /**
+   * Whether the process making a starting lease is gone: on this host, an
+   * earlier process (its pid no longer runs, or this pid with another nonce
+   * after a restart); elsewhere, a heartbeat older than LEASE_STALE_MS.
+   */
+  private makerGone(lease: ClusterLease): boolean {
+    if (!lease.owner) return true;
+    const [host, pid] = lease.owner.split(':');
+    if (host === hostname()) {
+      if (lease.owner === this.owner) return !this.making.has(lease.id);
+      if (Number(pid) === process.pid || !processRuns(Number(pid))) return true;
+    }
+    const beat = lease.heartbeatAt?.getTime() ?? 0;
+    return Date.now() - beat > LEASE_STALE_MS;
   }
 
   private async retire(
@@ -359,6 +429,17 @@ function storedCluster(id: string, handle: ClusterLease['handle']): ProvidedClus
     nodes: handle?.nodes ?? [],
     handle: handle?.provider ?? {},
   };
+}
+
+function processRuns(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it runs, as another user.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 function uniqueShapes(shapes: ClusterShape[]): ClusterShape[] {

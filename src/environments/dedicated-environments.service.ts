@@ -80,15 +80,15 @@ export class DedicatedEnvironments {
       const shape = { nodes };
       let lease = await this.pool.claim(shape, session.id, alias);
       if (!lease) {
-        if ((await this.pool.room()) < 1) {
-          // All or nothing: holding one cluster while waiting for another
-          // would let two such sessions wait on each other for ever. Nothing
-          // has been set up on them yet, so they go back to the pool as they are.
-          await this.pool.unclaim(session.id);
-          throw new CapacityWaitError(alias, await this.queuePosition(session));
-        }
         this.logger.info({ sessionId: session.id, alias }, 'no warm cluster: making one');
         lease = await this.pool.makeFor(shape, session.id, alias);
+      }
+      if (!lease) {
+        // No room. All or nothing: holding one cluster while waiting for
+        // another would let two such sessions wait on each other for ever.
+        // Nothing has been set up on them yet, so they go back to the pool as they are.
+        await this.pool.unclaim(session.id);
+        throw new CapacityWaitError(alias, await this.queuePosition(session));
       }
       leases.push(lease);
     }

@@ -32,6 +32,7 @@ export function clusterProviderFor(config: AppConfig): ClusterProvider | null {
     clusterBytes: settings.clusterBytes,
     reserveBytes: settings.reserveBytes,
     startTimeoutMs: settings.startTimeoutMs,
+    cpuShares: settings.cpuShares,
   });
 }
 

@@ -35,6 +35,8 @@ export interface SandboxProviderOptions {
   reserveBytes: number;
   /** The longest a cluster may take to start. */
   startTimeoutMs: number;
+  /** Each cluster's CPU weight (cgroup cpu.shares); unset: a process's. */
+  cpuShares?: number;
 }
 
 export class ClusterStartError extends Error {
@@ -122,6 +124,7 @@ export class SandboxClusterProvider implements ClusterProvider {
           dir,
           '--nodes',
           shape.nodes.join(','),
+          ...(this.options.cpuShares ? ['--cpu-shares', String(this.options.cpuShares)] : []),
         ],
         { cwd: this.options.repoDir, detached: true, stdio: ['ignore', out, out] },
       );

@@ -8,6 +8,8 @@ import { pino } from 'pino';
 import { DataSource } from 'typeorm';
 import type { AppConfig } from '../../../src/config/config.schema.js';
 import { dataSourceOptions } from '../../../src/database/database.options.js';
+import { ClusterLease } from '../../../src/environments/cluster-lease.entity.js';
+import { reserveLease } from '../../../src/environments/lease-reservation.js';
 import { serializeSqliteAccess } from '../../../src/database/sqlite-serializer.js';
 import { DomainError } from '../../../src/errors/domain-error.js';
 import { MetricsService } from '../../../src/metrics/metrics.service.js';
@@ -111,6 +113,7 @@ function newQuestion(sessionId: string, overrides: Partial<SessionQuestion> = {}
 
 describe.each(['sqlite', 'postgres'] as const)('persistence on %s', (kind) => {
   let ds: DataSource;
+  let database: AppConfig['database'];
   let drop: () => Promise<void>;
   let lifecycle: SessionLifecycleService;
   let sessions: SessionsService;
@@ -118,6 +121,7 @@ describe.each(['sqlite', 'postgres'] as const)('persistence on %s', (kind) => {
   beforeAll(async () => {
     const scratch = await scratchDatabase(kind);
     drop = scratch.drop;
+    database = scratch.database;
     ds = new DataSource(dataSourceOptions(scratch.database));
     await ds.initialize();
     serializeSqliteAccess(ds);
@@ -320,5 +324,68 @@ describe.each(['sqlite', 'postgres'] as const)('persistence on %s', (kind) => {
       .view(session.id, { kind: 'candidate', sessionId: randomUUID() })
       .catch((e: unknown) => e);
     expect((other as DomainError).code).toBe('SESSION_NOT_FOUND');
+  });
+
+  it('cluster leases: reservations made at once from two processes keep to CLUSTER_MAX and the pool size', async () => {
+    // PostgreSQL: a second connection pool is another worker process.
+    // SQLite is one process: its workers share the one connection.
+    const other = kind === 'postgres' ? new DataSource(dataSourceOptions(database)) : undefined;
+    await other?.initialize();
+    try {
+      const sources = [ds, other ?? ds];
+      const lease = (shape: string, sessionId: string | null = null) =>
+        Object.assign(new ClusterLease(), {
+          id: randomUUID(),
+          provider: 'race',
+          shape,
+          state: 'starting',
+          sessionId,
+          alias: sessionId ? 'k8s-c1' : null,
+          handle: null,
+          failureReason: null,
+          owner: 'test',
+          heartbeatAt: new Date(),
+          createdAt: new Date(),
+          readyAt: null,
+          leasedAt: null,
+          releasedAt: null,
+        });
+      const count = (where: object) =>
+        ds.getRepository(ClusterLease).count({ where: { provider: 'race', ...where } });
+
+      // Twelve sessions at once, room by memory for ten, CLUSTER_MAX 3.
+      const made = await Promise.all(
+        Array.from({ length: 12 }, (_, i) =>
+          reserveLease(sources[i % 2]!, lease('cp+n1', `s${i}`), { freeRoom: 10, maxClusters: 3 }),
+        ),
+      );
+      expect(made.filter(Boolean)).toHaveLength(3);
+      expect(await count({})).toBe(3);
+
+      // The pool of another shape, POOL_SIZE 2, refilled by both at once:
+      // memory for ten, but three are starting already, so at most seven more.
+      const stocked = await Promise.all(
+        Array.from({ length: 8 }, (_, i) =>
+          reserveLease(sources[i % 2]!, lease('cp'), {
+            freeRoom: 10,
+            maxClusters: 0,
+            stockBelow: 2,
+          }),
+        ),
+      );
+      expect(stocked.filter(Boolean)).toHaveLength(2);
+      expect(await count({ shape: 'cp' })).toBe(2);
+
+      // Free memory for one more than those starting: one of six gets it.
+      const last = await Promise.all(
+        Array.from({ length: 6 }, (_, i) =>
+          reserveLease(sources[i % 2]!, lease('cp+n1', `t${i}`), { freeRoom: 6, maxClusters: 0 }),
+        ),
+      );
+      expect(last.filter(Boolean)).toHaveLength(1);
+      expect(await count({ state: 'starting' })).toBe(6);
+    } finally {
+      await other?.destroy();
+    }
   });
 });
