@@ -29,6 +29,8 @@ export interface SandboxOptions {
    * extraArgs do not apply).
    */
   nodes?: 'fake' | 'real';
+  /** Real nodes only: a writable registry beside the catalogue's (see RealSandboxOptions). */
+  pushRegistry?: boolean;
 }
 
 export const COMPONENT_NAMES = [
@@ -425,6 +427,7 @@ async function startRealAsSandbox(options: SandboxOptions): Promise<Sandbox> {
     log: options.log,
     keepRunDir: options.keepRunDir,
     runsDir: RUNS_DIR,
+    pushRegistry: options.pushRegistry,
   });
   return {
     kubeconfigPath: real.kubeconfigPath,

@@ -33,6 +33,20 @@ describe('writeMirrorConfig', () => {
       expect(toml).not.toContain('override_path');
     }
   });
+
+  it('lists a second registry after the first, in the order containerd asks them', async () => {
+    const second = await mkdtemp(join(tmpdir(), 'certs-d-'));
+    try {
+      await writeMirrorConfig(second, ['10.77.0.1:5005', '10.77.0.1:5006']);
+      expect(readFileSync(join(second, 'quay.io/hosts.toml'), 'utf8')).toBe(
+        'server = "https://quay.io"\n\n' +
+          '[host."http://10.77.0.1:5005"]\n  capabilities = ["pull", "resolve"]\n\n' +
+          '[host."http://10.77.0.1:5006"]\n  capabilities = ["pull", "resolve"]\n',
+      );
+    } finally {
+      await rm(second, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('imageInputsFrom', () => {

@@ -292,23 +292,44 @@ export const MIRRORED_UPSTREAMS: Record<string, string> = {
  */
 export async function writeMirrorConfig(
   certsDir: string,
-  registryHostPort: string,
+  registryHostPorts: string | string[],
 ): Promise<string[]> {
   const written: string[] = [];
   for (const [upstream, server] of Object.entries(MIRRORED_UPSTREAMS)) {
     const dir = join(certsDir, upstream);
     await mkdir(dir, { recursive: true });
     const path = join(dir, 'hosts.toml');
-    await writeFile(path, mirrorHostsToml(server, registryHostPort));
+    await writeFile(path, mirrorHostsToml(server, registryHostPorts));
     written.push(path);
   }
   return written;
 }
 
-export function mirrorHostsToml(server: string, registryHostPort: string): string {
+/** Mirrors are tried in order: an image one does not have (404) is asked of the next. */
+export function mirrorHostsToml(server: string, registryHostPorts: string | string[]): string {
+  const hosts = typeof registryHostPorts === 'string' ? [registryHostPorts] : registryHostPorts;
   return `server = "${server}"
+${hosts.map((host) => `\n[host."http://${host}"]\n  capabilities = ["pull", "resolve"]\n`).join('')}`;
+}
 
-[host."http://${registryHostPort}"]
-  capabilities = ["pull", "resolve"]
-`;
+/**
+ * A writable registry beside a cluster's read-only catalogue one: what is
+ * pushed to it (an operator's own images) its nodes pull like catalogue
+ * images. Its storage is under the run folder and goes with the cluster.
+ */
+export function startPushRegistry(options: {
+  storageDir: string;
+  runDir: string;
+  host?: string;
+  binary: string;
+  log?: (line: string) => void;
+}): Promise<RunningRegistry> {
+  return startRegistry({
+    binary: options.binary,
+    storageDir: options.storageDir,
+    runDir: join(options.runDir, 'push-registry'),
+    host: options.host,
+    readOnly: false,
+    log: options.log,
+  });
 }

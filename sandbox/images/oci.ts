@@ -41,12 +41,29 @@ export interface ImageConfig {
   exposedPorts?: string[];
   stopSignal?: string;
   labels?: Record<string, string>;
+  /** Docker's HEALTHCHECK (the OCI configuration has no such field; Docker and Podman read it). */
+  healthcheck?: HealthCheck;
+}
+
+/** A Dockerfile HEALTHCHECK as the image configuration stores it (durations in seconds here). */
+export interface HealthCheck {
+  /** `['CMD', program, ...args]` or `['CMD-SHELL', command]`. */
+  test: string[];
+  intervalSeconds?: number;
+  timeoutSeconds?: number;
+  startPeriodSeconds?: number;
+  retries?: number;
 }
 
 /** One layer: the files under `root`, and what made them (the image history says so). */
 export interface LayerSource {
   root: string;
   createdBy: string;
+  /**
+   * Keep each file's numeric owner as it is on disk (a directory the image's
+   * non-root user writes to). Default: every entry owned by root, whoever built it.
+   */
+  keepOwners?: boolean;
 }
 
 export type Compression = 'none' | 'gzip';
@@ -100,13 +117,13 @@ export async function sha256File(path: string): Promise<string> {
  * A tar of everything under `root`, entries named without a leading `./`
  * (as image builders write them), made by GNU tar reproducibly.
  */
-export async function tarDirectory(root: string, out: string): Promise<void> {
+export async function tarDirectory(root: string, out: string, keepOwners = false): Promise<void> {
   const entries = (await readdir(root)).sort();
   if (!entries.length) throw new Error(`nothing to put in a layer: ${root} is empty`);
   await run('tar', [
     '--create',
     `--file=${out}`,
-    ...REPRODUCIBLE_TAR_FLAGS,
+    ...REPRODUCIBLE_TAR_FLAGS.filter((flag) => !keepOwners || !/^--(owner|group)=/.test(flag)),
     `--directory=${root}`,
     '--',
     ...entries,
@@ -131,7 +148,7 @@ export class OciLayout {
     if (!sources.length) throw new Error('an image needs at least one layer');
     await this.init();
     const layers = [];
-    for (const source of sources) layers.push(await this.layer(source.root));
+    for (const source of sources) layers.push(await this.layer(source.root, source.keepOwners));
     const configJson = imageConfigJson(
       config,
       layers.map((l) => l.diffId),
@@ -198,18 +215,22 @@ export class OciLayout {
       await writeFile(marker, JSON.stringify({ imageLayoutVersion: '1.0.0' }) + '\n');
   }
 
-  private layer(root: string): Promise<{ blob: Descriptor; diffId: string }> {
-    let pending = this.layerCache.get(root);
+  private layer(root: string, keepOwners = false): Promise<{ blob: Descriptor; diffId: string }> {
+    const key = `${keepOwners ? 'owners:' : ''}${root}`;
+    let pending = this.layerCache.get(key);
     if (!pending) {
-      pending = this.writeLayer(root);
-      this.layerCache.set(root, pending);
+      pending = this.writeLayer(root, keepOwners);
+      this.layerCache.set(key, pending);
     }
     return pending;
   }
 
-  private async writeLayer(root: string): Promise<{ blob: Descriptor; diffId: string }> {
+  private async writeLayer(
+    root: string,
+    keepOwners: boolean,
+  ): Promise<{ blob: Descriptor; diffId: string }> {
     const tmp = join(this.dir, 'blobs', `layer-${randomBytes(6).toString('hex')}`);
-    await tarDirectory(root, `${tmp}.tar`);
+    await tarDirectory(root, `${tmp}.tar`, keepOwners);
     const diffId = await sha256File(`${tmp}.tar`);
     let file = `${tmp}.tar`;
     let digest = diffId;
@@ -258,6 +279,19 @@ export function imageConfigJson(
   if (config.workingDir !== undefined) runtime.WorkingDir = config.workingDir;
   if (config.labels && Object.keys(config.labels).length) runtime.Labels = config.labels;
   if (config.stopSignal !== undefined) runtime.StopSignal = config.stopSignal;
+  if (config.healthcheck) {
+    const { test, intervalSeconds, timeoutSeconds, startPeriodSeconds, retries } =
+      config.healthcheck;
+    const nanoseconds = (seconds?: number) =>
+      seconds === undefined ? undefined : seconds * 1_000_000_000;
+    runtime.Healthcheck = {
+      Test: test,
+      Interval: nanoseconds(intervalSeconds),
+      Timeout: nanoseconds(timeoutSeconds),
+      StartPeriod: nanoseconds(startPeriodSeconds),
+      Retries: retries,
+    };
+  }
   return JSON.stringify({
     created: CREATED,
     architecture: 'amd64',

@@ -34,6 +34,8 @@ describe('imageRecipes', () => {
         'redis:7',
         'redis:latest',
         'redis:alpine',
+        'postgres:15',
+        'postgres:latest',
         'httpd:2.4',
         'httpd:latest',
         'alpine:3.20',
@@ -71,6 +73,8 @@ describe('imageRecipes', () => {
     expect(byName.get('alpine')!.really).toMatch(/not Alpine/);
     expect(byName.get('nginx')!.really).toMatch(/Debian 12's nginx whatever the tag/);
     expect(byName.get('redis')!.really).toMatch(/Debian 12's Redis/);
+    expect(byName.get('postgres')!.really).toMatch(/Debian 12's PostgreSQL 15 whatever the tag/);
+    expect(byName.get('postgres')!.tags).toEqual(['15', 'latest']);
     expect(byName.get('busybox')!.really).toMatch(/Debian 12's BusyBox whatever the tag/);
     expect(byName.get('registry.k8s.io/coredns/coredns')!.really).toContain('CoreDNS v1.14.7');
   });

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { chown, mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { DebianPackages } from './debian.js';
@@ -21,6 +21,7 @@ const run = promisify(execFile);
  * | httpd:2.4, latest | busybox + httpd-foreground script | a stand-in: BusyBox httpd serving /usr/local/apache2/htdocs on port 80, not Apache |
  * | nginx:1.25, 1.26, 1.27, latest, alpine | Debian nginx + its libraries, on the busybox files | Debian 12's nginx (1.22.1) whatever the tag; official-image layout (conf.d, html, logs to stdout/stderr) |
  * | redis:7, latest, alpine | Debian redis-server/redis-tools + libraries, on the busybox files | Debian 12's Redis (7.0.15); protected mode off through its entrypoint, as the official image |
+ * | postgres:15, latest | Debian postgresql-15/postgresql-client-15 + libraries and tzdata, a docker-entrypoint.sh, on the busybox files | Debian 12's PostgreSQL 15 (15.20); the official image's first-start initialisation (POSTGRES_USER, POSTGRES_PASSWORD, POSTGRES_DB) in BusyBox sh; runs as postgres (999) |
  * | registry.k8s.io/e2e-test-images/agnhost:2.53, 2.52 | the agnhost binary at /agnhost, on the busybox files | agnhost from k8s.io/kubernetes (the version of the sandbox's Kubernetes) |
  * | registry.k8s.io/kube-apiserver, kube-controller-manager, kube-scheduler:<k8s> | the sandbox's binary in /usr/local/bin | that program, nothing else (no go-runner) |
  * | registry.k8s.io/kube-proxy:<k8s> | kube-proxy + Debian iptables (nf_tables), conntrack, ipset + libraries | kube-proxy with the tools its iptables mode runs; no iptables-legacy wrapper |
@@ -291,6 +292,123 @@ fi
 exec "$@"
 `;
 
+/** Debian's PostgreSQL major version: the image's tag, and its paths. */
+const PG_MAJOR = '15';
+const PG_LIB = `/usr/lib/postgresql/${PG_MAJOR}`;
+const PG_SHARE = `/usr/share/postgresql/${PG_MAJOR}`;
+/** The user the official image runs PostgreSQL as (Debian's postgres user, fixed at 999). */
+const PG_UID = 999;
+
+/**
+ * The official image's docker-entrypoint.sh, reduced to BusyBox sh. A first
+ * start (no PG_VERSION in PGDATA) runs initdb for POSTGRES_USER with
+ * POSTGRES_PASSWORD (from a file under /tmp, removed after), trust on the
+ * socket, scram-sha-256 for every host (pg_hba.conf gets `host all all all`,
+ * and listen_addresses is '*' in the image's postgresql.conf.sample, as the
+ * official image edits it), locale C with UTF8; a temporary server on the
+ * socket only creates POSTGRES_DB (default: POSTGRES_USER) and runs
+ * /docker-entrypoint-initdb.d (*.sh, *.sql, *.sql.gz); then postgres
+ * replaces the shell. As root (the image's default user) it makes PGDATA
+ * postgres's and starts again as postgres through BusyBox su (in place of
+ * gosu: su execs, so postgres stays PID 1; `--` keeps postgres's own `-c`
+ * options from su). Any other uid has no passwd entry, which initdb needs
+ * (the official image's nss_wrapper is not here).
+ */
+const POSTGRES_ENTRYPOINT = `#!/bin/sh
+set -e
+
+# Options alone (-c max_connections=200) mean postgres, as in the official entrypoint.
+if [ "\${1#-}" != "\${1:-}" ]; then
+  set -- postgres "$@"
+fi
+if [ "\${1:-}" != postgres ]; then
+  exec "$@"
+fi
+: "\${PGDATA:=/var/lib/postgresql/data}"
+export PGDATA
+
+if [ "$(id -u)" = 0 ]; then
+  mkdir -p "$PGDATA" /var/run/postgresql
+  find "$PGDATA" ! -user postgres -exec chown postgres:postgres {} +
+  chmod 700 "$PGDATA"
+  chown postgres:postgres /var/run/postgresql 2>/dev/null || :
+  chmod 3777 /var/run/postgresql 2>/dev/null || :
+  exec su -s /bin/sh -c 'exec "$0" "$@"' postgres -- "$0" "$@"
+fi
+
+mkdir -p "$PGDATA"
+chmod 700 "$PGDATA" 2>/dev/null || :
+if [ ! -s "$PGDATA/PG_VERSION" ]; then
+  : "\${POSTGRES_USER:=postgres}"
+  : "\${POSTGRES_DB:=$POSTGRES_USER}"
+  auth=\${POSTGRES_HOST_AUTH_METHOD:-scram-sha-256}
+  if [ -z "\${POSTGRES_PASSWORD:-}" ] && [ "$auth" != trust ]; then
+    echo 'Error: Database is uninitialized and superuser password is not specified.' >&2
+    echo '       Set POSTGRES_PASSWORD to a non-empty value for the superuser, or' >&2
+    echo '       POSTGRES_HOST_AUTH_METHOD=trust to allow all connections without a password.' >&2
+    exit 1
+  fi
+  pwfile=
+  if [ -n "\${POSTGRES_PASSWORD:-}" ]; then
+    pwfile=$(mktemp)
+    trap 'rm -f "$pwfile"' EXIT
+    printf '%s\\n' "$POSTGRES_PASSWORD" >"$pwfile"
+  fi
+  # POSTGRES_INITDB_ARGS is split into words, as the official entrypoint does.
+  initdb --username="$POSTGRES_USER" \${pwfile:+"--pwfile=$pwfile"} \\
+    --auth-local=trust --auth-host="$auth" --encoding=UTF8 --locale=C \${POSTGRES_INITDB_ARGS:-}
+  rm -f "$pwfile"
+  trap - EXIT
+  printf '\\nhost all all all %s\\n' "$auth" >>"$PGDATA/pg_hba.conf"
+
+  export PGPASSWORD="\${PGPASSWORD:-\${POSTGRES_PASSWORD:-}}"
+  pg_ctl -D "$PGDATA" -o "-c listen_addresses='' -p \${PGPORT:-5432}" -w start
+  psql_run() {
+    psql -v ON_ERROR_STOP=1 --no-psqlrc --no-password --username="$POSTGRES_USER" "$@"
+  }
+  if [ "$POSTGRES_DB" != postgres ]; then
+    echo 'CREATE DATABASE :"db" ;' | psql_run --dbname=postgres --set db="$POSTGRES_DB"
+  fi
+  for f in /docker-entrypoint-initdb.d/*; do
+    case "$f" in
+      *.sh) echo "$0: running $f"; if [ -x "$f" ]; then "$f"; else . "$f"; fi ;;
+      *.sql) echo "$0: running $f"; psql_run --dbname="$POSTGRES_DB" -f "$f" ;;
+      *.sql.gz) echo "$0: running $f"; gunzip -c "$f" | psql_run --dbname="$POSTGRES_DB" ;;
+      *) if [ -e "$f" ]; then echo "$0: ignoring $f"; fi ;;
+    esac
+  done
+  pg_ctl -D "$PGDATA" -m fast -w stop
+  unset PGPASSWORD
+  echo
+  echo 'PostgreSQL init process complete; ready for start up.'
+  echo
+fi
+exec "$@"
+`;
+
+/**
+ * A check of the whole image: the entrypoint run as root (as the image's
+ * default user) initialises PGDATA as postgres, creates POSTGRES_DB, and the
+ * server answers on its socket in UTC without a warning. A container runtime
+ * mounts /dev/shm; the check's namespace has none until this makes one.
+ */
+const POSTGRES_CHECK = `set -e
+mkdir -p /dev/shm
+docker-entrypoint.sh postgres -c listen_addresses= >/tmp/check.log 2>&1 &
+pid=$!
+i=0
+until grep -qs 'init process complete' /tmp/check.log && pg_isready -q; do
+  i=$((i + 1))
+  if [ $i -gt 240 ] || ! kill -0 $pid 2>/dev/null; then cat /tmp/check.log; exit 1; fi
+  sleep 0.25
+done
+psql -U postgres -d checks -Atc "select 40 + 2, current_setting('TimeZone'), current_database()"
+stat -c 'PGDATA owned by %U' "$PGDATA/PG_VERSION"
+kill -INT $pid
+wait $pid
+if grep -E 'WARNING|ERROR|PANIC' /tmp/check.log; then exit 1; fi
+`;
+
 /**
  * Not Apache: BusyBox httpd. As PID 1 it would ignore SIGTERM (no handler),
  * making every pod deletion wait out its grace period; the shell's trap
@@ -350,6 +468,41 @@ async function copyNetfilterTools(
   for (const file of ['/etc/protocols', '/etc/services', '/etc/ethertypes'])
     await root.copyFrom(tree, file);
   await root.mkdir('/run');
+}
+
+/** Copies a directory of an unpacked package tree as it is there (links stay links), but `skip`. */
+async function copyDirectory(
+  root: RootFs,
+  tree: string,
+  dir: string,
+  skip: string[] = [],
+): Promise<void> {
+  for (const entry of await readdir(join(tree, dir), { withFileTypes: true })) {
+    const path = `${dir}/${entry.name}`;
+    if (skip.includes(path)) continue;
+    if (entry.isDirectory()) await copyDirectory(root, tree, path, skip);
+    else await root.copyFrom(tree, path);
+  }
+}
+
+/**
+ * The directories the official postgres image gives its postgres user:
+ * PGDATA (1777, so an arbitrary PGDATA below it can be made) and the
+ * socket directory (3777), with /var/run a link to /run as on Debian.
+ */
+async function postgresDirectoriesLayer(ctx: RecipeContext): Promise<LayerSource> {
+  const layer = await ctx.layer(
+    'postgres-directories',
+    `/var/lib/postgresql/data and /var/run/postgresql owned by postgres (${PG_UID})`,
+    async (root) => {
+      await root.mkdir('/var/lib/postgresql/data', 0o1777);
+      await root.mkdir('/run/postgresql', 0o3777);
+      await root.symlink('/var/run', '/run');
+      for (const dir of ['/var/lib/postgresql', '/var/lib/postgresql/data', '/run/postgresql'])
+        await chown(root.path(dir), PG_UID, PG_UID);
+    },
+  );
+  return { ...layer, keepOwners: true };
 }
 
 /** The catalogue for these versions: the table above, as data. */
@@ -572,6 +725,90 @@ export function imageRecipes(versions: CatalogueVersions): ImageRecipe[] {
             cmd: ['redis-server'],
             workingDir: '/data',
             exposedPorts: ['6379/tcp'],
+          },
+        };
+      },
+    },
+    {
+      name: 'postgres',
+      tags: [PG_MAJOR, 'latest'],
+      builtFrom:
+        'Debian postgresql-15/postgresql-client-15 (every program, the server modules but llvmjit, the share files) + libraries (ldd), tzdata, a docker-entrypoint.sh, on the busybox files',
+      really: `Debian 12's PostgreSQL ${PG_MAJOR} whatever the tag (latest too); the official image's first start (initdb with POSTGRES_USER and POSTGRES_PASSWORD, scram-sha-256 for every host, POSTGRES_DB, /docker-entrypoint-initdb.d) in BusyBox sh; locale C (UTF8), timezone Etc/UTC; port 5432; runs as postgres (${PG_UID}), as root it drops to postgres through BusyBox su; any other uid fails (no nss_wrapper)`,
+      needs: [],
+      debianPackages: ['postgresql-15', 'postgresql-client-15', 'tzdata', 'busybox-static'],
+      checks: [
+        { command: [`${PG_LIB}/bin/postgres`, '--version'], expect: `(PostgreSQL) ${PG_MAJOR}.` },
+        { command: [`${PG_LIB}/bin/psql`, '--version'], expect: `(PostgreSQL) ${PG_MAJOR}.` },
+        {
+          command: [
+            '/bin/env',
+            '-i',
+            `PATH=/usr/local/bin:/usr/bin:/bin:${PG_LIB}/bin`,
+            'PGDATA=/var/lib/postgresql/data',
+            'POSTGRES_PASSWORD=check',
+            'POSTGRES_DB=checks',
+            '/bin/sh',
+            '-c',
+            POSTGRES_CHECK,
+          ],
+          expect: '42|Etc/UTC|checks\nPGDATA owned by postgres',
+        },
+      ],
+      async build(ctx) {
+        const layer = await ctx.layer(
+          'postgres',
+          'Debian postgresql-15 and postgresql-client-15 with their libraries, tzdata',
+          async (root) => {
+            const tree = await ctx.debian.unpack([
+              'postgresql-15',
+              'postgresql-client-15',
+              'tzdata',
+            ]);
+            const programs = (await readdir(join(tree, PG_LIB, 'bin'))).map(
+              (p) => `${PG_LIB}/bin/${p}`,
+            );
+            // Every server module (contrib, encodings, plpgsql, snowball), not the JIT.
+            const modules = (await readdir(join(tree, PG_LIB, 'lib')))
+              .filter((f) => f.endsWith('.so') && !f.startsWith('llvmjit'))
+              .map((f) => `${PG_LIB}/lib/${f}`);
+            await root.copyWithLibraries(tree, [...programs, ...modules]);
+            await copyDirectory(root, tree, PG_SHARE, [`${PG_SHARE}/man`]);
+            // As the official image: initdb copies this sample, so the server listens everywhere.
+            const sample = await readFile(join(tree, PG_SHARE, 'postgresql.conf.sample'), 'utf8');
+            await root.file(
+              `${PG_SHARE}/postgresql.conf.sample`,
+              sample.replace(/^#?(listen_addresses)\s*=\s*\S+.*$/m, "$1 = '*'"),
+            );
+            // Debian's build reads the system's zone files; initdb names the zone /etc/localtime links to.
+            await copyDirectory(root, tree, '/usr/share/zoneinfo');
+            await root.symlink('/etc/localtime', '/usr/share/zoneinfo/Etc/UTC');
+            // initdb imports the collations `locale -a` lists, and warns when there are none
+            // but C: the host's (its libc is the images') locale program and C.UTF-8.
+            await root.copy('/usr/bin/locale', '/usr/bin/locale', 0o755);
+            await copyDirectory(root, '/', '/usr/lib/locale/C.utf8');
+            await root.file(
+              '/etc/passwd',
+              `root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\npostgres:x:${PG_UID}:${PG_UID}:PostgreSQL administrator:/var/lib/postgresql:/bin/sh\n`,
+            );
+            await root.file('/etc/group', `root:x:0:\nnobody:x:65534:\npostgres:x:${PG_UID}:\n`);
+            await root.file('/usr/local/bin/docker-entrypoint.sh', POSTGRES_ENTRYPOINT, 0o755);
+            await root.mkdir('/docker-entrypoint-initdb.d');
+          },
+        );
+        return {
+          layers: [await busyboxLayer(ctx), layer, await postgresDirectoriesLayer(ctx)],
+          config: {
+            env: [
+              `${PATH}:${PG_LIB}/bin`,
+              `PG_MAJOR=${PG_MAJOR}`,
+              `PG_VERSION=${ctx.debian.versions()['postgresql-15']}`,
+              'PGDATA=/var/lib/postgresql/data',
+            ],
+            entrypoint: ['docker-entrypoint.sh'],
+            cmd: ['postgres'],
+            exposedPorts: ['5432/tcp'],
+            stopSignal: 'SIGINT',
           },
         };
       },

@@ -2,14 +2,19 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, copyFile, link, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import {
   ensureRealNodeBinaries,
   ensureSandboxBinaries,
   type RealNodeBinaries,
   type SandboxBinaries,
 } from '../build.js';
-import { ensureImages, startImageRegistry, writeMirrorConfig } from '../images/index.js';
+import {
+  ensureImages,
+  startImageRegistry,
+  startPushRegistry,
+  writeMirrorConfig,
+} from '../images/index.js';
 import { WaitTimeoutError, waitFor } from '../wait.js';
 import {
   kubeRouterImage,
@@ -31,6 +36,8 @@ import {
   containerdConfig,
   controlPlanePatches,
   CRI_SOCKET,
+  CRICTL_CONFIG,
+  crictlConfig,
   PATCHES_DIR,
   POD_SUBNET,
   SERVICE_SUBNET,
@@ -53,6 +60,21 @@ export interface RealSandboxOptions {
   keepRunDir?: boolean;
   /** Where run folders go (default: the sandbox's runs folder). */
   runsDir: string;
+  /**
+   * The whole cluster's CPU weight against the machine's other processes
+   * (cgroup v1 `cpu.shares` of its cgroup; a process's is 1024). Unset: 1024.
+   * The engine gives its dedicated clusters a low weight, so that clusters
+   * (idle ones too: their controllers poll) yield the CPU to the engine's
+   * API when both want it, and take all of it when the engine is idle.
+   */
+  cpuShares?: number;
+  /**
+   * Also a writable registry of its own, which every node's containerd asks
+   * after the catalogue's (docker.io, registry.k8s.io, quay.io): images
+   * pushed there (an operator's own, like the engine's) pull by their
+   * public names. Its storage is the run folder's.
+   */
+  pushRegistry?: boolean;
 }
 
 /** One node of a real cluster. */
@@ -75,6 +97,10 @@ export interface RealSandbox {
   binaries: SandboxBinaries;
   realBinaries: RealNodeBinaries;
   network: ClusterNetwork;
+  /** The local registry every node's containerd uses as the mirror of docker.io, registry.k8s.io and quay.io. */
+  registryUrl: string;
+  /** With `pushRegistry`: where to push images the nodes then pull (`library/<name>` for docker.io's `<name>`). */
+  pushRegistryUrl?: string;
   nodes: RealNode[];
   nodeNames: string[];
   /**
@@ -118,6 +144,7 @@ export async function startRealSandbox(options: RealSandboxOptions): Promise<Rea
   const sysctls = await readMachineSysctls();
   const record: RealRunRecord = { tag, cgroupRoot: cgroupBase, sysctls };
   await recordRealRun(runDir, record);
+  if (options.cpuShares !== undefined) await weighCluster(cgroupBase, options.cpuShares);
 
   const names = options.nodes ?? ['controlplane', 'node01'];
   // Ends the start's background work (pulls, the control plane's network) when the start fails.
@@ -127,6 +154,7 @@ export async function startRealSandbox(options: RealSandboxOptions): Promise<Rea
   const servers: Server[] = [];
   let network: ClusterNetwork | undefined;
   let registry: Awaited<ReturnType<typeof startImageRegistry>> | undefined;
+  let pushRegistry: Awaited<ReturnType<typeof startPushRegistry>> | undefined;
   let keepRunDir = options.keepRunDir ?? false;
   let stopped = false;
   const stop = async () => {
@@ -138,6 +166,7 @@ export async function startRealSandbox(options: RealSandboxOptions): Promise<Rea
       await node.host.destroy().catch(() => undefined);
     }
     await registry?.stop();
+    await pushRegistry?.stop();
     await network?.destroy();
     await removeRealLeftovers(runDir);
     await restoreMachineSysctls(sysctls);
@@ -155,6 +184,17 @@ export async function startRealSandbox(options: RealSandboxOptions): Promise<Rea
       log,
     });
     log(`network ${network.hostAddress}/24 and image registry ${registry.url} (${since()})`);
+    if (options.pushRegistry) {
+      pushRegistry = await startPushRegistry({
+        binary: join(dirname(images.storageDir), 'bin', 'registry'),
+        storageDir: join(runDir, 'pushed-images'),
+        runDir,
+        host: network.hostAddress,
+        log,
+      });
+      log(`writable registry ${pushRegistry.url}`);
+    }
+    const mirrors = [registry.hostPort, ...(pushRegistry ? [pushRegistry.hostPort] : [])];
 
     // The cluster's machines know each other by name, as on a LAN with DNS; names
     // outside the cluster fail at once (the nameserver is the host's address, where
@@ -172,7 +212,7 @@ export async function startRealSandbox(options: RealSandboxOptions): Promise<Rea
         files: { '/etc/hosts': hosts, '/etc/resolv.conf': resolv },
       });
       await network.attach(i, host.pid);
-      await prepareNodeRoot(root, binaries, realBinaries, registry.url);
+      await prepareNodeRoot(root, binaries, realBinaries, mirrors);
       const supervisor = new NodeSupervisor(host);
       supervisor.define({
         name: 'containerd',
@@ -370,6 +410,8 @@ export async function startRealSandbox(options: RealSandboxOptions): Promise<Rea
       binaries,
       realBinaries,
       network,
+      registryUrl: registry.url,
+      pushRegistryUrl: pushRegistry?.url,
       nodes,
       nodeNames: names,
       whenComponentDies: () =>
@@ -421,7 +463,8 @@ async function prepareNodeRoot(
   root: string,
   binaries: SandboxBinaries,
   real: RealNodeBinaries,
-  registryUrl: string,
+  /** host:port of each mirror registry, in the order containerd asks them. */
+  mirrors: string[],
 ): Promise<void> {
   // As the kubeadm packages leave them: the kubelet watches manifests/ on every node.
   for (const dir of ['run/cka', 'var/log/cka', 'etc/kubernetes/manifests'])
@@ -448,7 +491,8 @@ async function prepareNodeRoot(
   await chmod(join(bin, 'systemctl'), 0o755);
   await chmod(join(bin, 'journalctl'), 0o755);
   await writeFile(join(root, 'etc/containerd/config.toml'), containerdConfig());
-  await writeMirrorConfig(join(root, 'etc/containerd/certs.d'), new URL(registryUrl).host);
+  await writeFile(join(root, 'etc/containerd', CRICTL_CONFIG), crictlConfig());
+  await writeMirrorConfig(join(root, 'etc/containerd/certs.d'), mirrors);
 }
 
 /**
@@ -630,4 +674,12 @@ export function notReady(list: ReadinessList, expectedNodes: number): string {
   const podsDown = of('Pod').filter((p) => p.status.phase !== 'Succeeded' && !isReady(p));
   if (podsDown.length) parts.push(`pods ${names(podsDown)}`);
   return parts.join('; ');
+}
+
+/** Gives the cluster's cgroup (every node's daemons and pods are under it) a CPU weight. */
+async function weighCluster(cgroupBase: string, shares: number): Promise<void> {
+  const dir = join('/sys/fs/cgroup/cpu', cgroupBase);
+  if (!existsSync(join('/sys/fs/cgroup/cpu', 'cpu.shares'))) return;
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, 'cpu.shares'), String(shares));
 }

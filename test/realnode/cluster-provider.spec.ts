@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it, jest } from '@jest/globals';
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -33,6 +33,7 @@ describe('the sandbox cluster provider', () => {
       clusterBytes: 1.2 * GIB,
       reserveBytes: 2 * GIB,
       startTimeoutMs: 240_000,
+      cpuShares: 300,
     });
 
   afterAll(async () => {
@@ -98,7 +99,18 @@ describe('the sandbox cluster provider', () => {
       /no node node09 in this cluster/,
     );
 
+    // The whole cluster (every node's daemons and pods) has the CPU weight asked for.
     const handle = cluster.handle as { pid: number; dir: string };
+    const groups = new Set(
+      (await descendants(handle.pid))
+        .map((pid) => cpuCgroup(pid))
+        .filter((g) => g.startsWith('/cka/')),
+    );
+    const bases = new Set([...groups].map((g) => g.split('/').slice(0, 3).join('/')));
+    expect(bases.size).toBe(1);
+    const [base] = bases;
+    expect((await readFile(`/sys/fs/cgroup/cpu${base}/cpu.shares`, 'utf8')).trim()).toBe('300');
+
     await again.destroy(cluster);
     made.pop();
     expect(() => process.kill(handle.pid, 0)).toThrow();
@@ -117,3 +129,29 @@ describe('the sandbox cluster provider', () => {
     ).rejects.toThrow(/--nodes must be node names/);
   });
 });
+
+/** Every process under `pid` (children of each of its threads, recursively). */
+async function descendants(pid: number): Promise<number[]> {
+  const tasks = await readdir(`/proc/${pid}/task`).catch(() => [] as string[]);
+  const children = (
+    await Promise.all(
+      tasks.map((task) => readFile(`/proc/${pid}/task/${task}/children`, 'utf8').catch(() => '')),
+    )
+  )
+    .join(' ')
+    .split(/\s+/)
+    .filter(Boolean)
+    .map(Number);
+  return [...children, ...(await Promise.all(children.map(descendants))).flat()];
+}
+
+/** The process's cgroup in the cpu controller (cgroup v1), or '' if gone. */
+function cpuCgroup(pid: number): string {
+  try {
+    const lines = readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n');
+    const line = lines.find((l) => l.split(':')[1]?.split(',').includes('cpu'));
+    return line?.split(':')[2] ?? '';
+  } catch {
+    return '';
+  }
+}

@@ -180,6 +180,8 @@ describe('a dedicated exam', () => {
     );
     // A worker's own kubeadm files (its manifests folder is empty, as on a real worker).
     expect(await term.run('ls /etc/kubernetes')).toMatch(/kubelet\.conf/);
+    // crictl finds containerd without warnings: its kube-proxy container, and nothing else said.
+    expect(await term.run('crictl ps --name kube-proxy --quiet | wc -l')).toBe('1\n');
     term.type('exit\r');
     await term.waitFor(/Connection to node01 closed\./, 10_000);
     // The backup is node work: ssh to the control plane, then etcdctl with kubeadm's certificates.

@@ -1,5 +1,6 @@
 import { jest } from '@jest/globals';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import {
   closeSync,
   constants,
@@ -13,6 +14,8 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { ensureRealNodeBinaries, ensureSandboxBinaries } from '../../sandbox/build.js';
 import { freePort } from '../../sandbox/http.js';
 import {
@@ -36,11 +39,13 @@ import {
 } from '../../sandbox/images/registry.js';
 import { readRealNodeVersions, readVersions } from '../../sandbox/versions.js';
 import { eventually } from '../support/eventually.js';
+import { createNamespace, kubectl } from '../support/real-cluster.js';
 
 // A cold catalogue takes a minute; cold real-node binaries ten more.
 jest.setTimeout(20 * 60_000);
 
 const log = (line: string) => process.stderr.write(`[images] ${line}\n`);
+const run = promisify(execFile);
 
 /** The registry binary: the real-node cache's (built if missing), or SANDBOX_REGISTRY_BIN. */
 async function registryBinary(): Promise<string> {
@@ -480,5 +485,153 @@ describe('the whole catalogue from ensureImages, served read-only', () => {
     await expect(pushImage(registry.url, busybox.repository, 'pushed', image)).rejects.toThrow(
       RegistryError,
     );
+  });
+});
+
+/**
+ * The chart's development PostgreSQL (templates/dev-datastores.yaml, rendered
+ * by helm) on the real-node cluster with the sandbox's postgres:15: uid and
+ * gid 999, a read-only root, no capabilities, emptyDirs for the data, the
+ * socket and /tmp, in a namespace enforcing Pod Security restricted. A second
+ * pod from the same image connects with psql over the network.
+ */
+describe("postgres:15 as the Helm chart's dev PostgreSQL runs it", () => {
+  const ns = `images-pg-${randomBytes(3).toString('hex')}`;
+  const password = randomBytes(12).toString('base64url');
+  const chart = fileURLToPath(new URL('../../deploy/helm/cka-engine', import.meta.url));
+  const restricted = `securityContext:
+    runAsNonRoot: true
+    runAsUser: 999
+    runAsGroup: 999
+    seccompProfile: { type: RuntimeDefault }`;
+
+  beforeAll(async () => {
+    await createNamespace(ns);
+    await kubectl(['label', 'namespace', ns, 'pod-security.kubernetes.io/enforce=restricted']);
+  });
+
+  afterAll(async () => {
+    await kubectl(['delete', 'namespace', ns, '--wait=false']).catch(() => undefined);
+  });
+
+  it('initialises its database as uid 999 on a read-only root and lets psql in with the password only', async () => {
+    const { helm } = await ensureSandboxBinaries({ log });
+    const { stdout: rendered } = await run(helm, [
+      'template',
+      'exam',
+      chart,
+      '-n',
+      ns,
+      '--show-only',
+      'templates/dev-datastores.yaml',
+      '--set',
+      'dev.postgresql.enabled=true',
+      '--set',
+      'dev.postgresql.image=postgres:15',
+      '--set',
+      `dev.postgresql.password=${password}`,
+      // The engine's templates want a Redis; --show-only leaves them out of the output.
+      '--set',
+      'redis.url=redis://unused:6379',
+    ]);
+    await kubectl(['-n', ns, 'apply', '-f', '-'], rendered);
+    // The client: the same image, sleeping until psql is run in it.
+    await kubectl(
+      ['-n', ns, 'apply', '-f', '-'],
+      `apiVersion: v1
+kind: Pod
+metadata: { name: client }
+spec:
+  automountServiceAccountToken: false
+  ${restricted}
+  containers:
+    - name: psql
+      image: postgres:15
+      command: [sleep, '3600']
+      securityContext:
+        allowPrivilegeEscalation: false
+        readOnlyRootFilesystem: true
+        capabilities: { drop: [ALL] }
+`,
+    );
+    interface PodView {
+      metadata: { name: string };
+      spec: {
+        securityContext: Record<string, unknown>;
+        containers: { image: string; securityContext: Record<string, unknown> }[];
+      };
+      status: { podIP?: string; conditions?: { type: string; status: string }[] };
+    }
+    const ready = (p: PodView | undefined) =>
+      p?.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+    const server = (await eventually(
+      "the chart's postgresql pod Ready (its readiness probe is TCP 5432: initdb done, postgres listening)",
+      async () =>
+        (
+          JSON.parse(
+            await kubectl([
+              '-n',
+              ns,
+              'get',
+              'pods',
+              '-l',
+              'app.kubernetes.io/component=postgresql',
+              '-o',
+              'json',
+            ]),
+          ) as { items: PodView[] }
+        ).items[0],
+      ready,
+      240_000,
+    ))!;
+    expect(server.spec.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      runAsUser: 999,
+      runAsGroup: 999,
+      fsGroup: 999,
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
+    expect(server.spec.containers[0]).toMatchObject({
+      image: 'postgres:15',
+      securityContext: {
+        allowPrivilegeEscalation: false,
+        readOnlyRootFilesystem: true,
+        capabilities: { drop: ['ALL'] },
+      },
+    });
+    await eventually(
+      'the client pod Ready',
+      async () =>
+        JSON.parse(await kubectl(['-n', ns, 'get', 'pod', 'client', '-o', 'json'])) as PodView,
+      ready,
+      240_000,
+    );
+    const psql = (url: string) =>
+      kubectl([
+        '-n',
+        ns,
+        'exec',
+        'client',
+        '--',
+        'psql',
+        url,
+        '-Atc',
+        'select 1, current_user, current_database()',
+      ]);
+    expect(await psql(`postgres://cka:${password}@${server.status.podIP}:5432/cka`)).toBe(
+      '1|cka|cka\n',
+    );
+    await expect(
+      psql(`postgres://cka:wrong-${password}@${server.status.podIP}:5432/cka`),
+    ).rejects.toThrow(/password authentication failed for user "cka"/);
+    // Through the chart's Service, by its DNS name.
+    expect(await psql(`postgres://cka:${password}@exam-cka-engine-postgresql:5432/cka`)).toBe(
+      '1|cka|cka\n',
+    );
+    const logs = await kubectl(['-n', ns, 'logs', server.metadata.name]);
+    expect(logs).toContain('PostgreSQL init process complete; ready for start up.');
+    expect(logs).toContain('selecting default time zone ... Etc/UTC');
+    expect(logs).toMatch(/listening on IPv4 address "0\.0\.0\.0", port 5432/);
+    expect(logs).not.toMatch(/WARNING/);
   });
 });

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import { eventually } from './eventually.js';
 
@@ -76,4 +76,52 @@ export async function createNamespace(ns: string): Promise<void> {
     () => kubectl(['-n', ns, 'get', 'serviceaccount', 'default', '-o', 'name']),
     (out) => out.trim() === 'serviceaccount/default',
   );
+}
+
+/**
+ * A TCP relay in a node's network namespace, listening on the node's address
+ * (which this machine reaches on the cluster network) and forwarding each
+ * connection to `host:port` as the node sees it: a ClusterIP (through the
+ * node's kube-proxy rules, a backend picked per connection), a pod IP, or
+ * the machine's own address. Ends with this process.
+ */
+export async function relayOnNode(
+  nodeName: string,
+  host: string,
+  port: number,
+): Promise<{ url: string; address: string; port: number; stop: () => void }> {
+  const node = realNode(nodeName);
+  const child = spawn(
+    'setpriv',
+    [
+      '--pdeathsig',
+      'KILL',
+      'nsenter',
+      '-t',
+      String(node.pid),
+      '-n',
+      '--',
+      process.execPath,
+      '-e',
+      `const net = require('node:net');
+       const server = net.createServer((s) => {
+         const u = net.connect(${port}, ${JSON.stringify(host)});
+         s.pipe(u).pipe(s);
+         s.on('error', () => u.destroy());
+         u.on('error', () => s.destroy());
+       });
+       server.listen(0, ${JSON.stringify(node.address)}, () => console.log(server.address().port));`,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const listening = await new Promise<number>((resolve, reject) => {
+    child.stdout.once('data', (data: Buffer) => resolve(Number(String(data).trim())));
+    child.once('exit', (code) => reject(new Error(`the relay on ${nodeName} exited (${code})`)));
+  });
+  return {
+    url: `http://${node.address}:${listening}`,
+    address: node.address,
+    port: listening,
+    stop: () => void child.kill('SIGKILL'),
+  };
 }

@@ -28,10 +28,13 @@ function portOpen(port: number): Promise<true | string> {
   });
 }
 
-/** redis-server on a free loopback port, in memory only. */
-export async function startRedis(): Promise<TestService> {
+/**
+ * redis-server on a free loopback port (or `port`: to start one again where a
+ * stopped one was), in memory only.
+ */
+export async function startRedis(options: { port?: number } = {}): Promise<TestService> {
   const dir = await mkdtemp(join(tmpdir(), 'test-redis-'));
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const redis = new Component(
     'redis-server',
     'redis-server',
