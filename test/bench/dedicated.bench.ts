@@ -10,7 +10,10 @@
  *     set up cold, its memory idle, graded unsolved, solved by every
  *     reference solution in exam order (through ssh and the API, as in the
  *     terminal), graded again: the grading time (goal <= 2 s) and score;
- *  4. how many such environments this machine's memory holds (from 1 and 3).
+ *  4. how many such environments this machine's memory holds (from 1 and 3);
+ *  5. with --api N (alone): N candidates' environments (the light question)
+ *     leased and idle, and bench:api run meanwhile in its own process: the
+ *     API's p99 while the machine carries them (goal <= 50 ms).
  *
  * Built on bank:test's harness (the engine's own provisioning, pool and
  * evaluator over a scratch SQLite database).
@@ -18,9 +21,11 @@
 import { readFile, readdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CheckOutcome } from '../../src/grading/check-runner.js';
+import type { LoadedQuestion } from '../../src/question-bank/bank.loader.js';
 import { createHarness, type Candidate, type Harness } from '../bank-test/harness.js';
 
 const { values } = parseArgs({
@@ -30,6 +35,8 @@ const { values } = parseArgs({
     settle: { type: 'string', default: '30' },
     /** Only part 3 (the cka-dedicated exam). */
     'exam-only': { type: 'boolean', default: false },
+    /** Only part 5: the API's latency while this many environments idle. */
+    api: { type: 'string' },
   },
 });
 const WARM = Math.max(1, Number(values.warm));
@@ -52,6 +59,11 @@ async function main(): Promise<void> {
     const light = harness.bank.question(LIGHT)!;
     const exam = harness.bank.exam(EXAM)!;
     const shape = { nodes: exam.spec.clusters!.find((c) => c.alias === light.spec.cluster)!.nodes };
+
+    if (values.api !== undefined) {
+      figures.push(...(await apiUnderLoad(harness, light, Number(values.api))));
+      return;
+    }
 
     let started = performance.now();
     let coldPss = 0;
@@ -124,6 +136,39 @@ async function main(): Promise<void> {
     await harness.close();
     await rm(clustersDir, { recursive: true, force: true });
     console.log(figures.join('\n'));
+  }
+}
+
+/**
+ * Part 5: N candidates hold an environment each (made one after another,
+ * then left idle as a candidate reading a task leaves it), while bench:api
+ * measures the engine's API in a process of its own, as an operator runs it.
+ */
+async function apiUnderLoad(
+  harness: Harness,
+  light: LoadedQuestion,
+  count: number,
+): Promise<string[]> {
+  const candidates: Candidate[] = [];
+  try {
+    const started = performance.now();
+    for (let i = 0; i < count; i++) {
+      candidates.push(await harness.provision([light], `bench api ${i}`));
+      log(`environment ${i + 1} of ${count} ready`);
+    }
+    log(`${count} environments in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+    await sleep(SETTLE_MS);
+    const api = spawnSync('npx', ['tsx', 'test/bench/api.bench.ts'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    if (api.status !== 0) throw new Error(`bench:api exited ${api.status}`);
+    return [
+      `with ${count} idle dedicated environments (${light.spec.id}, ${candidates.length * 2} real nodes) on this machine:`,
+      ...api.stdout.trim().split('\n'),
+    ];
+  } finally {
+    for (const candidate of candidates) await candidate.teardown();
   }
 }
 

@@ -15,25 +15,17 @@
  *     default grading concurrency): time until every report is stored
  *     (goal <= 30 s).
  */
-import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ClusterClient } from '../../src/cluster/cluster-client.js';
 import { runChecks } from '../../src/grading/check-runner.js';
 import { taskOf } from '../../src/grading/grading.service.js';
 import { KubeConfig } from '@kubernetes/client-node';
 import { createHarness } from '../bank-test/harness.js';
-import { shell } from '../support/processes.js';
-import {
-  REPO_ROOT,
-  type StartedSession,
-  startEngine,
-  staffToken,
-  startSession,
-  untilActive,
-} from './engine-process.js';
+import { startEngine, staffToken } from './engine-process.js';
 import { KubectlReads } from './kubectl-reads.js';
+import { MANY_QUESTIONS, bankWithExams, solvedSessions, submitAll } from './solved-sessions.js';
 
 const { values } = parseArgs({
   options: {
@@ -45,21 +37,10 @@ const { values } = parseArgs({
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const MANY_EXAM = 'bench-grading';
-const MANY_QUESTIONS = [
-  'rbac-pod-reader',
-  'pvc-static-binding',
-  'netpol-db-ingress',
-  'rbac-user-deployments',
-];
 
 async function main(): Promise<void> {
   // The bank, plus the exam the many-sessions part takes.
-  const bank = await mkdtemp(join(tmpdir(), 'bench-bank-'));
-  await cp(join(REPO_ROOT, 'questions'), bank, { recursive: true });
-  await writeFile(
-    join(bank, 'exams', `${MANY_EXAM}.yaml`),
-    `id: ${MANY_EXAM}\ntitle: Four tasks for bench:grading\ndurationMinutes: 60\nopen: true\nquestions: [${MANY_QUESTIONS.join(', ')}]\n`,
-  );
+  const bank = await bankWithExams([{ id: MANY_EXAM, title: 'Four tasks for bench:grading' }]);
   const engine = await startEngine({ QUESTIONS_DIR: bank });
   try {
     await wholeExam(engine.kubeconfig, engine.kubectl, bank);
@@ -158,41 +139,9 @@ async function manySessions(
     };
   };
 
-  const sessions: StartedSession[] = await Promise.all(
-    Array.from({ length: count }, (_, i) => startSession(engine.base, MANY_EXAM, `grading-${i}`)),
-  );
-  await Promise.all(sessions.map((s) => untilActive(engine.base, s, 180_000)));
-  // Solve every session with its reference solutions, as the candidate.
-  const queue = [...sessions];
-  const path = `${dirname(engine.kubectl)}:${process.env.PATH}`;
-  await Promise.all(
-    Array.from({ length: 8 }, async () => {
-      for (let s = queue.shift(); s; s = queue.shift()) {
-        const view = await api(`/api/sessions/${s.id}`, staff);
-        const kubeconfig = join(tmpdir(), `${s.id}.kubeconfig`);
-        const text = await (
-          await fetch(`${engine.base}/api/sessions/me/kubeconfig`, {
-            headers: { authorization: `Bearer ${s.token}` },
-          })
-        ).text();
-        await writeFile(kubeconfig, text, { mode: 0o600 });
-        for (const q of view.body.questions as { solution: { commands: string[] } }[]) {
-          for (const command of q.solution.commands) {
-            const result = await shell(command, {
-              ...process.env,
-              KUBECONFIG: kubeconfig,
-              PATH: path,
-            });
-            if (result.code !== 0) throw new Error(`solution failed: ${command}\n${result.output}`);
-          }
-        }
-      }
-    }),
-  );
+  const sessions = await solvedSessions(engine, staff, MANY_EXAM, count, 'grading');
   const started = Date.now();
-  await Promise.all(
-    sessions.map((s) => api('/api/sessions/me/submit', s.token, { method: 'POST' })),
-  );
+  await submitAll(engine.base, sessions);
   let graded = 0;
   let full = 0;
   for (;;) {

@@ -10,13 +10,18 @@
  *
  *   npm run bench:submit -- [--runs N] [--exam id]
  */
-import { rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { SessionReport } from '../../src/grading/report.types.js';
 import { shell } from '../support/processes.js';
-import { staffToken, startEngine, startSession, untilActive } from './engine-process.js';
+import {
+  candidateKubeconfig,
+  staffToken,
+  startEngine,
+  startSession,
+  untilActive,
+} from './engine-process.js';
 
 const { values } = parseArgs({
   options: {
@@ -47,13 +52,7 @@ async function main(): Promise<void> {
       const session = await startSession(engine.base, values.exam, `submit-${run}`);
       await untilActive(engine.base, session, 180_000);
       const view = await get<{ questions: StaffQuestion[] }>(`/api/sessions/${session.id}`, staff);
-      const kubeconfig = join(tmpdir(), `${session.id}.kubeconfig`);
-      const text = await (
-        await fetch(`${engine.base}/api/sessions/me/kubeconfig`, {
-          headers: { authorization: `Bearer ${session.token}` },
-        })
-      ).text();
-      await writeFile(kubeconfig, text, { mode: 0o600 });
+      const kubeconfig = await candidateKubeconfig(engine.base, session);
       const solved = view.questions.filter((_, i) => i % 2 === 0);
       const env = {
         ...process.env,
