@@ -1,6 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chmod, copyFile, link, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import {
+  chmod,
+  copyFile,
+  link,
+  mkdir,
+  mkdtemp,
+  readFile,
+  rename,
+  rm,
+  writeFile,
+} from 'node:fs/promises';
 import type { Server } from 'node:net';
 import { dirname, join } from 'node:path';
 import {
@@ -45,6 +55,7 @@ import {
   kubeadmInitConfig,
   kubeadmJoinConfig,
 } from './node-config.js';
+import { ensureImageSeed, imageSeedDir, plantImageSeed } from './image-seed.js';
 import { NodeHost } from './node-host.js';
 import { JOURNALCTL, SUPERVISOR_SOCKET, SYSTEMCTL } from './node-shims.js';
 import { checkRealNodeHost, raiseInotifyLimits } from './preflight.js';
@@ -115,6 +126,8 @@ export interface RealSandbox {
 
 const WAIT = { init: 240_000, join: 180_000, ready: 180_000 };
 const PATH = '/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin';
+/** The node daemons' (and, inherited, the pods' shims') Go collector target, as in the system images (SYSTEM_GO_ENV). */
+const GOGC = '50';
 
 /**
  * A kubeadm cluster whose pods really run: each node a {@link NodeHost} with
@@ -203,27 +216,64 @@ export async function startRealSandbox(options: RealSandboxOptions): Promise<Rea
       '127.0.0.1 localhost\n' +
       names.map((name, i) => `${network!.nodeAddress(i)} ${name}\n`).join('');
     const resolv = `nameserver ${network.hostAddress}\noptions timeout:1 attempts:1\n`;
+    const files = { '/etc/hosts': hosts, '/etc/resolv.conf': resolv };
+    const settings = {
+      kubernetesVersion: realBinaries.versions.kubernetes,
+      clusterName: options.clusterName ?? 'kubernetes',
+      controlPlaneAddress: network.nodeAddress(0),
+      corednsTag: realBinaries.versions.coredns,
+    };
+    const kubeadmImages = await kubeadmImageList(
+      realBinaries.programs.kubeadm,
+      join(runDir, 'kubeadm-images.yaml'),
+      kubeadmInitConfig(settings, {
+        name: names[0],
+        address: settings.controlPlaneAddress,
+        cgroupRoot: `${cgroupBase}/${names[0]}`,
+      }),
+    );
+    const addonImages = [
+      metricsServerImage(realBinaries.versions.metricsServer),
+      kubeRouterImage(realBinaries.versions.kubeRouter),
+    ];
+    const systemImages = [...kubeadmImages, ...addonImages];
+    const seed = await ensureImageSeed(
+      imageSeedDir(images.storageDir, systemImages, containerdConfig()),
+      (containerdRoot) =>
+        pullIntoSeed({
+          root: join(runDir, 'seed'),
+          cgroupRoot: `${cgroupBase}/seed`,
+          files,
+          attach: (pid) => network!.attach(names.length, pid),
+          prepare: (root) => prepareNodeRoot(root, binaries, realBinaries, mirrors),
+          images: systemImages,
+          containerdRoot,
+        }),
+      log,
+    );
+    let seeded = true;
     for (const [i, name] of names.entries()) {
       const root = join(runDir, 'nodes', name);
       const host = await NodeHost.start({
         name,
         root,
         cgroupRoot: `${cgroupBase}/${name}`,
-        files: { '/etc/hosts': hosts, '/etc/resolv.conf': resolv },
+        files,
       });
       await network.attach(i, host.pid);
       await prepareNodeRoot(root, binaries, realBinaries, mirrors);
+      if (!(await plantImageSeed(seed, join(root, 'var/lib/containerd')))) seeded = false;
       const supervisor = new NodeSupervisor(host);
       supervisor.define({
         name: 'containerd',
         command: ['containerd'],
-        env: { PATH },
+        env: { PATH, GOGC },
         restartSeconds: 5,
       });
       supervisor.define({
         name: 'kubelet',
         command: KUBELET_COMMAND,
-        env: { PATH },
+        env: { PATH, GOGC },
         restartSeconds: 10,
       });
       servers.push(await supervisor.serve(join(root, SUPERVISOR_SOCKET)));
@@ -252,12 +302,6 @@ export async function startRealSandbox(options: RealSandboxOptions): Promise<Rea
     log(`${nodes.length} nodes with containerd (${since()})`);
 
     const [first, ...workers] = nodes;
-    const settings = {
-      kubernetesVersion: realBinaries.versions.kubernetes,
-      clusterName: options.clusterName ?? 'kubernetes',
-      controlPlaneAddress: first.address,
-      corednsTag: realBinaries.versions.coredns,
-    };
     await mkdir(join(first.root, PATCHES_DIR), { recursive: true });
     for (const [file, patch] of Object.entries(controlPlanePatches()))
       await writeFile(join(first.root, PATCHES_DIR, file), patch);
@@ -269,37 +313,25 @@ export async function startRealSandbox(options: RealSandboxOptions): Promise<Rea
         cgroupRoot: `${cgroupBase}/${first.name}`,
       }),
     );
-    // Images pulled in parallel before kubeadm does it one by one: the
-    // control plane's before init, the add-ons' and the workers' meanwhile.
-    const kubeadmImages = (
-      await first.exec([
-        'kubeadm',
-        'config',
-        'images',
-        'list',
-        '--config',
-        '/etc/kubernetes/kubeadm-config.yaml',
-      ])
-    )
-      .split('\n')
-      .filter(Boolean);
-    const addonImages = [
-      metricsServerImage(realBinaries.versions.metricsServer),
-      kubeRouterImage(realBinaries.versions.kubeRouter),
-    ];
+    // Seeded nodes hold every system image already. Otherwise (the seed on
+    // another file system) they are pulled in parallel before kubeadm does it
+    // one by one: the control plane's before init, the add-ons' and the
+    // workers' meanwhile.
     const workerImages = [
       ...kubeadmImages.filter((image) => /\/(pause|kube-proxy|coredns):/.test(image)),
       ...addonImages,
     ];
-    await pullImages(first, kubeadmImages);
-    const laterPulls = Promise.all([
-      pullImages(first, addonImages),
-      ...workers.map((worker) => pullImages(worker, workerImages)),
-    ]);
+    if (!seeded) await pullImages(first, kubeadmImages);
+    const laterPulls = seeded
+      ? Promise.resolve()
+      : Promise.all([
+          pullImages(first, addonImages),
+          ...workers.map((worker) => pullImages(worker, workerImages)),
+        ]);
     // Not left unhandled while init runs; awaited (and thrown) before the joins.
     laterPulls.catch(() => undefined);
     backgroundWork.push(laterPulls);
-    log(`control plane images pulled (${since()})`);
+    if (!seeded) log(`control plane images pulled (${since()})`);
     await first.exec(['kubeadm', 'init', '--config', '/etc/kubernetes/kubeadm-config.yaml'], {
       timeoutMs: WAIT.init,
     });
@@ -541,8 +573,70 @@ async function waitForServiceRules(
   });
 }
 
+/** The images `kubeadm config images list` names for this cluster's kubeadm configuration. */
+async function kubeadmImageList(kubeadm: string, file: string, config: string): Promise<string[]> {
+  await writeFile(file, config);
+  const listed = await runCommand([kubeadm, 'config', 'images', 'list', '--config', file], {
+    timeoutMs: 30_000,
+  });
+  return listed.split('\n').filter(Boolean);
+}
+
+/**
+ * Fills `containerdRoot` with the system images, pulled through the CRI by a
+ * containerd on a node of its own (the cluster's network reaches the image
+ * registry), stopped before its root is moved.
+ */
+async function pullIntoSeed(seed: {
+  root: string;
+  cgroupRoot: string;
+  files: Record<string, string>;
+  attach: (pid: number) => Promise<void>;
+  prepare: (root: string) => Promise<void>;
+  images: string[];
+  containerdRoot: string;
+}): Promise<void> {
+  const host = await NodeHost.start({
+    name: 'seed',
+    root: seed.root,
+    cgroupRoot: seed.cgroupRoot,
+    files: seed.files,
+  });
+  try {
+    await seed.attach(host.pid);
+    await seed.prepare(seed.root);
+    const supervisor = new NodeSupervisor(host);
+    supervisor.define({
+      name: 'containerd',
+      command: ['containerd'],
+      env: { PATH, GOGC },
+      restartSeconds: 5,
+    });
+    supervisor.start('containerd');
+    try {
+      await waitFor(
+        `containerd of the image seed`,
+        30_000,
+        [],
+        async () =>
+          existsSync(join(seed.root, 'run/containerd/containerd.sock')) || 'no socket yet',
+      );
+      await pullImages(
+        { exec: (command, options) => host.exec(['env', `PATH=${PATH}`, ...command], options) },
+        seed.images,
+      );
+    } finally {
+      await supervisor.close();
+    }
+  } finally {
+    await host.destroy();
+  }
+  await rename(join(seed.root, 'var/lib/containerd'), seed.containerdRoot);
+  await rm(seed.root, { recursive: true, force: true });
+}
+
 /** Pulls images into a node's containerd through the CRI, as the kubelet would, all at once. */
-async function pullImages(node: RealNode, images: string[]): Promise<void> {
+async function pullImages(node: Pick<RealNode, 'exec'>, images: string[]): Promise<void> {
   await Promise.all(
     images.map((image) =>
       node.exec(['crictl', '--runtime-endpoint', CRI_SOCKET, 'pull', image], {

@@ -85,6 +85,10 @@ function jail(): string[] {
     '--tmpfs', '/etc',
     ...ETC.filter((name) => existsSync(`/etc/${name}`)).flatMap((name) => ro(`/etc/${name}`)),
     ...NODE_DIRS.flatMap((dir) => ['--bind', dir, dir]),
+    // Image layers are hard links shared by every node on the machine
+    // (image-seed.ts): a write here would change them for all. crictl
+    // reaches containerd through its socket, in /run.
+    '--ro-bind-try', '/var/lib/containerd', '/var/lib/containerd',
     // The node's crictl settings (kept beside containerd's), where crictl looks for them.
     '--ro-bind-try', `/etc/containerd/${CRICTL_CONFIG}`, '/etc/crictl.yaml',
     '--remount-ro', '/etc',

@@ -182,6 +182,10 @@ describe('a dedicated exam', () => {
     expect(await term.run('ls /etc/kubernetes')).toMatch(/kubelet\.conf/);
     // crictl finds containerd without warnings: its kube-proxy container, and nothing else said.
     expect(await term.run('crictl ps --name kube-proxy --quiet | wc -l')).toBe('1\n');
+    // The image layers are shared with every node on the machine: read-only here.
+    expect(await term.run('touch /var/lib/containerd/x 2>&1; echo "exit $?"')).toBe(
+      "touch: cannot touch '/var/lib/containerd/x': Read-only file system\nexit 1\n",
+    );
     term.type('exit\r');
     await term.waitFor(/Connection to node01 closed\./, 10_000);
     // The backup is node work: ssh to the control plane, then etcdctl with kubeadm's certificates.

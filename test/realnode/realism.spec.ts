@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { eventually } from '../support/eventually.js';
-import { createNamespace, kubectl, onNode, realNode } from '../support/real-cluster.js';
+import { createNamespace, kubectl, onNode, realNode, realNodes } from '../support/real-cluster.js';
 
 /**
  * What a CKA candidate does on a real cluster, against a real-node sandbox
@@ -74,6 +74,22 @@ describe('a real-node sandbox', () => {
     expect(system).toMatch(/pod\/kube-proxy-/);
     expect(await onNode('node01', 'hostname')).toBe('node01\n');
     expect(await onNode('node01', 'ls /etc/kubernetes')).toMatch(/kubelet\.conf/);
+  });
+
+  it("shares the system images' files between nodes: one copy of kube-proxy's program, mapped by each node's", async () => {
+    const programs = await Promise.all(
+      realNodes().map(async (node) => {
+        const found = await onNode(
+          node.name,
+          'stat -c %i /var/lib/containerd/io.containerd.snapshotter.v1.overlayfs/snapshots/*/fs/usr/local/bin/kube-proxy',
+        );
+        const running = await onNode(node.name, 'stat -L -c %i /proc/$(pidof kube-proxy)/exe');
+        return { seeded: found.split('\n').filter(Boolean), running: running.trim() };
+      }),
+    );
+    const inodes = new Set(programs.flatMap((p) => [...p.seeded, p.running]));
+    expect(programs).toHaveLength(3);
+    expect(inodes.size).toBe(1);
   });
 
   it('runs containers: logs, exec and port-forward reach them', async () => {

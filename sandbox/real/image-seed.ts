@@ -1,0 +1,111 @@
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { copyFile, mkdir, readdir, rename, rm, unlink } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { runCommand } from './commands.js';
+
+/**
+ * A containerd root holding the system images every node of a real cluster
+ * runs (kubeadm's, the add-ons'), pulled once per image catalogue and planted
+ * into each new node's /var/lib/containerd as hard links.
+ *
+ * Why: a node that pulls its own images unpacks its own copy of every
+ * binary, and the kernel shares a program's pages only between processes
+ * that map the same file. With a pulled copy per node, kube-proxy,
+ * kube-router and CoreDNS on two nodes cost their code twice, and every
+ * cluster on the machine pays for its own kube-apiserver's code (about half
+ * of an idle cluster's memory is such file pages). Linked from one seed, all
+ * nodes of all clusters map the same files, and no node spends its start
+ * pulling.
+ *
+ * Why hard links are safe here: image layers are never written in place
+ * (overlayfs writes a container's changes to its own upper folder, and
+ * containerd removes a layer by unlinking), and the databases, the only files
+ * containerd rewrites, are copied. Writing into a seeded file from a node
+ * would change it for every cluster: the node shell mounts the folder
+ * read-only, and a pod that mounts it from the host is root on this machine
+ * anyway (see SECURITY.md: sandbox clusters are for trusted candidates).
+ */
+
+/** The seed's folder for this catalogue, these images and this containerd setup. */
+export function imageSeedDir(imagesStorageDir: string, images: string[], setup: string): string {
+  const key = createHash('sha256')
+    .update(JSON.stringify({ images: [...images].sort(), setup }))
+    .digest('hex')
+    .slice(0, 12);
+  return join(dirname(imagesStorageDir), `containerd-seed-${key}`);
+}
+
+/**
+ * The seed at `dir`, made by `pull` when missing: `pull` fills the containerd
+ * root it is given (a containerd that has stopped by the time it returns).
+ * Made beside the final folder and renamed into place, so a seed is either
+ * complete or absent; two starts that make it at once both succeed (the
+ * second's copy is dropped).
+ */
+export async function ensureImageSeed(
+  dir: string,
+  pull: (containerdRoot: string) => Promise<void>,
+  log: (line: string) => void,
+): Promise<string> {
+  if (existsSync(dir)) return dir;
+  const started = Date.now();
+  const partial = `${dir}.partial-${process.pid}-${Date.now()}`;
+  try {
+    await pull(partial);
+    // The containerd instance's own id: each node makes its own.
+    await rm(join(partial, 'io.containerd.grpc.v1.introspection'), { recursive: true, force: true });
+    await rename(partial, dir).catch(async (error: NodeJS.ErrnoException) => {
+      if (!existsSync(dir)) throw error;
+    });
+    log(`system images seeded once for every node in ${dir} (${Date.now() - started} ms)`);
+  } finally {
+    await rm(partial, { recursive: true, force: true });
+  }
+  return dir;
+}
+
+/**
+ * Plants the seed into a node's (empty or missing) containerd root: every
+ * file a hard link into the seed, but containerd's databases, which are
+ * copied. False (nothing planted) when the two are on different file
+ * systems: the node then pulls its images itself.
+ */
+export async function plantImageSeed(seed: string, containerdRoot: string): Promise<boolean> {
+  await mkdir(containerdRoot, { recursive: true });
+  try {
+    await runCommand(['cp', '-a', '--link', `${seed}/.`, containerdRoot], { timeoutMs: 60_000 });
+  } catch (error) {
+    if (!/Invalid cross-device link/i.test(String(error))) throw error;
+    await rm(containerdRoot, { recursive: true, force: true });
+    await mkdir(containerdRoot, { recursive: true });
+    return false;
+  }
+  for (const file of await ownFiles(containerdRoot)) {
+    await unlink(file);
+    await copyFile(join(seed, file.slice(containerdRoot.length)), file);
+  }
+  return true;
+}
+
+/**
+ * The files a node must own rather than share: everything but the image
+ * blobs and the unpacked layers (containerd's databases, which it rewrites).
+ */
+async function ownFiles(root: string, dir = root): Promise<string[]> {
+  const found: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    const relative = path.slice(root.length + 1);
+    if (SHARED.includes(relative)) continue;
+    if (entry.isDirectory()) found.push(...(await ownFiles(root, path)));
+    else if (entry.isFile()) found.push(path);
+  }
+  return found;
+}
+
+/** The seed's parts that are never written in place, shared by hard links. */
+const SHARED = [
+  'io.containerd.content.v1.content/blobs',
+  'io.containerd.snapshotter.v1.overlayfs/snapshots',
+];
