@@ -54,7 +54,10 @@ export async function ensureImageSeed(
   try {
     await pull(partial);
     // The containerd instance's own id: each node makes its own.
-    await rm(join(partial, 'io.containerd.grpc.v1.introspection'), { recursive: true, force: true });
+    await rm(join(partial, 'io.containerd.grpc.v1.introspection'), {
+      recursive: true,
+      force: true,
+    });
     await rename(partial, dir).catch(async (error: NodeJS.ErrnoException) => {
       if (!existsSync(dir)) throw error;
     });
