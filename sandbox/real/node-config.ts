@@ -26,6 +26,11 @@ export function containerdConfig(): string {
 [plugins.'io.containerd.cri.v1.runtime']
   # Root here lacks CAP_SYS_RESOURCE: a negative oom_score_adj would fail every pod.
   restrict_oom_score_adj = true
+  # containerd samples every container's CPU (a call to its shim) each second
+  # for CRI stats' usageNanoCores, which only \`crictl stats\` reads here (the
+  # kubelet's figures come from cAdvisor): every 10 s, as the kubelet's
+  # housekeeping, it costs an idle cluster about 5% of a core less.
+  stats_collect_period = '10s'
   netns_mounts_under_state_dir = true
   [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc]
     runtime_type = 'io.containerd.runc.v2'
