@@ -128,6 +128,13 @@ const WAIT = { init: 240_000, join: 180_000, ready: 180_000 };
 const PATH = '/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin';
 /** The node daemons' (and, inherited, the pods' shims') Go collector target, as in the system images (SYSTEM_GO_ENV). */
 const GOGC = '50';
+/** containerd as a node's supervisor runs it (the image seed's containerd too). */
+const CONTAINERD_UNIT = {
+  name: 'containerd',
+  command: ['containerd'],
+  env: { PATH, GOGC },
+  restartSeconds: 5,
+};
 
 /**
  * A kubeadm cluster whose pods really run: each node a {@link NodeHost} with
@@ -264,12 +271,7 @@ export async function startRealSandbox(options: RealSandboxOptions): Promise<Rea
       await prepareNodeRoot(root, binaries, realBinaries, mirrors);
       if (!(await plantImageSeed(seed, join(root, 'var/lib/containerd')))) seeded = false;
       const supervisor = new NodeSupervisor(host);
-      supervisor.define({
-        name: 'containerd',
-        command: ['containerd'],
-        env: { PATH, GOGC },
-        restartSeconds: 5,
-      });
+      supervisor.define(CONTAINERD_UNIT);
       supervisor.define({
         name: 'kubelet',
         command: KUBELET_COMMAND,
@@ -606,12 +608,7 @@ async function pullIntoSeed(seed: {
     await seed.attach(host.pid);
     await seed.prepare(seed.root);
     const supervisor = new NodeSupervisor(host);
-    supervisor.define({
-      name: 'containerd',
-      command: ['containerd'],
-      env: { PATH, GOGC },
-      restartSeconds: 5,
-    });
+    supervisor.define(CONTAINERD_UNIT);
     supervisor.start('containerd');
     try {
       await waitFor(
