@@ -31,6 +31,7 @@ export async function benchReal(options: { runs: number; cold: boolean }): Promi
   const starts: number[] = [];
   const firstPods: number[] = [];
   let idle: Awaited<ReturnType<typeof idleFigures>> | undefined;
+  let pair: Awaited<ReturnType<typeof sideBySide>> | undefined;
   for (let i = 1; i <= options.runs; i++) {
     const started = Date.now();
     const sandbox = await startSandbox({ nodes: 'real', workers: 1, log: () => {} });
@@ -48,9 +49,8 @@ export async function benchReal(options: { runs: number; cold: boolean }): Promi
       );
       if (i === options.runs) {
         await kubectl(['delete', 'pod', `first-${i}`, '--wait=true']);
-        idle = await idleFigures(
-          sandbox.real!.nodes[0].host.spec.cgroupRoot.split('/').slice(0, -1).join('/'),
-        );
+        idle = await idleFigures(cgroupBaseOf(sandbox));
+        pair = await sideBySide(sandbox);
       }
     } finally {
       await sandbox.stop();
@@ -68,15 +68,80 @@ export async function benchReal(options: { runs: number; cold: boolean }): Promi
     );
     print(`  by program (MiB): ${idle.breakdown}`);
     print(`idle cluster CPU over 30 s: ${idle.cpuPercent.toFixed(1)}% of one core (goal <= 10%)`);
-    const memTotal =
-      Number(/MemTotal:\s+(\d+)/.exec(await readFile('/proc/meminfo', 'utf8'))?.[1] ?? 0) / 1024;
+    const memTotal = (await meminfoKiB('MemTotal')) / 1024;
+    const room = memTotal - 2048;
     print(
-      `idle clusters that fit in this machine's ${(memTotal / 1024).toFixed(1)} GiB (keeping 2 GiB for the engine and the host): ${Math.floor((memTotal - 2048) / idle.pssMiB)}`,
+      `idle clusters that fit in this machine's ${(memTotal / 1024).toFixed(1)} GiB (keeping 2 GiB for the engine and the host), by one cluster's PSS alone: ${Math.floor(room / idle.pssMiB)}`,
     );
+    if (pair) {
+      print(
+        `idle cluster PSS with a second cluster beside it (their program files are the same pages, shared): ${pair.pssMiB.join(' and ')} MiB (goal <= 800 MB); anonymous ${pair.anonMiB.join(' and ')} MiB`,
+      );
+      print(
+        `memory a second idle cluster takes (MemAvailable before it and once it idles): ${pair.marginalMiB} MiB`,
+      );
+      print(
+        `idle clusters that fit, the first alone and each further one at that cost: ${1 + Math.floor((room - idle.pssMiB) / pair.marginalMiB)}`,
+      );
+    }
   }
   print(
     `disk: real-node binaries ${await du(real.dir)}, images ${await du(join(images.storageDir, '..'))} (in ${cacheRoot()})`,
   );
+}
+
+function cgroupBaseOf(sandbox: Awaited<ReturnType<typeof startSandbox>>): string {
+  return sandbox.real!.nodes[0].host.spec.cgroupRoot.split('/').slice(0, -1).join('/');
+}
+
+async function meminfoKiB(field: string): Promise<number> {
+  const meminfo = await readFile('/proc/meminfo', 'utf8');
+  return Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(meminfo)?.[1] ?? 0);
+}
+
+/**
+ * A second cluster started beside an idle one, as a pool or two candidates
+ * hold them: each cluster's PSS once both idle (the program files of every
+ * node and cluster are the same files, from the same caches and image store,
+ * so their pages are shared and PSS splits them), and what the second one
+ * took from MemAvailable (page tables, kernel and tmpfs memory included).
+ */
+async function sideBySide(
+  first: Awaited<ReturnType<typeof startSandbox>>,
+): Promise<{ pssMiB: number[]; anonMiB: number[]; marginalMiB: number }> {
+  const before = await meminfoKiB('MemAvailable');
+  const second = await startSandbox({ nodes: 'real', workers: 1, log: () => {} });
+  try {
+    await new Promise((resolve) => setTimeout(resolve, 30_000));
+    const marginalMiB = Math.round((before - (await meminfoKiB('MemAvailable'))) / 1024);
+    const pssMiB: number[] = [];
+    const anonMiB: number[] = [];
+    for (const sandbox of [first, second]) {
+      const memory = await cgroupMemory(cgroupBaseOf(sandbox));
+      pssMiB.push(Math.round(memory.pssKiB / 1024));
+      anonMiB.push(Math.round(memory.anonKiB / 1024));
+    }
+    return { pssMiB, anonMiB, marginalMiB };
+  } finally {
+    await second.stop();
+  }
+}
+
+async function cgroupMemory(
+  cgroupBase: string,
+): Promise<{ pssKiB: number; anonKiB: number; byProgram: Map<string, number> }> {
+  let pssKiB = 0;
+  let anonKiB = 0;
+  const byProgram = new Map<string, number>();
+  for (const pid of await pidsUnder(join('/sys/fs/cgroup/pids', cgroupBase))) {
+    const rollup = await readFile(`/proc/${pid}/smaps_rollup`, 'utf8').catch(() => '');
+    const kib = Number(/^Pss:\s+(\d+)/m.exec(rollup)?.[1] ?? 0);
+    pssKiB += kib;
+    anonKiB += Number(/^Pss_Anon:\s+(\d+)/m.exec(rollup)?.[1] ?? 0);
+    const comm = (await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '?')).trim();
+    byProgram.set(comm, (byProgram.get(comm) ?? 0) + kib);
+  }
+  return { pssKiB, anonKiB, byProgram };
 }
 
 async function waitForDefaultServiceAccount(
@@ -106,15 +171,7 @@ async function idleFigures(
   await new Promise((resolve) => setTimeout(resolve, 30_000));
   const cpuNs = (await usage()) - before;
   const wallNs = Number(process.hrtime.bigint() - started);
-  let pssKiB = 0;
-  const byProgram = new Map<string, number>();
-  for (const pid of await pidsUnder(join('/sys/fs/cgroup/pids', cgroupBase))) {
-    const rollup = await readFile(`/proc/${pid}/smaps_rollup`, 'utf8').catch(() => '');
-    const kib = Number(/^Pss:\s+(\d+)/m.exec(rollup)?.[1] ?? 0);
-    pssKiB += kib;
-    const comm = (await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '?')).trim();
-    byProgram.set(comm, (byProgram.get(comm) ?? 0) + kib);
-  }
+  const { pssKiB, byProgram } = await cgroupMemory(cgroupBase);
   const breakdown = [...byProgram]
     .sort((a, b) => b[1] - a[1])
     .map(([comm, kib]) => `${comm} ${Math.round(kib / 1024)}`)

@@ -25,6 +25,7 @@ import {
   startPushRegistry,
   writeMirrorConfig,
 } from '../images/index.js';
+import { httpsRequest } from '../http.js';
 import { WaitTimeoutError, waitFor } from '../wait.js';
 import {
   kubeRouterImage,
@@ -348,6 +349,7 @@ export async function startRealSandbox(options: RealSandboxOptions): Promise<Rea
         timeoutMs: 30_000,
         input,
       });
+    const apiGet = apiReader(await readFile(kubeconfigPath, 'utf8'));
 
     // The add-ons and the control plane's pod network go first, while the
     // workers join: its node turns Ready, and CoreDNS and metrics-server
@@ -357,7 +359,7 @@ export async function startRealSandbox(options: RealSandboxOptions): Promise<Rea
       `${metricsServerManifests(realBinaries.versions.metricsServer)}---\n${kubeRouterManifests(realBinaries.versions.kubeRouter)}`,
     );
     await claimFirstPodCidr(first, kubectl);
-    const controlPlaneNetwork = connectPodNetworks([first], kubectl, log, background.signal);
+    const controlPlaneNetwork = connectPodNetworks([first], apiGet, log, background.signal);
     // Not left unhandled while the joins run; awaited (and thrown) below.
     controlPlaneNetwork.catch(() => undefined);
     backgroundWork.push(controlPlaneNetwork);
@@ -374,9 +376,9 @@ export async function startRealSandbox(options: RealSandboxOptions): Promise<Rea
         30_000,
         [],
         async () => {
-          const configMap = JSON.parse(
-            await kubectl(['-n', 'kube-public', 'get', 'configmap', 'cluster-info', '-o', 'json']),
-          ) as { data?: Record<string, string> };
+          const configMap = await apiGet<{ data?: Record<string, string> }>(
+            '/api/v1/namespaces/kube-public/configmaps/cluster-info',
+          );
           return configMap.data?.[signature] ? true : `no ${signature} yet`;
         },
         250,
@@ -404,34 +406,20 @@ export async function startRealSandbox(options: RealSandboxOptions): Promise<Rea
     }
 
     await controlPlaneNetwork;
-    await connectPodNetworks(nodes, kubectl, log);
+    await connectPodNetworks(nodes, apiGet, log);
     log(`pod networks routed (${since()})`);
-    // One kubectl per second: a kubectl costs a tenth of a second of CPU,
-    // which a 2-core machine starting a cluster cannot spare every 150 ms.
     let lastWaiting = '';
     await waitFor(
       `every node Ready and every kube-system pod Ready`,
       WAIT.ready,
       [],
       async () => {
-        const waiting = notReady(
-          JSON.parse(
-            await kubectl([
-              '-n',
-              'kube-system',
-              'get',
-              'nodes,deployments,daemonsets,pods',
-              '-o',
-              'json',
-            ]),
-          ),
-          nodes.length,
-        );
+        const waiting = notReady(await readinessList(apiGet), nodes.length);
         if (waiting !== lastWaiting && waiting) log(`waiting for ${waiting} (${since()})`);
         lastWaiting = waiting;
         return waiting || true;
       },
-      1_000,
+      250,
     );
     log(`real cluster ready: ${names.join(', ')} (${since()})`);
 
@@ -673,7 +661,7 @@ async function claimFirstPodCidr(
  */
 async function connectPodNetworks(
   nodes: RealNode[],
-  kubectl: (args: string[]) => Promise<string>,
+  apiGet: ApiGet,
   log: (line: string) => void,
   signal?: AbortSignal,
 ): Promise<void> {
@@ -683,9 +671,9 @@ async function connectPodNetworks(
     60_000,
     [],
     async () => {
-      const list = JSON.parse(await kubectl(['get', 'nodes', '-o', 'json'])) as {
+      const list = await apiGet<{
         items: { metadata: { name: string }; spec: { podCIDR?: string } }[];
-      };
+      }>('/api/v1/nodes');
       for (const item of list.items)
         if (item.spec.podCIDR) cidrs.set(item.metadata.name, item.spec.podCIDR);
       const missing = nodes.filter((n) => !cidrs.has(n.name)).map((n) => n.name);
@@ -719,6 +707,51 @@ async function connectPodNetworks(
       bridgeConflist(cidrs.get(node.name)!),
     );
   }
+}
+
+/** A GET on the cluster's API server, as its admin, parsed from JSON. */
+type ApiGet = <T>(path: string) => Promise<T>;
+
+/**
+ * The API server's reads while a cluster starts, polled every quarter
+ * second: without a kubectl process each time (a tenth of a second of CPU,
+ * which a 2-core machine starting a cluster cannot spare that often).
+ */
+function apiReader(adminConf: string): ApiGet {
+  const field = (name: string) => {
+    const value = new RegExp(`^\\s*${name}: (\\S+)$`, 'm').exec(adminConf)?.[1];
+    if (!value) throw new Error(`admin.conf has no ${name}`);
+    return value;
+  };
+  const decode = (name: string) => Buffer.from(field(name), 'base64').toString('utf8');
+  const server = field('server');
+  const tls = {
+    ca: decode('certificate-authority-data'),
+    cert: decode('client-certificate-data'),
+    key: decode('client-key-data'),
+  };
+  return async <T>(path: string): Promise<T> => {
+    const { status, body } = await httpsRequest(`${server}${path}`, tls);
+    if (status !== 200) throw new Error(`GET ${path}: HTTP ${status} ${body.slice(0, 200)}`);
+    return JSON.parse(body) as T;
+  };
+}
+
+/** Nodes, kube-system's Deployments, DaemonSets and pods, each item with its kind (a list's items carry none). */
+async function readinessList(apiGet: ApiGet): Promise<ReadinessList> {
+  const lists = await Promise.all(
+    (
+      [
+        ['Node', '/api/v1/nodes'],
+        ['Deployment', '/apis/apps/v1/namespaces/kube-system/deployments'],
+        ['DaemonSet', '/apis/apps/v1/namespaces/kube-system/daemonsets'],
+        ['Pod', '/api/v1/namespaces/kube-system/pods'],
+      ] as const
+    ).map(async ([kind, path]) =>
+      (await apiGet<ReadinessList>(path)).items.map((item) => ({ ...item, kind })),
+    ),
+  );
+  return { items: lists.flat() };
 }
 
 interface ReadinessList {

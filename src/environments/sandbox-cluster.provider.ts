@@ -79,8 +79,16 @@ export class SandboxClusterProvider implements ClusterProvider {
       );
   }
 
-  private tsx(): string {
-    return join(this.options.repoDir, 'node_modules', '.bin', 'tsx');
+  /**
+   * How a daemon is run: this engine's Node with tsx as a loader, one
+   * process. tsx's own command line is a second Node process (about 27 MiB
+   * of PSS) kept alive only to relay signals, for every cluster.
+   */
+  private daemonCommand(args: string[]): [string, string[]] {
+    return [
+      process.execPath,
+      ['--import', 'tsx', join(this.options.repoDir, 'sandbox', 'cluster-daemon.ts'), ...args],
+    ];
   }
 
   /** The machine's fitness for real nodes does not change while the engine runs: asked once. */
@@ -89,8 +97,7 @@ export class SandboxClusterProvider implements ClusterProvider {
   async status(): Promise<ClusterProviderStatus> {
     this.preflight ??= new Promise((done) =>
       execFile(
-        this.tsx(),
-        [join(this.options.repoDir, 'sandbox', 'cluster-daemon.ts'), '--check'],
+        ...this.daemonCommand(['--check']),
         { cwd: this.options.repoDir, timeout: 60_000 },
         (error, stdout) =>
           done({ ok: !error, line: stdout.trim() || (error?.message ?? 'no answer') }),
@@ -117,15 +124,13 @@ export class SandboxClusterProvider implements ClusterProvider {
     let exited: string | undefined;
     try {
       const child = spawn(
-        this.tsx(),
-        [
-          join(this.options.repoDir, 'sandbox', 'cluster-daemon.ts'),
+        ...this.daemonCommand([
           '--dir',
           dir,
           '--nodes',
           shape.nodes.join(','),
           ...(this.options.cpuShares ? ['--cpu-shares', String(this.options.cpuShares)] : []),
-        ],
+        ]),
         { cwd: this.options.repoDir, detached: true, stdio: ['ignore', out, out] },
       );
       child.once('exit', (code, signal) => (exited = signal ?? `exit code ${code}`));
