@@ -80,7 +80,10 @@ export class DedicatedEnvironments {
       const shape = { nodes };
       let lease = await this.pool.claim(shape, session.id, alias);
       if (!lease) {
-        this.logger.info({ sessionId: session.id, alias }, 'no warm cluster: making one');
+        this.logger.info(
+          { sessionId: session.id, alias },
+          'no warm cluster: making one if the machine has room',
+        );
         lease = await this.pool.makeFor(shape, session.id, alias);
       }
       if (!lease) {
@@ -88,7 +91,9 @@ export class DedicatedEnvironments {
         // another would let two such sessions wait on each other for ever.
         // Nothing has been set up on them yet, so they go back to the pool as they are.
         await this.pool.unclaim(session.id);
-        throw new CapacityWaitError(alias, await this.queuePosition(session));
+        const place = await this.queuePosition(session);
+        this.logger.info({ sessionId: session.id, alias, place }, 'no room for a cluster: waiting');
+        throw new CapacityWaitError(alias, place);
       }
       leases.push(lease);
     }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CHECK_SCHEMAS, type CheckKindName } from '../grading/check.schema.js';
 
 /** The CKA curriculum domains (v1.35) and their exam weights in percent. */
 export const DOMAINS = {
@@ -11,27 +12,8 @@ export const DOMAINS = {
 export type Domain = keyof typeof DOMAINS;
 export const DOMAIN_IDS = Object.keys(DOMAINS) as [Domain, ...Domain[]];
 
-export const CHECK_KINDS = [
-  'resource',
-  'absent',
-  'count',
-  'expr',
-  'canI',
-  'rollout',
-  'podReady',
-  'endpoints',
-  'pvcBound',
-  'answer',
-  'custom',
-  'logs',
-  // On a node host: dedicated questions only.
-  'file',
-  'command',
-  'service',
-  'etcdSnapshot',
-  // Traffic between pods that really run: dedicated questions only.
-  'connectivity',
-] as const;
+/** Every check kind, one per schema in grading's CHECK_SCHEMAS (the one list). */
+export const CHECK_KINDS = Object.keys(CHECK_SCHEMAS) as [CheckKindName, ...CheckKindName[]];
 export type CheckKind = (typeof CHECK_KINDS)[number];
 
 /** Generous enough for any CKA task, small enough that one candidate cannot starve the rest. */
