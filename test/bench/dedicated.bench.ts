@@ -138,7 +138,7 @@ async function main(): Promise<void> {
       `${EXAM} (2 clusters, 5 nodes, ${questions.length} tasks) made cold and set up: ${(examMs / 1000).toFixed(1)} s`,
       `memory of the idle ${EXAM} environment: ${Math.round(examPss / MIB)} MiB PSS`,
       `grading ${EXAM} unsolved: ${unsolved.ms} ms, ${unsolved.points}/${possible} points, ${unsolved.checks} checks`,
-      `grading ${EXAM} solved: ${solved.ms} ms, ${solved.points}/${possible} points (goal <= 2 s)`,
+      `grading ${EXAM} solved: ${solved.ms} ms, ${solved.points}/${possible} points (goal <= 2 s); slowest checks: ${solved.slowest}`,
       `${EXAM} environments this machine's memory holds (${Math.round(totalmem() / MIB / 1024)} GiB, 2 GiB kept for the engine): ${Math.floor((totalmem() - 2048 * MIB) / examPss)}` +
         (coldPss ? `; of the light one: ${Math.floor((totalmem() - 2048 * MIB) / coldPss)}` : ''),
     );
@@ -195,6 +195,14 @@ async function timedGrade(candidate: Candidate) {
     failing: all
       .filter((o) => o.status !== 'passed')
       .map((o) => `  ${o.checkId} [${o.status}] ${o.message}`),
+    // Where a grading's time goes: checks run concurrently, so the total is
+    // about its longest chain of `requires`, not the sum.
+    slowest: [...evaluation.outcomes]
+      .flatMap(([task, outcomes]) => outcomes.map((o) => ({ task, ...o })))
+      .sort((a, b) => b.durationMs - a.durationMs)
+      .slice(0, 5)
+      .map((o) => `${o.task}/${o.checkId} (${o.kind}) ${Math.round(o.durationMs)} ms`)
+      .join(', '),
   };
 }
 
