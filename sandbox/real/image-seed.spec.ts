@@ -1,9 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureImageSeed, imageSeedDir, plantImageSeed } from './image-seed.js';
+import {
+  ensureImageSeed,
+  imageSeedDir,
+  plantImageSeed,
+  SEED_PRUNE_AFTER_MS,
+} from './image-seed.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -54,6 +59,42 @@ describe('image seed', () => {
     expect(pulls).toBe(1);
     // The instance id is each node's own.
     expect(existsSync(join(seed, 'io.containerd.grpc.v1.introspection'))).toBe(false);
+  });
+
+  it('makes old seeds of the catalogue go once unused for two days, and half-made ones of dead processes', async () => {
+    const seed = (name: string) => join(dir, `containerd-seed-${name}`);
+    const ago = async (path: string, ms: number) => {
+      const then = new Date(Date.now() - ms);
+      await utimes(path, then, then);
+    };
+    await mkdir(seed('stale'), { recursive: true });
+    await ago(seed('stale'), SEED_PRUNE_AFTER_MS + 60_000);
+    await mkdir(seed('recent'), { recursive: true });
+    await ago(seed('recent'), SEED_PRUNE_AFTER_MS - 60_000);
+    // Used again today by another checkout's start: it stays.
+    await mkdir(seed('used-again'), { recursive: true });
+    await ago(seed('used-again'), SEED_PRUNE_AFTER_MS + 60_000);
+    await ensureImageSeed(seed('used-again'), fakePull, () => {});
+    // pid 2^22 + 1 is above Linux's pid_max: no such process.
+    await mkdir(`${seed('new')}.partial-4194305-1`, { recursive: true });
+    await mkdir(`${seed('new')}.partial-${process.pid}-1`, { recursive: true });
+    await mkdir(join(dir, 'storage'), { recursive: true });
+    await ago(join(dir, 'storage'), SEED_PRUNE_AFTER_MS + 60_000);
+
+    const removed: string[] = [];
+    await ensureImageSeed(seed('new'), fakePull, (line) => removed.push(line));
+    expect((await readdir(dir)).sort()).toEqual(
+      [
+        'containerd-seed-new',
+        `containerd-seed-new.partial-${process.pid}-1`,
+        'containerd-seed-recent',
+        'containerd-seed-used-again',
+        'storage',
+      ].sort(),
+    );
+    expect(removed.filter((l) => l.startsWith('removing'))).toEqual([
+      expect.stringContaining('containerd-seed-stale'),
+    ]);
   });
 
   it('is planted as hard links, except the databases, which each node owns', async () => {

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, readdir, rename, rm, unlink } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, rename, rm, stat, unlink, utimes } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { processAlive } from '../build.js';
 import { runCommand } from './commands.js';
 
 /**
@@ -48,7 +49,12 @@ export async function ensureImageSeed(
   pull: (containerdRoot: string) => Promise<void>,
   log: (line: string) => void,
 ): Promise<string> {
-  if (existsSync(dir)) return dir;
+  if (existsSync(dir)) {
+    // Its folder's time says when a start last used it (see pruneOtherSeeds).
+    const now = new Date();
+    await utimes(dir, now, now).catch(() => undefined);
+    return dir;
+  }
   const started = Date.now();
   const partial = `${dir}.partial-${process.pid}-${Date.now()}`;
   try {
@@ -65,7 +71,41 @@ export async function ensureImageSeed(
   } finally {
     await rm(partial, { recursive: true, force: true });
   }
+  await pruneOtherSeeds(dir, log);
   return dir;
+}
+
+/** A seed no start has used for this long goes when another is made. */
+export const SEED_PRUNE_AFTER_MS = 2 * 24 * 60 * 60 * 1000;
+
+/**
+ * Each seed holds every system image unpacked (about 1.2 GB), and a new
+ * image list or containerd setup makes a new one beside the old in the same
+ * catalogue. The others go once unused for two days (another checkout may
+ * still start clusters from a recent one), as do the half-made seeds of
+ * processes that died. Nodes planted from a seed keep working without it:
+ * they hold hard links, not the folder.
+ */
+export async function pruneOtherSeeds(
+  keep: string,
+  log: (line: string) => void,
+  now = Date.now(),
+): Promise<void> {
+  const parent = dirname(keep);
+  for (const entry of await readdir(parent)) {
+    const path = join(parent, entry);
+    if (!entry.startsWith('containerd-seed-') || path === keep) continue;
+    const partial = /\.partial-(\d+)-\d+$/.exec(entry);
+    if (partial) {
+      if (!processAlive(Number(partial[1]))) await rm(path, { recursive: true, force: true });
+      continue;
+    }
+    const used = await stat(path).catch(() => undefined);
+    if (used && now - used.mtimeMs > SEED_PRUNE_AFTER_MS) {
+      log(`removing an image seed unused since ${used.mtime.toISOString()}: ${entry}`);
+      await rm(path, { recursive: true, force: true });
+    }
+  }
 }
 
 /**
