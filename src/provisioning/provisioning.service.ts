@@ -323,11 +323,14 @@ export class ProvisioningService {
    */
   async revoke(session: Session): Promise<void> {
     if (session.environment === 'dedicated') {
-      for (const { alias } of session.dedicatedClusters) {
-        const cluster = await this.dedicated.clientFor(session.id, alias);
-        await cluster.apply(clusterFreezeObjects() as KubernetesObject[], FREEZE_FIELD_MANAGER);
-        await this.wakeControllers(cluster, session);
-      }
+      // Every cluster at once: the end waits for the slowest, not their sum.
+      await Promise.all(
+        session.dedicatedClusters.map(async ({ alias }) => {
+          const cluster = await this.dedicated.clientFor(session.id, alias);
+          await cluster.apply(clusterFreezeObjects() as KubernetesObject[], FREEZE_FIELD_MANAGER);
+          await this.wakeControllers(cluster, session);
+        }),
+      );
       return;
     }
     for (const alias of aliasesOf(await this.questionClusters(session))) {
@@ -393,8 +396,12 @@ export class ProvisioningService {
   /** {@link wakeControllers} on every cluster of the session (bank:test grades without a revoke). */
   async wakeAllControllers(session: Session): Promise<void> {
     if (session.environment === 'dedicated') {
-      for (const { alias } of session.dedicatedClusters)
-        await this.wakeControllers(await this.dedicated.clientFor(session.id, alias), session);
+      // Each cluster's controllers at once: grading waits for the slowest.
+      await Promise.all(
+        session.dedicatedClusters.map(async ({ alias }) =>
+          this.wakeControllers(await this.dedicated.clientFor(session.id, alias), session),
+        ),
+      );
       return;
     }
     for (const alias of aliasesOf(await this.questionClusters(session)))
