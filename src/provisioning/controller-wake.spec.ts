@@ -1,5 +1,60 @@
 import { describe, expect, it } from '@jest/globals';
-import { inKubeletBackOff, isShort, replacementSettled, settleTimeOf } from './controller-wake.js';
+import type { ClusterClient } from '../cluster/cluster-client.js';
+import {
+  inKubeletBackOff,
+  isShort,
+  replacementSettled,
+  settleTimeOf,
+  wakeShortWorkloads,
+} from './controller-wake.js';
+
+/** A cluster of ReplicaSets in memory: records each list and what was applied. */
+function fakeCluster(replicaSets: { namespace: string; name: string; short: boolean }[]) {
+  const lists: (string | undefined)[] = [];
+  const applied: string[] = [];
+  const cluster = {
+    async list(_apiVersion: string, kind: string, options: { namespace?: string } = {}) {
+      lists.push(options.namespace);
+      if (kind !== 'ReplicaSet') return [];
+      return replicaSets
+        .filter((r) => !options.namespace || r.namespace === options.namespace)
+        .map((r) => ({
+          metadata: { name: r.name, namespace: r.namespace },
+          spec: { replicas: 1 },
+          status: { replicas: r.short ? 0 : 1 },
+        }));
+    },
+    async apply(objects: { kind: string; metadata: { namespace: string; name: string } }[]) {
+      applied.push(...objects.map((o) => `${o.kind} ${o.metadata.namespace}/${o.metadata.name}`));
+    },
+  };
+  return { cluster: cluster as unknown as ClusterClient, lists, applied };
+}
+
+describe('wakeShortWorkloads', () => {
+  const replicaSets = [
+    { namespace: 'a', name: 'web', short: true },
+    { namespace: 'a', name: 'db', short: false },
+    { namespace: 'b', name: 'api', short: true },
+    { namespace: 'other', name: 'theirs', short: true },
+  ];
+
+  it("lists each of the session's namespaces and wakes only its short workloads", async () => {
+    const { cluster, lists, applied } = fakeCluster(replicaSets);
+    const woken = await wakeShortWorkloads(cluster, ['a', 'b']);
+    expect(woken.sort()).toEqual(['ReplicaSet a/web', 'ReplicaSet b/api']);
+    expect(applied.sort()).toEqual(woken);
+    expect(lists.sort()).toEqual(['a', 'a', 'a', 'b', 'b', 'b']); // three kinds each
+  });
+
+  it('clusterWide: one list per kind, still kept to the namespaces given', async () => {
+    const { cluster, lists, applied } = fakeCluster(replicaSets);
+    const woken = await wakeShortWorkloads(cluster, ['a', 'b'], { clusterWide: true });
+    expect(woken.sort()).toEqual(['ReplicaSet a/web', 'ReplicaSet b/api']);
+    expect(applied.sort()).toEqual(woken);
+    expect(lists).toEqual([undefined, undefined, undefined]);
+  });
+});
 
 describe('isShort', () => {
   it('is true for a workload with fewer pods than it wants, false once it has them', () => {

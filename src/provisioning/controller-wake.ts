@@ -48,14 +48,12 @@ const KINDS = [
 export async function wakeShortWorkloads(
   cluster: ClusterClient,
   namespaces: readonly string[],
-  now = new Date(),
+  options: WakeOptions & { now?: Date } = {},
 ): Promise<string[]> {
-  const lookups = namespaces.flatMap((namespace) => KINDS.map((type) => ({ namespace, ...type })));
-  const woken = await mapLimit(
-    lookups,
-    WAKE_CONCURRENCY,
-    async ({ namespace, apiVersion, kind }) => {
-      const items = await cluster.list<Workload>(apiVersion, kind, { namespace });
+  const now = options.now ?? new Date();
+  const woken = await Promise.all(
+    KINDS.map(async ({ apiVersion, kind }) => {
+      const items = await listIn<Workload>(cluster, apiVersion, kind, namespaces, options);
       const short = items.filter((w) => isShort(kind, w));
       if (!short.length) return [];
       await cluster.apply(
@@ -64,16 +62,46 @@ export async function wakeShortWorkloads(
           kind,
           metadata: {
             name: w.metadata!.name,
-            namespace,
+            namespace: w.metadata!.namespace,
             annotations: { [WOKEN_ANNOTATION]: now.toISOString() },
           },
         })),
         WAKE_FIELD_MANAGER,
       );
-      return short.map((w) => `${kind} ${namespace}/${w.metadata!.name}`);
-    },
+      return short.map((w) => `${kind} ${w.metadata!.namespace}/${w.metadata!.name}`);
+    }),
   );
   return woken.flat();
+}
+
+/** Where the wake looks. */
+export interface WakeOptions {
+  /**
+   * One list per kind for the whole cluster, kept to `namespaces`, instead
+   * of one per namespace: for a cluster that is the session's own (a
+   * dedicated one), where nothing else's objects make the list long.
+   */
+  clusterWide?: boolean;
+}
+
+/** Objects of a kind in `namespaces`: a list in each (eight at a time), or one of the cluster. */
+async function listIn<T extends KubernetesObject>(
+  cluster: ClusterClient,
+  apiVersion: string,
+  kind: string,
+  namespaces: readonly string[],
+  options: WakeOptions,
+): Promise<T[]> {
+  if (options.clusterWide) {
+    const wanted = new Set(namespaces);
+    return (await cluster.list<T>(apiVersion, kind)).filter((o) =>
+      wanted.has(o.metadata?.namespace ?? ''),
+    );
+  }
+  const lists = await mapLimit(namespaces, WAKE_CONCURRENCY, (namespace) =>
+    cluster.list<T>(apiVersion, kind, { namespace }),
+  );
+  return lists.flat();
 }
 
 /** Whether a workload has fewer pods than it wants (so its controller may be backed off). */
@@ -246,25 +274,22 @@ interface Replacement {
 export async function replaceBackedOffPods(
   cluster: ClusterClient,
   namespaces: readonly string[],
-  sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
+  options: WakeOptions & { sleep?: (ms: number) => Promise<void> } = {},
 ): Promise<string[]> {
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const replaced: Replacement[] = [];
-  const podsByNamespace = await mapLimit(namespaces, WAKE_CONCURRENCY, (namespace) =>
-    cluster.list<PodView>('v1', 'Pod', { namespace }),
-  );
-  for (const [i, namespace] of namespaces.entries()) {
-    for (const pod of podsByNamespace[i]) {
-      const owner = pod.metadata?.ownerReferences?.find((o) => o.controller);
-      if (!owner?.uid || !REPLACING_OWNERS.has(owner.kind) || !inKubeletBackOff(pod)) continue;
-      const name = pod.metadata!.name!;
-      // A second of grace: a container just restarted is running, and a
-      // StatefulSet replaces its pod only once the old one is gone.
-      const deleted = await cluster
-        .delete({ apiVersion: 'v1', kind: 'Pod', name, namespace }, { gracePeriodSeconds: 1 })
-        .catch(() => false);
-      if (deleted)
-        replaced.push({ namespace, name, ownerUid: owner.uid, settleMs: settleTimeOf(pod) });
-    }
+  for (const pod of await listIn<PodView>(cluster, 'v1', 'Pod', namespaces, options)) {
+    const owner = pod.metadata?.ownerReferences?.find((o) => o.controller);
+    if (!owner?.uid || !REPLACING_OWNERS.has(owner.kind) || !inKubeletBackOff(pod)) continue;
+    const name = pod.metadata!.name!;
+    const namespace = pod.metadata!.namespace!;
+    // A second of grace: a container just restarted is running, and a
+    // StatefulSet replaces its pod only once the old one is gone.
+    const deleted = await cluster
+      .delete({ apiVersion: 'v1', kind: 'Pod', name, namespace }, { gracePeriodSeconds: 1 })
+      .catch(() => false);
+    if (deleted)
+      replaced.push({ namespace, name, ownerUid: owner.uid, settleMs: settleTimeOf(pod) });
   }
   await awaitReplacements(cluster, replaced, sleep);
   return replaced.map((r) => `${r.namespace}/${r.name}`);

@@ -378,8 +378,12 @@ export class ProvisioningService {
    */
   private async wakeControllers(cluster: ClusterClient, session: Session): Promise<void> {
     try {
-      const woken = await wakeShortWorkloads(cluster, session.namespaces);
-      const replaced = await replaceBackedOffPods(cluster, session.namespaces);
+      // A dedicated cluster is the session's own: one list per kind covers it.
+      const scope = { clusterWide: session.environment === 'dedicated' };
+      const [woken, replaced] = await Promise.all([
+        wakeShortWorkloads(cluster, session.namespaces, scope),
+        replaceBackedOffPods(cluster, session.namespaces, scope),
+      ]);
       if (woken.length || replaced.length)
         this.logger.info(
           { sessionId: session.id, cluster: cluster.alias, woken, replaced },
