@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { ClusterClient } from '../cluster/cluster-client.js';
-import { runChecks, type RunOptions, type TaskToGrade } from './check-runner.js';
+import { runChecks, type RunOptions, Semaphore, type TaskToGrade } from './check-runner.js';
 import { ClusterReads } from './cluster-reads.js';
 import { defineGrader, type Grader } from './grader-api.js';
 
@@ -39,7 +39,60 @@ const custom = (id: string, grader: string, extra: object = {}) => ({
   ...extra,
 });
 
+describe('Semaphore', () => {
+  it('holds at most its size, and lets an urgent waiter go before earlier ordinary ones', async () => {
+    const slots = new Semaphore(1);
+    const order: string[] = [];
+    await slots.acquire();
+    const waiter = (name: string, urgent = false) =>
+      slots.acquire(urgent).then(() => {
+        order.push(name);
+        slots.release();
+      });
+    const all = [waiter('first'), waiter('second'), waiter('chained', true)];
+    await Promise.resolve();
+    expect(order).toEqual([]);
+    slots.release();
+    await Promise.all(all);
+    expect(order).toEqual(['chained', 'first', 'second']);
+  });
+});
+
 describe('runChecks', () => {
+  it('evaluates a check whose prerequisite passed before checks still waiting to start', async () => {
+    const order: string[] = [];
+    const recording = (name: string) =>
+      defineGrader(async () => {
+        order.push(name);
+        await new Promise((r) => setTimeout(r, 5));
+        return { passed: true };
+      });
+    const reads = new ClusterReads({} as ClusterClient);
+    await runChecks(
+      [
+        {
+          id: 't',
+          questionId: 'q',
+          cluster: 'main',
+          variables: {},
+          answer: null,
+          checks: [
+            { id: 'a', kind: 'custom', grader: 'a', description: 'a' },
+            { id: 'b', kind: 'custom', grader: 'b', description: 'b', requires: ['a'] },
+            ...['c', 'd', 'e'].map((id) => ({ id, kind: 'custom', grader: id, description: id })),
+          ],
+        },
+      ],
+      {
+        readsFor: () => reads,
+        loadGrader: async (name) => recording(name),
+        concurrency: 1,
+        settleFrom: 0,
+      },
+    );
+    expect(order).toEqual(['a', 'b', 'c', 'd', 'e']);
+  });
+
   it('scores passed, failed and partial credit, keeping the order of the checks', async () => {
     const r = await run([
       custom('a', 'pass', { points: 2 }),

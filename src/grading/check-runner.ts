@@ -216,7 +216,10 @@ async function gradeOne(
       },
     };
     let verdict: Verdict;
-    await slots.acquire();
+    // A check that waited for its prerequisites is the next link of a chain
+    // (a blocked connection after the allowed one, ~1 s each): it goes ahead
+    // of checks that have not started, or every link would queue behind them.
+    await slots.acquire(requires.length > 0);
     try {
       const evaluate = EVALUATORS[check.kind] as (c: Check, e: CheckEnv) => Promise<Verdict>;
       // Cluster reads are bounded on their own; this bounds a custom grader
@@ -269,26 +272,34 @@ function elapsed(started: number): number {
   return Math.round(performance.now() - started);
 }
 
-/** A counting semaphore: at most `size` evaluations in flight. */
-class Semaphore {
+/** A counting semaphore: at most `size` evaluations in flight; urgent waiters first. */
+export class Semaphore {
   private waiting: (() => void)[] = [];
+  private urgent: (() => void)[] = [];
   private free: number;
 
   constructor(size: number) {
     this.free = size;
   }
 
-  async acquire(): Promise<void> {
+  async acquire(urgent = false): Promise<void> {
     if (this.free > 0) {
       this.free--;
       return;
     }
-    await new Promise<void>((resolve) => this.waiting.push(resolve));
+    await new Promise<void>((resolve) => (urgent ? this.urgent : this.waiting).push(resolve));
   }
 
+  /**
+   * Hands the slot on after the current microtasks: a check released here
+   * resolves its outcome first, so the checks that required it are already
+   * waiting, as urgent, when the slot is given.
+   */
   release(): void {
-    const next = this.waiting.shift();
-    if (next) next();
-    else this.free++;
+    setImmediate(() => {
+      const next = this.urgent.shift() ?? this.waiting.shift();
+      if (next) next();
+      else this.free++;
+    });
   }
 }
