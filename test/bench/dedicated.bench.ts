@@ -131,14 +131,18 @@ async function main(): Promise<void> {
       if (!run.ok) failures.push(`${id}: ${run.failure}`);
       log(`solved ${id} in ${(run.durationMs / 1000).toFixed(1)} s${run.ok ? '' : ' (FAILED)'}`);
     }
-    const solved = await timedGrade(candidate);
+    // Three gradings of the solved exam (nothing changes between them): one
+    // on two busy cores varies by a few hundred milliseconds.
+    const gradings = [];
+    for (let i = 0; i < 3; i++) gradings.push(await timedGrade(candidate));
+    const solved = [...gradings].sort((a, b) => a.ms - b.ms)[1];
     await candidate.teardown();
     const possible = questions.reduce((sum, q) => sum + q.spec.weight, 0);
     figures.push(
       `${EXAM} (2 clusters, 5 nodes, ${questions.length} tasks) made cold and set up: ${(examMs / 1000).toFixed(1)} s`,
       `memory of the idle ${EXAM} environment: ${Math.round(examPss / MIB)} MiB PSS`,
       `grading ${EXAM} unsolved: ${unsolved.ms} ms, ${unsolved.points}/${possible} points, ${unsolved.checks} checks`,
-      `grading ${EXAM} solved: ${solved.ms} ms (the end's controller wake ${solved.wakeMs} ms, the checks ${solved.checksMs} ms), ${solved.points}/${possible} points (goal <= 2 s); slowest checks: ${solved.slowest}`,
+      `grading ${EXAM} solved, median of 3: ${solved.ms} ms (all: ${gradings.map((g) => g.ms).join(', ')} ms; in the median one the end's controller wake ${solved.wakeMs} ms, the checks ${solved.checksMs} ms), ${solved.points}/${possible} points (goal <= 2 s); slowest checks: ${solved.slowest}`,
       `${EXAM} environments this machine's memory holds (${Math.round(totalmem() / MIB / 1024)} GiB, 2 GiB kept for the engine): ${Math.floor((totalmem() - 2048 * MIB) / examPss)}` +
         (coldPss ? `; of the light one: ${Math.floor((totalmem() - 2048 * MIB) / coldPss)}` : ''),
     );
