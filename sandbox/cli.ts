@@ -21,17 +21,40 @@ import { COMPONENT_NAMES, type ComponentName, type Sandbox, startSandbox } from 
 import { watchOwner } from './owner.js';
 import { checkRealNodeHost, RealNodeHostError } from './real/preflight.js';
 
-const { values } = parseArgs({
-  options: {
-    workers: { type: 'string' },
-    'control-planes': { type: 'string', default: '1' },
-    keep: { type: 'boolean', default: false },
-    'build-only': { type: 'boolean', default: false },
-    real: { type: 'boolean', default: false },
-    nodes: { type: 'string' },
-    arg: { type: 'string', multiple: true, default: [] },
-  },
-});
+const USAGE = `usage: npm run sandbox -- [--real | --nodes fake|real|auto] [--workers N] [--control-planes N]
+                          [--keep] [--build-only] [--arg component=--flag=value ...]
+  --real          a kubeadm cluster whose pods run (a control plane and --workers real workers, default 1)
+  --nodes auto    real nodes where this machine can run them, else kwok's fake ones
+  --build-only    build the binaries (with --real, the real-node ones too) and exit
+  --keep          leave the cluster running when this process ends
+  --arg           an extra flag for a control-plane component (fake nodes)`;
+
+function parseOptions() {
+  try {
+    return parseArgs({
+      options: {
+        workers: { type: 'string' },
+        'control-planes': { type: 'string', default: '1' },
+        keep: { type: 'boolean', default: false },
+        'build-only': { type: 'boolean', default: false },
+        real: { type: 'boolean', default: false },
+        nodes: { type: 'string' },
+        arg: { type: 'string', multiple: true, default: [] },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }).values;
+  } catch (error) {
+    // An unknown or malformed option: say which, and how to call it, without a stack.
+    process.stderr.write(`[sandbox] ${(error as Error).message}\n${USAGE}\n`);
+    process.exit(2);
+  }
+}
+
+const values = parseOptions();
+if (values.help) {
+  process.stdout.write(`${USAGE}\n`);
+  process.exit(0);
+}
 
 const log = (line: string) => process.stderr.write(`[sandbox] ${line}\n`);
 
