@@ -4,7 +4,11 @@
  * built engine in its own process (see engine-process.ts). Prints p50 / p99 and
  * throughput; the goal is p99 ≤ 50 ms on a 2-core machine.
  *
- *   npm run bench:api -- [--connections 100] [--duration 20]
+ *   npm run bench:api -- [--connections 100] [--duration 20] [--rate R]
+ *
+ * --rate R: a steady R requests a second in all (autocannon's overallRate)
+ * instead of as many as the connections can make: the latency of a load the
+ * engine is expected to carry, rather than of saturation.
  */
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
@@ -14,8 +18,14 @@ const { values } = parseArgs({
   options: {
     connections: { type: 'string', default: '100' },
     duration: { type: 'string', default: '20' },
+    rate: { type: 'string' },
   },
 });
+const rate = values.rate === undefined ? undefined : Number(values.rate);
+if (rate !== undefined && !(Number.isInteger(rate) && rate > 0)) {
+  console.error(`--rate must be a whole number of requests a second above 0, got "${values.rate}"`);
+  process.exit(2);
+}
 
 async function main(): Promise<void> {
   const engine = await startEngine();
@@ -31,9 +41,10 @@ async function main(): Promise<void> {
       headers,
       connections: Number(values.connections),
       duration: Number(values.duration),
+      ...(rate ? { overallRate: rate } : {}),
     });
     console.log(
-      `GET /api/sessions/me, ${values.connections} connections, ${values.duration} s (SQLite, HTTP + workers in one process)`,
+      `GET /api/sessions/me, ${values.connections} connections${rate ? ` at ${rate} req/s` : ''}, ${values.duration} s (SQLite, HTTP + workers in one process)`,
     );
     console.log(
       `latency p50 ${result.latency.p50} ms, p90 ${result.latency.p90} ms, p99 ${result.latency.p99} ms, max ${result.latency.max} ms`,
