@@ -800,10 +800,19 @@ export function notReady(list: ReadinessList, expectedNodes: number): string {
   return parts.join('; ');
 }
 
-/** Gives the cluster's cgroup (every node's daemons and pods are under it) a CPU weight. */
+/**
+ * Gives the clusters a CPU weight against the rest of the machine (the
+ * engine). cgroup v1 weighs siblings only: a cluster's `/cka/<tag>` competes
+ * with the other clusters, and it is their parent `/cka` (default 1024, as
+ * much as one busy process) that competes with the engine's processes. So
+ * the weight goes on the parent, for all clusters together; each cluster
+ * gets the same, and they share equally among themselves.
+ */
 async function weighCluster(cgroupBase: string, shares: number): Promise<void> {
-  const dir = join('/sys/fs/cgroup/cpu', cgroupBase);
-  if (!existsSync(join('/sys/fs/cgroup/cpu', 'cpu.shares'))) return;
+  const root = '/sys/fs/cgroup/cpu';
+  if (!existsSync(join(root, 'cpu.shares'))) return;
+  const dir = join(root, cgroupBase);
   await mkdir(dir, { recursive: true });
+  await writeFile(join(dirname(dir), 'cpu.shares'), String(shares));
   await writeFile(join(dir, 'cpu.shares'), String(shares));
 }

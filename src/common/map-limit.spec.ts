@@ -17,13 +17,19 @@ describe('mapLimit', () => {
     expect(most).toBe(3);
   });
 
-  it('rejects with the first failure', async () => {
+  it('rejects with the first failure and starts nothing after it', async () => {
+    const started: number[] = [];
     await expect(
-      mapLimit([1, 2, 3], 2, async (n) => {
+      mapLimit([1, 2, 3, 4, 5, 6], 2, async (n) => {
+        started.push(n);
+        await new Promise((r) => setTimeout(r, n === 2 ? 1 : 20));
         if (n === 2) throw new Error('two failed');
         return n;
       }),
     ).rejects.toThrow('two failed');
+    await new Promise((r) => setTimeout(r, 50));
+    // 1 and 2 ran at once; 2 failed first, so 3 onwards never started.
+    expect(started).toEqual([1, 2]);
   });
 
   it('an empty list is an empty result', async () => {

@@ -179,8 +179,9 @@ export const envSchema = z.object({
   /** The longest a dedicated cluster may take to start. */
   CLUSTER_START_TIMEOUT_SECONDS: int(30, 3600).default(300),
   /**
-   * Each dedicated cluster's CPU weight (cgroup v1 cpu.shares; a process's is
-   * 1024): low, so clusters yield the CPU to the engine's API when both want it.
+   * The dedicated clusters' CPU weight, all together (cgroup v1 cpu.shares of
+   * their parent group; a busy process's is 1024): low, so clusters yield the
+   * CPU to the engine's API when both want it.
    */
   CLUSTER_CPU_SHARES: int(2, 262_144).default(256),
   /**

@@ -50,11 +50,31 @@ describe('Semaphore', () => {
         slots.release();
       });
     const all = [waiter('first'), waiter('second'), waiter('chained', true)];
-    await Promise.resolve();
+    // The slot is held: nobody gets in, however long they wait.
+    await new Promise((r) => setTimeout(r, 20));
     expect(order).toEqual([]);
     slots.release();
     await Promise.all(all);
     expect(order).toEqual(['chained', 'first', 'second']);
+  });
+
+  it('never lets more than its size in at once', async () => {
+    const slots = new Semaphore(2);
+    let inside = 0;
+    let most = 0;
+    await Promise.all(
+      Array.from({ length: 8 }, async (_, i) => {
+        // Arriving one after another, while others leave: a slot counted twice would show.
+        await new Promise((r) => setTimeout(r, i * 3));
+        await slots.acquire(i % 3 === 0);
+        inside++;
+        most = Math.max(most, inside);
+        await new Promise((r) => setTimeout(r, 10));
+        inside--;
+        slots.release();
+      }),
+    );
+    expect(most).toBe(2);
   });
 });
 
@@ -91,6 +111,48 @@ describe('runChecks', () => {
       },
     );
     expect(order).toEqual(['a', 'b', 'c', 'd', 'e']);
+  });
+
+  it('lets a chained check go first only on its first look, not each time it polls', async () => {
+    const order: string[] = [];
+    const recording = (name: string, passed: boolean) =>
+      defineGrader(async () => {
+        order.push(name);
+        await new Promise((r) => setTimeout(r, 20));
+        return { passed, message: 'not yet' };
+      });
+    const reads = new ClusterReads({} as ClusterClient);
+    await runChecks(
+      [
+        {
+          id: 't',
+          questionId: 'q',
+          cluster: 'main',
+          variables: {},
+          answer: null,
+          checks: [
+            { id: 'a', kind: 'custom', grader: 'a', description: 'a' },
+            // Fails for a second, looked at again every 30 ms.
+            { id: 'b', kind: 'custom', grader: 'b', description: 'b', requires: ['a'], timeout: 1 },
+            ...['c', 'd', 'e', 'f'].map((id) => ({
+              id,
+              kind: 'custom',
+              grader: id,
+              description: id,
+            })),
+          ],
+        },
+      ],
+      {
+        readsFor: () => reads,
+        loadGrader: async (name) => recording(name, name !== 'b'),
+        concurrency: 1,
+        settleFrom: Date.now(),
+        pollIntervalMs: 30,
+      },
+    );
+    // b's second look queues behind c…f, which were waiting before it.
+    expect(order.slice(0, 7)).toEqual(['a', 'b', 'c', 'd', 'e', 'f', 'b']);
   });
 
   it('scores passed, failed and partial credit, keeping the order of the checks', async () => {

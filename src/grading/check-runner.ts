@@ -201,6 +201,7 @@ async function gradeOne(
     return result('error', `could not decide: ${(error as Error).message}`);
   }
 
+  let looked = false;
   for (;;) {
     const env: CheckEnv = {
       reads,
@@ -219,7 +220,9 @@ async function gradeOne(
     // A check that waited for its prerequisites is the next link of a chain
     // (a blocked connection after the allowed one, ~1 s each): it goes ahead
     // of checks that have not started, or every link would queue behind them.
-    await slots.acquire(requires.length > 0);
+    // Only its first look: a failing one polled again waits its turn.
+    await slots.acquire(requires.length > 0 && !looked);
+    looked = true;
     try {
       const evaluate = EVALUATORS[check.kind] as (c: Check, e: CheckEnv) => Promise<Verdict>;
       // Cluster reads are bounded on their own; this bounds a custom grader

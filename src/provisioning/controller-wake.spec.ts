@@ -3,7 +3,9 @@ import type { ClusterClient } from '../cluster/cluster-client.js';
 import {
   inKubeletBackOff,
   isShort,
+  replaceBackedOffPods,
   replacementSettled,
+  settleAll,
   settleTimeOf,
   wakeShortWorkloads,
 } from './controller-wake.js';
@@ -30,6 +32,52 @@ function fakeCluster(replicaSets: { namespace: string; name: string; short: bool
   };
   return { cluster: cluster as unknown as ClusterClient, lists, applied };
 }
+
+describe('settleAll', () => {
+  it('waits for every promise before reporting the first failure', async () => {
+    let slowDone = false;
+    const slow = new Promise<number>((r) =>
+      setTimeout(() => {
+        slowDone = true;
+        r(1);
+      }, 30),
+    );
+    await expect(settleAll([Promise.reject(new Error('fast failure')), slow])).rejects.toThrow(
+      'fast failure',
+    );
+    expect(slowDone).toBe(true);
+    expect(await settleAll([Promise.resolve(1), Promise.resolve(2)])).toEqual([1, 2]);
+  });
+});
+
+describe('replaceBackedOffPods', () => {
+  it("clusterWide: one list of the cluster's pods, kept to the namespaces given", async () => {
+    const crashing = (namespace: string, name: string) => ({
+      metadata: {
+        name,
+        namespace,
+        ownerReferences: [{ kind: 'ReplicaSet', uid: `rs-${name}`, controller: true }],
+      },
+      status: { containerStatuses: [{ state: { waiting: { reason: 'CrashLoopBackOff' } } }] },
+    });
+    const lists: (string | undefined)[] = [];
+    const deleted: string[] = [];
+    const cluster = {
+      async list(_apiVersion: string, _kind: string, options: { namespace?: string } = {}) {
+        lists.push(options.namespace);
+        return [crashing('a', 'web-1'), crashing('b', 'api-1'), crashing('other', 'theirs-1')];
+      },
+      // Already gone: nothing to wait for.
+      async delete(ref: { namespace: string; name: string }) {
+        deleted.push(`${ref.namespace}/${ref.name}`);
+        return false;
+      },
+    } as unknown as ClusterClient;
+    await replaceBackedOffPods(cluster, ['a', 'b'], { clusterWide: true });
+    expect(lists).toEqual([undefined]);
+    expect(deleted).toEqual(['a/web-1', 'b/api-1']);
+  });
+});
 
 describe('wakeShortWorkloads', () => {
   const replicaSets = [

@@ -17,8 +17,9 @@ type Workload = KubernetesObject & {
 };
 
 /**
- * Lists in flight at once: a dedicated exam's namespaces times three kinds,
- * one after another, took most of a second of the end's critical path.
+ * Lists of one kind in flight at once, per namespace (the three kinds and
+ * the pods go side by side): a dedicated exam's namespaces times three
+ * kinds, one after another, took most of a second of the end's critical path.
  */
 const WAKE_CONCURRENCY = 8;
 
@@ -51,7 +52,7 @@ export async function wakeShortWorkloads(
   options: WakeOptions & { now?: Date } = {},
 ): Promise<string[]> {
   const now = options.now ?? new Date();
-  const woken = await Promise.all(
+  const woken = await settleAll(
     KINDS.map(async ({ apiVersion, kind }) => {
       const items = await listIn<Workload>(cluster, apiVersion, kind, namespaces, options);
       const short = items.filter((w) => isShort(kind, w));
@@ -72,6 +73,18 @@ export async function wakeShortWorkloads(
     }),
   );
   return woken.flat();
+}
+
+/**
+ * Every promise to its end, then the results, or the first failure: a caller
+ * that goes on after a failure (grading after the wake) must not race work
+ * still under way.
+ */
+export async function settleAll<T>(promises: Promise<T>[]): Promise<T[]> {
+  const settled = await Promise.allSettled(promises);
+  const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failure) throw failure.reason;
+  return settled.map((s) => (s as PromiseFulfilledResult<T>).value);
 }
 
 /** Where the wake looks. */

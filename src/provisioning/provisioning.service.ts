@@ -36,7 +36,7 @@ import {
   sessionClusterPolicy,
   sharedPolicies,
 } from './fence-policies.js';
-import { replaceBackedOffPods, wakeShortWorkloads } from './controller-wake.js';
+import { replaceBackedOffPods, settleAll, wakeShortWorkloads } from './controller-wake.js';
 import { runKubectl } from './setup-kubectl.js';
 
 /** Server-side apply field manager of everything the engine creates. */
@@ -323,8 +323,10 @@ export class ProvisioningService {
    */
   async revoke(session: Session): Promise<void> {
     if (session.environment === 'dedicated') {
-      // Every cluster at once: the end waits for the slowest, not their sum.
-      await Promise.all(
+      // Every cluster at once: the end waits for the slowest, not their sum;
+      // all of them to their end before a failure is reported (a retry must
+      // not overlap a freeze still under way).
+      await settleAll(
         session.dedicatedClusters.map(async ({ alias }) => {
           const cluster = await this.dedicated.clientFor(session.id, alias);
           await cluster.apply(clusterFreezeObjects() as KubernetesObject[], FREEZE_FIELD_MANAGER);
@@ -380,7 +382,9 @@ export class ProvisioningService {
     try {
       // A dedicated cluster is the session's own: one list per kind covers it.
       const scope = { clusterWide: session.environment === 'dedicated' };
-      const [woken, replaced] = await Promise.all([
+      // Both to their end even if one fails: grading must not start while
+      // replaced pods are still coming back (a fresh one is briefly Ready).
+      const [woken, replaced] = await settleAll([
         wakeShortWorkloads(cluster, session.namespaces, scope),
         replaceBackedOffPods(cluster, session.namespaces, scope),
       ]);
@@ -401,7 +405,7 @@ export class ProvisioningService {
   async wakeAllControllers(session: Session): Promise<void> {
     if (session.environment === 'dedicated') {
       // Each cluster's controllers at once: grading waits for the slowest.
-      await Promise.all(
+      await settleAll(
         session.dedicatedClusters.map(async ({ alias }) =>
           this.wakeControllers(await this.dedicated.clientFor(session.id, alias), session),
         ),

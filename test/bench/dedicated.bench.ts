@@ -47,6 +47,8 @@ const { values } = parseArgs({
 const WARM = Math.max(1, Number(values.warm));
 const SETTLE_MS = Number(values.settle) * 1000;
 const API_RATE = Number(values['api-rate']);
+if (!Number.isInteger(API_RATE) || API_RATE < 1)
+  throw new Error(`--api-rate takes requests a second, e.g. 200; got "${values['api-rate']}"`);
 const MIB = 1024 * 1024;
 const log = (line: string) => process.stderr.write(`[bench:dedicated] ${line}\n`);
 const pct = (xs: number[], p: number) =>
