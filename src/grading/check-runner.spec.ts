@@ -79,77 +79,41 @@ describe('Semaphore', () => {
 });
 
 describe('runChecks', () => {
-  it('evaluates a check whose prerequisite passed before checks still waiting to start', async () => {
+  /** Graders that record the order they are looked at in, each taking `ms`; `failing` never pass. */
+  const recorder = (ms: number, failing: string[] = []) => {
     const order: string[] = [];
-    const recording = (name: string) =>
+    const loadGrader = async (name: string) =>
       defineGrader(async () => {
         order.push(name);
-        await new Promise((r) => setTimeout(r, 5));
-        return { passed: true };
+        await new Promise((r) => setTimeout(r, ms));
+        return { passed: !failing.includes(name), message: 'not yet' };
       });
-    const reads = new ClusterReads({} as ClusterClient);
-    await runChecks(
+    return { order, loadGrader };
+  };
+
+  it('evaluates a check whose prerequisite passed before checks still waiting to start', async () => {
+    const { order, loadGrader } = recorder(5);
+    await run(
       [
-        {
-          id: 't',
-          questionId: 'q',
-          cluster: 'main',
-          variables: {},
-          answer: null,
-          checks: [
-            { id: 'a', kind: 'custom', grader: 'a', description: 'a' },
-            { id: 'b', kind: 'custom', grader: 'b', description: 'b', requires: ['a'] },
-            ...['c', 'd', 'e'].map((id) => ({ id, kind: 'custom', grader: id, description: id })),
-          ],
-        },
+        custom('a', 'a'),
+        custom('b', 'b', { requires: ['a'] }),
+        ...['c', 'd', 'e'].map((id) => custom(id, id)),
       ],
-      {
-        readsFor: () => reads,
-        loadGrader: async (name) => recording(name),
-        concurrency: 1,
-        settleFrom: 0,
-      },
+      { loadGrader, concurrency: 1 },
     );
     expect(order).toEqual(['a', 'b', 'c', 'd', 'e']);
   });
 
   it('lets a chained check go first only on its first look, not each time it polls', async () => {
-    const order: string[] = [];
-    const recording = (name: string, passed: boolean) =>
-      defineGrader(async () => {
-        order.push(name);
-        await new Promise((r) => setTimeout(r, 20));
-        return { passed, message: 'not yet' };
-      });
-    const reads = new ClusterReads({} as ClusterClient);
-    await runChecks(
+    const { order, loadGrader } = recorder(20, ['b']);
+    await run(
       [
-        {
-          id: 't',
-          questionId: 'q',
-          cluster: 'main',
-          variables: {},
-          answer: null,
-          checks: [
-            { id: 'a', kind: 'custom', grader: 'a', description: 'a' },
-            // Fails for a second, looked at again every 30 ms.
-            { id: 'b', kind: 'custom', grader: 'b', description: 'b', requires: ['a'], timeout: 1 },
-            ...['c', 'd', 'e', 'f'].map((id) => ({
-              id,
-              kind: 'custom',
-              grader: id,
-              description: id,
-            })),
-          ],
-        },
+        custom('a', 'a'),
+        // Fails for a second, looked at again every 30 ms.
+        custom('b', 'b', { requires: ['a'], timeout: 1 }),
+        ...['c', 'd', 'e', 'f'].map((id) => custom(id, id)),
       ],
-      {
-        readsFor: () => reads,
-        loadGrader: async (name) => recording(name, name !== 'b'),
-        concurrency: 1,
-        settleFrom: Date.now(),
-        pollIntervalMs: 30,
-      },
+      { loadGrader, concurrency: 1, settleFrom: Date.now(), pollIntervalMs: 30 },
     );
     // b's second look queues behind c…f, which were waiting before it.
     expect(order.slice(0, 7)).toEqual(['a', 'b', 'c', 'd', 'e', 'f', 'b']);
