@@ -1,4 +1,4 @@
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Component, ComponentExitedError } from './component.js';
@@ -26,6 +26,33 @@ describe('Component', () => {
     expect(error).toBeInstanceOf(ComponentExitedError);
     expect(error.message).toContain('noisy exited (exit code 3)');
     expect(error.message).toContain('err-last');
+  });
+
+  it('reports an exit only once the output still in its pipes is in the log', async () => {
+    // The background writer keeps the pipe open past the shell's exit: output that
+    // arrives after the exit event, as a busy pipe's last chunk does.
+    const c = sh('late', '(sleep 0.3; echo late-words) & echo early; exit 1');
+    expect(await c.whenExited()).toBe('exit code 1');
+    expect(await readFile(c.logPath, 'utf8')).toBe('early\nlate-words\n');
+    await c.stop();
+  });
+
+  it('does not wait for ever on a grandchild that holds its pipes', async () => {
+    const c = sh('holder', '(exec sleep 30) & exit 0');
+    const started = Date.now();
+    expect(await c.whenExited()).toBe('exit code 0');
+    expect(Date.now() - started).toBeLessThan(5000);
+    await c.stop();
+    process.kill(-c.pid!, 'SIGKILL'); // the sleep, in the shell's process group
+  });
+
+  it('closes its log when the process ends by itself', async () => {
+    const open = async () => (await readdir('/proc/self/fd')).length;
+    const before = await open();
+    const runs = Array.from({ length: 20 }, (_, i) => sh(`brief${i}`, 'echo once'));
+    await Promise.all(runs.map((c) => c.whenExited()));
+    // 20 leaked log files would show; a few descriptors come and go on their own.
+    expect((await open()) - before).toBeLessThan(5);
   });
 
   it('stops a running process with SIGTERM', async () => {

@@ -7,6 +7,8 @@ import { existsSync, createWriteStream, type WriteStream } from 'node:fs';
  */
 const SETPRIV = '/usr/bin/setpriv';
 const KEEP_LINES = 60;
+/** How long an exit waits for the child's pipes to drain (see flushed()). */
+const FLUSH_WAIT_MS = 1000;
 
 export class ComponentExitedError extends Error {
   constructor(
@@ -54,16 +56,42 @@ export class Component {
         resolve(this.exitDescription);
       });
       this.child.on('exit', (code, signal) => {
-        this.exitDescription ??= signal ? `signal ${signal}` : `exit code ${code}`;
-        resolve(this.exitDescription);
+        const description = signal ? `signal ${signal}` : `exit code ${code}`;
+        // 'exit' can come before the pipes are drained. Whoever acts on the exit
+        // (a supervisor's status, `journalctl` in a node) must find the program's
+        // last words in the log, so the exit is reported once they are written.
+        void this.flushed().then(async () => {
+          // Closed now, not at stop(): a supervised daemon that crash-loops gets a
+          // new Component (and log stream) per run, and would leak one file each.
+          await this.closeLog();
+          this.exitDescription ??= description;
+          resolve(this.exitDescription);
+        });
       });
     });
     for (const stream of [this.child.stdout!, this.child.stderr!]) {
       stream.on('data', (chunk: Buffer) => {
-        this.out.write(chunk);
+        // A grandchild holding the pipes may still write after the log closed.
+        if (!this.out.writableEnded) this.out.write(chunk);
         this.remember(chunk.toString('utf8'));
       });
     }
+  }
+
+  /**
+   * The child's pipes drained and everything read written to the log. A
+   * grandchild that inherited the pipes can hold them open for ever, so this
+   * gives up after a moment rather than never report the exit.
+   */
+  private async flushed(): Promise<void> {
+    const ended = (stream: NodeJS.ReadableStream & { readableEnded?: boolean }) =>
+      stream.readableEnded ? Promise.resolve() : new Promise<void>((r) => stream.once('end', r));
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all([ended(this.child.stdout!), ended(this.child.stderr!)]),
+      new Promise<void>((r) => (timer = setTimeout(r, FLUSH_WAIT_MS))),
+    ]);
+    clearTimeout(timer);
   }
 
   get pid(): number | undefined {
@@ -102,6 +130,11 @@ export class Component {
       await this.exited;
       clearTimeout(timer);
     }
+    await this.closeLog();
+  }
+
+  private async closeLog(): Promise<void> {
+    if (this.out.writableEnded) return;
     await new Promise((resolve) => this.out.end(resolve));
   }
 
