@@ -1,15 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
-import {
-  DataSource,
-  type FindOptionsWhere,
-  In,
-  IsNull,
-  Not,
-  QueryFailedError,
-  Repository,
-} from 'typeorm';
+import { DataSource, QueryFailedError, Repository } from 'typeorm';
 import type { Principal } from '../auth/principal.js';
 import { SessionTokenCache } from '../auth/session-token-cache.js';
 import { generateToken, hashToken, TokenPrefix } from '../auth/tokens.js';
@@ -34,7 +26,8 @@ import {
 import { SessionEvent } from './session-event.entity.js';
 import { SessionLifecycleService } from './session-lifecycle.service.js';
 import { type QuestionFile, SessionQuestion } from './session-question.entity.js';
-import { ENDED_STATES, RUNNING_STATES, SessionState } from './session-state.js';
+import { reserveSessionPlace } from './session-caps.js';
+import { ENDED_STATES, SessionState } from './session-state.js';
 import { Session } from './session.entity.js';
 import type {
   ListSessionsQuery,
@@ -122,8 +115,6 @@ export class SessionsService {
           { examId },
         );
     }
-    await this.withinCaps(invitation ? null : client);
-
     const token = generateToken(TokenPrefix.SESSION);
     for (let attempt = 1; ; attempt++) {
       try {
@@ -183,55 +174,6 @@ export class SessionsService {
     };
   }
 
-  /**
-   * Refuses a start past the caps on sessions provisioning or running: in
-   * total (503: the clusters are full) and, for open exams, per client (429:
-   * an anonymous client cannot fill the cluster alone). An invitation is one
-   * person's single start, so only the total applies to it. Both say when a
-   * place is expected to free up (the earliest deadline among the sessions
-   * counted). Counted, not reserved: simultaneous starts may pass a cap by a
-   * few; the request windows in front bound how many.
-   */
-  private async withinCaps(openExamClient: string | null): Promise<void> {
-    const { maxActiveSessions, maxActiveSessionsPerClient } = this.config.limits;
-    const running = In([...RUNNING_STATES]);
-    if (maxActiveSessions > 0) {
-      const total = await this.sessions.countBy({ state: running });
-      if (total >= maxActiveSessions) {
-        throw new DomainError(
-          ErrorCode.AT_CAPACITY,
-          `All ${maxActiveSessions} exam places are taken; try again later`,
-          { retryAfterSeconds: await this.untilAPlaceFrees({ state: running }) },
-        );
-      }
-    }
-    if (openExamClient !== null && maxActiveSessionsPerClient > 0) {
-      const mine = { state: running, clientAddress: openExamClient };
-      const count = await this.sessions.countBy(mine);
-      if (count >= maxActiveSessionsPerClient) {
-        throw new DomainError(
-          ErrorCode.SESSION_LIMIT_REACHED,
-          `This address already has ${count} open-exam session${count === 1 ? '' : 's'} running (at most ${maxActiveSessionsPerClient}); submit one or wait for it to end`,
-          {
-            retryAfterSeconds: await this.untilAPlaceFrees(mine),
-            limit: maxActiveSessionsPerClient,
-          },
-        );
-      }
-    }
-  }
-
-  /** Seconds until the earliest deadline among the sessions matched (60 while all are still provisioning). */
-  private async untilAPlaceFrees(where: FindOptionsWhere<Session>): Promise<number> {
-    const first = await this.sessions.findOne({
-      where: { ...where, deadline: Not(IsNull()) },
-      order: { deadline: 'ASC' },
-      select: { id: true, deadline: true },
-    });
-    if (!first?.deadline) return 60;
-    return Math.max(1, Math.ceil((first.deadline.getTime() - Date.now()) / 1000));
-  }
-
   private async create(
     examId: string,
     candidateName: string,
@@ -250,6 +192,7 @@ export class SessionsService {
     const now = new Date();
 
     await this.dataSource.transaction(async (manager) => {
+      await reserveSessionPlace(manager, this.config.limits, invitation ? null : client);
       if (invitation) {
         const claimed = await manager
           .createQueryBuilder()

@@ -5,11 +5,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { DataSource } from 'typeorm';
+import { DataSource, In } from 'typeorm';
 import type { AppConfig } from '../../../src/config/config.schema.js';
 import { dataSourceOptions } from '../../../src/database/database.options.js';
 import { ClusterLease } from '../../../src/environments/cluster-lease.entity.js';
 import { reserveLease } from '../../../src/environments/lease-reservation.js';
+import { reserveSessionPlace } from '../../../src/sessions/session-caps.js';
 import { serializeSqliteAccess } from '../../../src/database/sqlite-serializer.js';
 import { DomainError } from '../../../src/errors/domain-error.js';
 import { MetricsService } from '../../../src/metrics/metrics.service.js';
@@ -17,7 +18,7 @@ import type { QueueService } from '../../../src/queue/queue.service.js';
 import { SessionEvent } from '../../../src/sessions/session-event.entity.js';
 import { SessionLifecycleService } from '../../../src/sessions/session-lifecycle.service.js';
 import { SessionQuestion } from '../../../src/sessions/session-question.entity.js';
-import { SessionState } from '../../../src/sessions/session-state.js';
+import { RUNNING_STATES, SessionState } from '../../../src/sessions/session-state.js';
 import { Session } from '../../../src/sessions/session.entity.js';
 import { SessionsService } from '../../../src/sessions/sessions.service.js';
 
@@ -384,6 +385,60 @@ describe.each(['sqlite', 'postgres'] as const)('persistence on %s', (kind) => {
       );
       expect(last.filter(Boolean)).toHaveLength(1);
       expect(await count({ state: 'starting' })).toBe(6);
+    } finally {
+      await other?.destroy();
+    }
+  });
+  it('session caps: starts made at once from two processes keep to the total and per-client caps', async () => {
+    const other = kind === 'postgres' ? new DataSource(dataSourceOptions(database)) : undefined;
+    await other?.initialize();
+    try {
+      const sources = [ds, other ?? ds];
+      // Earlier tests' sessions would count: end them.
+      await ds
+        .getRepository(Session)
+        .update({ state: In([...RUNNING_STATES]) }, { state: SessionState.GRADED });
+      const running = () => ds.getRepository(Session).countBy({ state: In([...RUNNING_STATES]) });
+      // What a start does: the reservation, then its own row, in one transaction.
+      const start = (source: DataSource, client: string | null, caps: object) =>
+        source
+          .transaction(async (manager) => {
+            await reserveSessionPlace(
+              manager,
+              { maxActiveSessions: 0, maxActiveSessionsPerClient: 0, ...caps },
+              client,
+            );
+            await manager.insert(
+              Session,
+              newSession({ state: SessionState.PROVISIONING, clientAddress: client ?? 'invited' }),
+            );
+          })
+          .then(
+            () => 'started',
+            (error: unknown) => (error as DomainError).code,
+          );
+
+      // Ten open-exam starts from one address at once, at most 2 per client.
+      const fromOne = await Promise.all(
+        Array.from({ length: 10 }, (_, i) =>
+          start(sources[i % 2]!, '203.0.113.7', { maxActiveSessionsPerClient: 2 }),
+        ),
+      );
+      expect(fromOne.filter((r) => r === 'started')).toHaveLength(2);
+      expect(fromOne.filter((r) => r === 'SESSION_LIMIT_REACHED')).toHaveLength(8);
+
+      // Twelve at once from other clients and invitations, 5 places in all (2 taken).
+      const many = await Promise.all(
+        Array.from({ length: 12 }, (_, i) =>
+          start(sources[i % 2]!, i % 3 ? `198.51.100.${i}` : null, {
+            maxActiveSessions: 5,
+            maxActiveSessionsPerClient: 2,
+          }),
+        ),
+      );
+      expect(many.filter((r) => r === 'started')).toHaveLength(3);
+      expect(many.filter((r) => r === 'AT_CAPACITY')).toHaveLength(9);
+      expect(await running()).toBe(5);
     } finally {
       await other?.destroy();
     }
