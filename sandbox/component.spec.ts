@@ -55,6 +55,14 @@ describe('Component', () => {
     expect((await open()) - before).toBeLessThan(5);
   });
 
+  it('runs on when its log cannot be written, and says so', async () => {
+    const c = new Component('homeless', '/bin/sh', ['-c', 'echo hi'], join(dir, 'no/such/dir.log'));
+    expect(await c.whenExited()).toBe('exit code 0');
+    expect(c.lastLines()).toMatch(/log .*no\/such\/dir\.log not written: ENOENT/);
+    expect(c.lastLines()).toContain('hi');
+    await c.stop();
+  });
+
   it('stops a running process with SIGTERM', async () => {
     const c = sh('sleeper', 'exec sleep 100');
     await new Promise((resolve) => setTimeout(resolve, 100));

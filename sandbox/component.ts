@@ -43,6 +43,11 @@ export class Component {
     options: { append?: boolean } = {},
   ) {
     this.out = createWriteStream(logPath, { flags: options.append ? 'a' : 'w' });
+    // A full disk must not kill the launcher with an unhandled 'error': the
+    // program goes on, its log loses lines, and its last lines say why.
+    this.out.on('error', (error) =>
+      this.remember(`log ${logPath} not written: ${error.message}\n`),
+    );
     const [command, argv] = existsSync(SETPRIV)
       ? [SETPRIV, ['--pdeathsig', 'KILL', '--', binary, ...args]]
       : [binary, args];
@@ -50,10 +55,13 @@ export class Component {
     // the components in order instead of all of them dying at once.
     this.child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     this.exited = new Promise((resolve) => {
+      // A spawn that fails has 'error' and no 'exit'.
       this.child.on('error', (error) => {
         this.remember(`spawn failed: ${error.message}\n`);
-        this.exitDescription ??= `spawn error: ${error.message}`;
-        resolve(this.exitDescription);
+        void this.closeLog().then(() => {
+          this.exitDescription ??= `spawn error: ${error.message}`;
+          resolve(this.exitDescription);
+        });
       });
       this.child.on('exit', (code, signal) => {
         const description = signal ? `signal ${signal}` : `exit code ${code}`;
@@ -69,8 +77,9 @@ export class Component {
         });
       });
     });
-    for (const stream of [this.child.stdout!, this.child.stderr!]) {
-      stream.on('data', (chunk: Buffer) => {
+    // No pipes when the spawn failed early (EMFILE, say): 'error' reports it.
+    for (const stream of [this.child.stdout, this.child.stderr]) {
+      stream?.on('data', (chunk: Buffer) => {
         // A grandchild holding the pipes may still write after the log closed.
         if (!this.out.writableEnded) this.out.write(chunk);
         this.remember(chunk.toString('utf8'));
@@ -84,11 +93,13 @@ export class Component {
    * gives up after a moment rather than never report the exit.
    */
   private async flushed(): Promise<void> {
-    const ended = (stream: NodeJS.ReadableStream & { readableEnded?: boolean }) =>
-      stream.readableEnded ? Promise.resolve() : new Promise<void>((r) => stream.once('end', r));
+    const ended = (stream: (NodeJS.ReadableStream & { readableEnded?: boolean }) | null) =>
+      !stream || stream.readableEnded
+        ? Promise.resolve()
+        : new Promise<void>((r) => stream.once('end', r));
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
-      Promise.all([ended(this.child.stdout!), ended(this.child.stderr!)]),
+      Promise.all([ended(this.child.stdout), ended(this.child.stderr)]),
       new Promise<void>((r) => (timer = setTimeout(r, FLUSH_WAIT_MS))),
     ]);
     clearTimeout(timer);
