@@ -35,11 +35,39 @@ export async function reserveSessionPlace(
   caps: SessionCaps,
   openExamClient: string | null,
 ): Promise<void> {
+  if (!capped(caps, openExamClient)) return;
+  if (manager.connection.options.type === 'postgres') {
+    // Each start holds the lock for milliseconds; a wait this long means a
+    // stuck holder, and waiting on would pin this process's pool connections.
+    await manager.query(`SET LOCAL lock_timeout = '${LOCK_WAIT_SECONDS}s'`);
+    try {
+      await manager.query('SELECT pg_advisory_xact_lock($1::bigint)', [SESSION_CAPS_LOCK_KEY]);
+    } catch (error) {
+      const failed = error as { code?: string; driverError?: { code?: string } };
+      // 55P03 lock_not_available: lock_timeout ran out.
+      if ((failed.driverError?.code ?? failed.code) !== '55P03') throw error;
+      throw new DomainError(
+        ErrorCode.AT_CAPACITY,
+        'Too many exams are starting at this moment; try again in a few seconds',
+        { retryAfterSeconds: LOCK_WAIT_SECONDS },
+      );
+    }
+  }
+  await refuseOverCaps(manager, caps, openExamClient);
+}
+
+/**
+ * The same refusals without the lock, before a start does any work: a start
+ * the caps already refuse is refused cheaply. Only reserveSessionPlace is
+ * the guarantee.
+ */
+export async function refuseOverCaps(
+  manager: EntityManager,
+  caps: SessionCaps,
+  openExamClient: string | null,
+): Promise<void> {
   const { maxActiveSessions, maxActiveSessionsPerClient } = caps;
-  const perClient = openExamClient !== null && maxActiveSessionsPerClient > 0;
-  if (maxActiveSessions <= 0 && !perClient) return;
-  if (manager.connection.options.type === 'postgres')
-    await manager.query('SELECT pg_advisory_xact_lock($1::bigint)', [SESSION_CAPS_LOCK_KEY]);
+  if (!capped(caps, openExamClient)) return;
   const sessions = manager.getRepository(Session);
   const running = In([...RUNNING_STATES]);
   if (maxActiveSessions > 0) {
@@ -51,7 +79,7 @@ export async function reserveSessionPlace(
         { retryAfterSeconds: await untilAPlaceFrees(manager, { state: running }) },
       );
   }
-  if (perClient) {
+  if (openExamClient !== null && maxActiveSessionsPerClient > 0) {
     const mine = { state: running, clientAddress: openExamClient };
     const count = await sessions.countBy(mine);
     if (count >= maxActiveSessionsPerClient)
@@ -64,6 +92,14 @@ export async function reserveSessionPlace(
         },
       );
   }
+}
+
+const LOCK_WAIT_SECONDS = 10;
+
+function capped(caps: SessionCaps, openExamClient: string | null): boolean {
+  return (
+    caps.maxActiveSessions > 0 || (openExamClient !== null && caps.maxActiveSessionsPerClient > 0)
+  );
 }
 
 /** Seconds until the earliest deadline among the sessions matched (60 while all are still provisioning). */

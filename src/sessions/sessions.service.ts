@@ -26,7 +26,7 @@ import {
 import { SessionEvent } from './session-event.entity.js';
 import { SessionLifecycleService } from './session-lifecycle.service.js';
 import { type QuestionFile, SessionQuestion } from './session-question.entity.js';
-import { reserveSessionPlace } from './session-caps.js';
+import { refuseOverCaps, reserveSessionPlace } from './session-caps.js';
 import { ENDED_STATES, SessionState } from './session-state.js';
 import { Session } from './session.entity.js';
 import type {
@@ -115,6 +115,8 @@ export class SessionsService {
           { examId },
         );
     }
+    await refuseOverCaps(this.dataSource.manager, this.config.limits, invitation ? null : client);
+
     const token = generateToken(TokenPrefix.SESSION);
     for (let attempt = 1; ; attempt++) {
       try {

@@ -1,6 +1,6 @@
 import { jest } from '@jest/globals';
 import { StaffRole } from '../../src/auth/api-token.entity.js';
-import { isolatedEnv, startTestApp, type TestApp } from '../support/app.js';
+import { isolatedEnv, scratchPostgresUrl, startTestApp, type TestApp } from '../support/app.js';
 import { bearer } from '../support/candidate.js';
 import { eventually } from '../support/eventually.js';
 
@@ -158,5 +158,53 @@ describe('caps on sessions running at once', () => {
       (i) => i.id === invitation.body.id,
     );
     expect(row).toMatchObject({ usedAt: null });
+  });
+});
+
+describe('caps on sessions started at the same moment', () => {
+  // Two API processes of one installation: one PostgreSQL database, one queue prefix.
+  let t: TestApp;
+  let t2: TestApp;
+  beforeAll(async () => {
+    const env = await isolatedEnv({
+      DATABASE_URL: await scratchPostgresUrl(),
+      MAX_ACTIVE_SESSIONS: '3',
+      MAX_ACTIVE_SESSIONS_PER_CLIENT: '2',
+      // The caps, not the start window, are what refuses here.
+      THROTTLE_SESSION_START: '100/600',
+      TRUST_PROXY: 'loopback',
+    });
+    t = await startTestApp(env);
+    t2 = await startTestApp(env);
+  });
+  afterAll(async () => {
+    await t2?.close();
+    await t?.close();
+  });
+
+  it('lets exactly as many through as the caps allow, however many arrive at once', async () => {
+    const outcomes = async (requests: Promise<{ status: number; body: { code?: string } }>[]) =>
+      (await Promise.all(requests)).map((r) => (r.status === 201 ? 'started' : r.body.code)).sort();
+
+    // Eight at once from one client, through both processes: its two places, no more.
+    const fromOne = await outcomes(
+      Array.from({ length: 8 }, (_, i) =>
+        start(i % 2 ? t2 : t, 'open-long', '192.0.2.20').then((r) => r),
+      ),
+    );
+    expect(fromOne).toEqual([...Array(6).fill('SESSION_LIMIT_REACHED'), 'started', 'started']);
+
+    // Eight at once from eight clients: the one place left in all.
+    const fromMany = await outcomes(
+      Array.from({ length: 8 }, (_, i) =>
+        start(i % 2 ? t2 : t, 'open-long', `192.0.2.${30 + i}`).then((r) => r),
+      ),
+    );
+    expect(fromMany).toEqual([...Array(7).fill('AT_CAPACITY'), 'started']);
+
+    const rows = await t.dataSource.query(
+      `SELECT COUNT(*) AS n FROM sessions WHERE state IN ('provisioning', 'ready', 'active')`,
+    );
+    expect(Number(rows[0].n)).toBe(3);
   });
 });

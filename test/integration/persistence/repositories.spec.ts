@@ -10,7 +10,7 @@ import type { AppConfig } from '../../../src/config/config.schema.js';
 import { dataSourceOptions } from '../../../src/database/database.options.js';
 import { ClusterLease } from '../../../src/environments/cluster-lease.entity.js';
 import { reserveLease } from '../../../src/environments/lease-reservation.js';
-import { reserveSessionPlace } from '../../../src/sessions/session-caps.js';
+import { reserveSessionPlace, SESSION_CAPS_LOCK_KEY } from '../../../src/sessions/session-caps.js';
 import { serializeSqliteAccess } from '../../../src/database/sqlite-serializer.js';
 import { DomainError } from '../../../src/errors/domain-error.js';
 import { MetricsService } from '../../../src/metrics/metrics.service.js';
@@ -443,4 +443,41 @@ describe.each(['sqlite', 'postgres'] as const)('persistence on %s', (kind) => {
       await other?.destroy();
     }
   });
+
+  if (kind === 'postgres')
+    it('session caps: a start waits a bounded time for the lock, then asks to retry', async () => {
+      const other = new DataSource(dataSourceOptions(database));
+      await other.initialize();
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      let locked!: () => void;
+      const isLocked = new Promise<void>((resolve) => (locked = resolve));
+      // A start stuck while holding the lock (its process hung mid-transaction).
+      const holder = other.transaction(async (manager) => {
+        await manager.query('SELECT pg_advisory_xact_lock($1::bigint)', [SESSION_CAPS_LOCK_KEY]);
+        locked();
+        await held;
+      });
+      try {
+        await isLocked;
+        const started = Date.now();
+        const refused = await ds
+          .transaction((manager) =>
+            reserveSessionPlace(
+              manager,
+              { maxActiveSessions: 100, maxActiveSessionsPerClient: 0 },
+              null,
+            ),
+          )
+          .catch((error: unknown) => error as DomainError);
+        expect(refused).toBeInstanceOf(DomainError);
+        expect((refused as DomainError).code).toBe('AT_CAPACITY');
+        expect((refused as DomainError).details).toMatchObject({ retryAfterSeconds: 10 });
+        expect(Date.now() - started).toBeGreaterThanOrEqual(9_000);
+      } finally {
+        release();
+        await holder;
+        await other.destroy();
+      }
+    });
 });
