@@ -255,8 +255,8 @@ export class SessionsService {
 
   /**
    * One session as its reader may see it. Candidates see only their own
-   * (anything else is "not found", so ids cannot be probed), and never the
-   * checks or solutions before the session has ended.
+   * (anything else is "not found", so ids cannot be probed), and the checks
+   * and solutions only once it has been graded.
    */
   async view(sessionId: string, principal: Principal): Promise<SessionView> {
     if (principal.kind === 'candidate' && principal.sessionId !== sessionId)
@@ -271,8 +271,11 @@ export class SessionsService {
     );
     if (!session) throw notFound(sessionId);
     const staff = principal.kind === 'staff';
-    const ended = ENDED_STATES.includes(session.state);
-    const reveal = staff || ended;
+    // Not at the end itself: the candidate's access to the cluster is revoked
+    // only when grading starts, and a solution read in between could still be
+    // applied (a kubeconfig kept from the exam, a shell's last second). A grade
+    // finished means the access was revoked before it.
+    const reveal = staff || Boolean(session.gradedAt);
     const columns = [
       'id',
       'position',

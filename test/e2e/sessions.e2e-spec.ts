@@ -1,7 +1,7 @@
 import { jest } from '@jest/globals';
 import { Redis } from 'ioredis';
 import { StaffRole } from '../../src/auth/api-token.entity.js';
-import { isolatedEnv, startTestApp, type TestApp } from '../support/app.js';
+import { isolatedEnv, scratchPostgresUrl, startTestApp, type TestApp } from '../support/app.js';
 import { eventually } from '../support/eventually.js';
 
 jest.setTimeout(60_000);
@@ -213,6 +213,42 @@ describe('a whole exam over HTTP', () => {
     await t.http.post('/api/sessions/me/submit').set(bearer(trainer)).expect(403);
     await t.http.get('/api/sessions/me').expect(401);
     await t.http.get('/api/sessions/me').set(bearer('cks_not-a-real-token')).expect(401);
+  });
+});
+
+describe('solutions after the end', () => {
+  it('stay hidden until the session is graded: the access is revoked only when grading starts', async () => {
+    // One installation: an API process without workers, and a worker process
+    // that runs only while it is needed, so the session waits in "submitted".
+    const env = await isolatedEnv({ DATABASE_URL: await scratchPostgresUrl() });
+    const api = await startTestApp({ ...env, WORKER_ENABLED: 'false' });
+    let worker: TestApp | undefined = await startTestApp(env);
+    try {
+      const { sessionToken: token } = await startOpen(api, 'open-long');
+      await begin(api, token);
+      await worker.close();
+      worker = undefined;
+
+      const submitted = await api.http
+        .post('/api/sessions/me/submit')
+        .set(bearer(token))
+        .expect(200);
+      expect(submitted.body.state).toBe('submitted');
+      const waiting = [submitted.body as SessionBody, await mySession(api, token)];
+      for (const view of waiting)
+        for (const q of view.questions) {
+          expect(q.checks).toBeUndefined();
+          expect(q.solution).toBeUndefined();
+        }
+
+      worker = await startTestApp(env);
+      const graded = await untilState(api, token, ['graded'], 40_000);
+      expect(graded.questions.some((q) => q.solution !== undefined)).toBe(true);
+      expect(graded.questions.every((q) => Array.isArray(q.checks))).toBe(true);
+    } finally {
+      await worker?.close();
+      await api.close();
+    }
   });
 });
 
