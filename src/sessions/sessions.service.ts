@@ -327,7 +327,11 @@ export class SessionsService {
       notepad: session.notepad,
       environment: session.environment,
       queuePosition: await this.queuePositionOf(session),
-      questions: questions.map((q) => questionView(q, { reveal, staff })),
+      // The tasks themselves from Begin on, when the clock runs: before, the
+      // briefing shows how many tasks and points, and nobody gets reading time.
+      questions: questions.map((q) =>
+        questionView(q, { reveal, staff, tasks: staff || Boolean(session.startedAt) }),
+      ),
     };
     if (staff) {
       const events = await this.events.find({ where: { sessionId }, order: { id: 'ASC' } });
@@ -375,7 +379,7 @@ export class SessionsService {
       .execute();
     if (result.affected !== 1) await this.refuseUnlessOpen(sessionId, questionId, now);
     const saved = await this.questions.findOneByOrFail({ sessionId, questionId });
-    return questionView(saved, { reveal: false, staff: false });
+    return questionView(saved, { reveal: false, staff: false, tasks: true });
   }
 
   /**
@@ -602,17 +606,17 @@ function candidateFailureOf(session: Session): string | null {
 
 function questionView(
   q: SessionQuestion,
-  options: { reveal: boolean; staff: boolean },
+  options: { reveal: boolean; staff: boolean; tasks: boolean },
 ): QuestionView {
   const view: QuestionView = {
     position: q.position,
     questionId: q.questionId,
-    title: q.title,
+    title: options.tasks ? q.title : '',
     domain: q.domain,
     weight: q.weight,
     cluster: q.cluster,
-    task: q.task,
-    taskHtml: renderMarkdown(q.task),
+    task: options.tasks ? q.task : '',
+    taskHtml: options.tasks ? renderMarkdown(q.task) : '',
     domainName: domainName(q.domain),
     answerable: q.checks.some((check) => check.kind === 'answer'),
     setupStatus: q.setupStatus,

@@ -276,7 +276,11 @@ describe('the briefing, then the clock', () => {
     expect(ready.deadline).toBeNull();
     expect(ready.remainingSeconds).toBeNull();
     expect(new Date(ready.readyUntil!).getTime()).toBeGreaterThan(Date.now());
-    // Not yet begun: nothing to write, no kubeconfig.
+    // Not yet begun: how many tasks, not what they ask (no reading time before the clock).
+    expect(ready.questions).toHaveLength(2);
+    for (const q of ready.questions as (SessionBody['questions'][number] & { title: string })[])
+      expect([q.title, q.task]).toEqual(['', '']);
+    // Nothing to write, no kubeconfig.
     await t.http
       .put('/api/sessions/me/answers/answer-text')
       .set(bearer(sessionToken))
@@ -285,6 +289,10 @@ describe('the briefing, then the clock', () => {
     const first = await t.http.post('/api/sessions/me/begin').set(bearer(sessionToken)).expect(200);
     expect(first.body.state).toBe('active');
     expect(first.body.remainingSeconds).toBeGreaterThan(3590);
+    for (const q of first.body.questions as { title: string; task: string }[]) {
+      expect(q.title).not.toBe('');
+      expect(q.task).not.toBe('');
+    }
     const second = await t.http
       .post('/api/sessions/me/begin')
       .set(bearer(sessionToken))
