@@ -1,4 +1,5 @@
 import { type DataSource, In, IsNull, type Repository } from 'typeorm';
+import { lockForTransaction } from '../database/transaction-lock.js';
 import { ClusterLease } from './cluster-lease.entity.js';
 
 /** The states in which a lease's cluster exists (or is being made) and must be kept. */
@@ -39,10 +40,9 @@ export async function countRoom(
  *
  * The look and the write are one step across every worker. Without it, two
  * workers that both see room for one (or a pool one short) both start a
- * cluster: past CLUSTER_MAX, or past free memory. PostgreSQL: an advisory
- * lock held until the transaction commits, so the next process's counts see
- * this lease. SQLite is one process, and its transactions run one at a time
- * (serializeSqliteAccess).
+ * cluster: past CLUSTER_MAX, or past free memory. The lock
+ * (lockForTransaction) is held until the transaction commits, so the next
+ * process's counts see this lease.
  */
 export async function reserveLease(
   dataSource: DataSource,
@@ -50,8 +50,7 @@ export async function reserveLease(
   limits: RoomLimits & { stockBelow?: number },
 ): Promise<ClusterLease | undefined> {
   return dataSource.transaction(async (manager) => {
-    if (dataSource.options.type === 'postgres')
-      await manager.query('SELECT pg_advisory_xact_lock($1::bigint)', [POOL_LOCK_KEY]);
+    await lockForTransaction(manager, POOL_LOCK_KEY);
     const leases = manager.getRepository(ClusterLease);
     if (limits.stockBelow !== undefined) {
       const stocked = await leases.count({

@@ -1,4 +1,5 @@
 import { type EntityManager, type FindOptionsWhere, In, Not, IsNull } from 'typeorm';
+import { lockForTransaction } from '../database/transaction-lock.js';
 import { DomainError, ErrorCode } from '../errors/domain-error.js';
 import { RUNNING_STATES } from './session-state.js';
 import { Session } from './session.entity.js';
@@ -26,9 +27,7 @@ export interface SessionCaps {
  *
  * Call it inside the transaction that writes the new session: it takes a lock
  * that makes the count and the write one step for every process, so starts
- * made at the same moment cannot pass a cap together. PostgreSQL: an advisory
- * lock held until the transaction ends. SQLite is one process, whose
- * transactions run one at a time (serializeSqliteAccess).
+ * made at the same moment cannot pass a cap together (lockForTransaction).
  */
 export async function reserveSessionPlace(
   manager: EntityManager,
@@ -36,23 +35,17 @@ export async function reserveSessionPlace(
   openExamClient: string | null,
 ): Promise<void> {
   if (!capped(caps, openExamClient)) return;
-  if (manager.connection.options.type === 'postgres') {
-    // Each start holds the lock for milliseconds; a wait this long means a
-    // stuck holder, and waiting on would pin this process's pool connections.
-    await manager.query(`SET LOCAL lock_timeout = '${LOCK_WAIT_SECONDS}s'`);
-    try {
-      await manager.query('SELECT pg_advisory_xact_lock($1::bigint)', [SESSION_CAPS_LOCK_KEY]);
-    } catch (error) {
-      const failed = error as { code?: string; driverError?: { code?: string } };
-      // 55P03 lock_not_available: lock_timeout ran out.
-      if ((failed.driverError?.code ?? failed.code) !== '55P03') throw error;
-      throw new DomainError(
-        ErrorCode.AT_CAPACITY,
-        'Too many exams are starting at this moment; try again in a few seconds',
-        { retryAfterSeconds: LOCK_WAIT_SECONDS },
-      );
-    }
-  }
+  // Each start holds the lock for milliseconds; a wait this long means a stuck
+  // holder, and waiting on would pin this process's pool connections.
+  const locked = await lockForTransaction(manager, SESSION_CAPS_LOCK_KEY, {
+    waitSeconds: LOCK_WAIT_SECONDS,
+  });
+  if (!locked)
+    throw new DomainError(
+      ErrorCode.AT_CAPACITY,
+      'Too many exams are starting at this moment; try again in a few seconds',
+      { retryAfterSeconds: LOCK_WAIT_SECONDS },
+    );
   await refuseOverCaps(manager, caps, openExamClient);
 }
 
