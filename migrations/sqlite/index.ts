@@ -1,3 +1,4 @@
+import { SessionAccessRevoked1796500000000 } from './1796500000000-session-access-revoked.js';
 import { LeaseOwner1796400000000 } from './1796400000000-lease-owner.js';
 import { DedicatedEnvironments1796286851961 } from './1796286851961-dedicated-environments.js';
 import { SessionQuestionFiles1796236664143 } from './1796236664143-session-question-files.js';
@@ -22,4 +23,5 @@ export const SQLITE_MIGRATIONS: (new () => MigrationInterface)[] = [
   SessionQuestionFiles1796236664143,
   DedicatedEnvironments1796286851961,
   LeaseOwner1796400000000,
+  SessionAccessRevoked1796500000000,
 ];

@@ -6,6 +6,7 @@ import type { AppConfig } from '../config/config.schema.js';
 import { ProvisioningService } from '../provisioning/provisioning.service.js';
 import type { JobProcessor } from '../queue/job-processor.js';
 import { JobName, type JobOf, QueueName } from '../queue/jobs.js';
+import { AccessRevocationService } from '../sessions/access-revocation.service.js';
 import { SessionLifecycleService } from '../sessions/session-lifecycle.service.js';
 import { SessionState } from '../sessions/session-state.js';
 import { Session } from '../sessions/session.entity.js';
@@ -14,7 +15,10 @@ import { GradingService } from './grading.service.js';
 /**
  * Grades an ended session against the live cluster.
  *
- * The candidate's access is revoked first, so grading sees a frozen cluster.
+ * The candidate's access is revoked first (normally done already at the end,
+ * see AccessRevocationService), so grading sees a frozen cluster; then the
+ * backed-off controllers are woken, so the grade does not depend on when in
+ * the exam a fix was made.
  * Undecidable checks make the job fail and BullMQ retry it with backoff; the
  * last attempt stores what it has as an incomplete run. A stalled job (worker
  * killed) is picked up again: nothing was stored, so it grades afresh.
@@ -29,6 +33,7 @@ export class GradingProcessor implements JobProcessor {
   constructor(
     private readonly lifecycle: SessionLifecycleService,
     private readonly provisioning: ProvisioningService,
+    private readonly revocation: AccessRevocationService,
     private readonly grading: GradingService,
     @InjectRepository(Session) private readonly sessions: Repository<Session>,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -40,11 +45,13 @@ export class GradingProcessor implements JobProcessor {
     const ended: string[] = [SessionState.SUBMITTED, SessionState.EXPIRED, SessionState.GRADING];
     if (!session || !ended.includes(session.state)) return; // graded already, or not ended
     const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-    // Again after a crash mid-grade: revoking is idempotent. A cluster that is
-    // gone for good (a dedicated session's, lost with its host) ends in
+    // The revoke is skipped when the end did it already; waking runs again
+    // after a crash mid-grade (both are idempotent). A cluster that is gone
+    // for good (a dedicated session's, lost with its host) ends in
     // grading_failed with the reason, not in retries for ever.
     try {
-      await this.provisioning.revoke(session);
+      await this.revocation.revoke(session);
+      await this.provisioning.wakeAllControllers(session);
     } catch (error) {
       if (lastAttempt) {
         const reason = `could not revoke access before grading: ${(error as Error).message}`;

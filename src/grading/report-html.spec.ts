@@ -1,7 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 
 import { domainName, renderMarkdown } from '../question-bank/markdown.js';
+import { CANDIDATE_SETUP_FAILURE } from '../sessions/candidate-messages.js';
 import { formatDuration, formatPercent, renderReportHtml } from './report-html.js';
+import { forCandidate, UNDECIDED_FOR_CANDIDATE } from './report.service.js';
 import type { RunSummary, SessionReport, TaskReport } from './report.types.js';
 
 type RawTask = Omit<TaskReport, 'number' | 'domainName' | 'taskHtml' | 'solution'> & {
@@ -496,5 +498,28 @@ describe('renderReportHtml', () => {
     expect(renderReportHtml(report(), { showSolutions: true })).toBe(
       renderReportHtml(report(), { showSolutions: true }),
     );
+  });
+});
+
+describe('forCandidate', () => {
+  it('keeps scores and checks, and replaces internal failure texts with what a candidate may read', () => {
+    const trainers = report({ incompleteNote: '1 check errored: cluster unreachable 10.0.0.4' });
+    const candidates = forCandidate(trainers);
+
+    expect(candidates.percent).toBe(trainers.percent);
+    expect(candidates.incompleteNote).toBe(UNDECIDED_FOR_CANDIDATE);
+    const broken = candidates.tasks[2];
+    // Why the setup failed names hosts and programs: trainers only.
+    expect(broken.setupStatus).toBe('failed');
+    expect(broken.setupMessage).toBe(CANDIDATE_SETUP_FAILURE);
+    expect(broken.checks.map((c) => [c.id, c.status, c.message])).toEqual([
+      ['answer', 'passed', ''],
+      ['node-ready', 'error', UNDECIDED_FOR_CANDIDATE],
+    ]);
+    // A failed check's reason is the candidate's to read.
+    expect(candidates.tasks[1].checks[1].message).toBe(trainers.tasks[1].checks[1].message);
+    expect(candidates.tasks[0].setupMessage).toBeNull();
+    expect(JSON.stringify(candidates)).not.toContain('ssh timed out');
+    expect(JSON.stringify(candidates)).not.toContain('10.0.0.4');
   });
 });

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { DomainError, ErrorCode } from '../errors/domain-error.js';
 import { domainName, renderMarkdown } from '../question-bank/markdown.js';
+import { CANDIDATE_SETUP_FAILURE } from '../sessions/candidate-messages.js';
 import { SessionQuestion } from '../sessions/session-question.entity.js';
 import { Session } from '../sessions/session.entity.js';
 import { CheckResult } from './check-result.entity.js';
@@ -179,12 +180,18 @@ function runSummary(run: GradeRun): RunSummary {
 export const UNDECIDED_FOR_CANDIDATE =
   'This check could not be decided automatically; a trainer will review it.';
 
-function forCandidate(report: SessionReport): SessionReport {
+/**
+ * The report as a candidate reads it: why a check could not be decided and
+ * why a task's setup failed are for trainers (they name cluster addresses,
+ * objects and grader internals); the candidate reads that it happened.
+ */
+export function forCandidate(report: SessionReport): SessionReport {
   return {
     ...report,
     incompleteNote: report.incompleteNote === null ? null : UNDECIDED_FOR_CANDIDATE,
     tasks: report.tasks.map((task) => ({
       ...task,
+      setupMessage: task.setupMessage === null ? null : CANDIDATE_SETUP_FAILURE,
       checks: task.checks.map((check) =>
         check.status === 'error' ? { ...check, message: UNDECIDED_FOR_CANDIDATE } : check,
       ),

@@ -319,7 +319,8 @@ export class ProvisioningService {
    * its cluster-wide policy refuses everything, the candidate's ServiceAccount
    * goes (every token issued for it stops authenticating), and so do the
    * bindings: the engine's grants and any prefixed ClusterRoleBinding the
-   * candidate made. Idempotent.
+   * candidate made. Idempotent. Run at the end itself (AccessRevocationService);
+   * grading wakes the controllers afterwards ({@link wakeAllControllers}).
    */
   async revoke(session: Session): Promise<void> {
     if (session.environment === 'dedicated') {
@@ -330,7 +331,6 @@ export class ProvisioningService {
         session.dedicatedClusters.map(async ({ alias }) => {
           const cluster = await this.dedicated.clientFor(session.id, alias);
           await cluster.apply(clusterFreezeObjects() as KubernetesObject[], FREEZE_FIELD_MANAGER);
-          await this.wakeControllers(cluster, session);
         }),
       );
       return;
@@ -368,7 +368,6 @@ export class ProvisioningService {
         );
       }
       await this.removeAccess(cluster, session);
-      await this.wakeControllers(cluster, session);
     }
   }
 
@@ -401,7 +400,7 @@ export class ProvisioningService {
     }
   }
 
-  /** {@link wakeControllers} on every cluster of the session (bank:test grades without a revoke). */
+  /** {@link wakeControllers} on every cluster of the session: grading's first step, after the revoke. */
   async wakeAllControllers(session: Session): Promise<void> {
     if (session.environment === 'dedicated') {
       // Each cluster's controllers at once: grading waits for the slowest.

@@ -13,6 +13,7 @@ export const ALL_QUEUES = Object.values(QueueName);
 export const JobName = {
   PROVISION_SESSION: 'provision-session',
   EXPIRE_SESSION: 'expire-session',
+  REVOKE_ACCESS: 'revoke-access',
   GRADE_SESSION: 'grade-session',
   TEARDOWN_SESSION: 'teardown-session',
 } as const;
@@ -24,6 +25,7 @@ export interface JobPayloads {
   [JobName.PROVISION_SESSION]: { sessionId: string };
   /** `deadline` (epoch ms) is part of the job id: a changed deadline is a new job. */
   [JobName.EXPIRE_SESSION]: { sessionId: string; deadline: number };
+  [JobName.REVOKE_ACCESS]: { sessionId: string };
   [JobName.GRADE_SESSION]: { sessionId: string };
   [JobName.TEARDOWN_SESSION]: { sessionId: string };
 }
@@ -33,6 +35,7 @@ export type JobOf<N extends JobName> = Job<JobPayloads[N], void, N>;
 export const QUEUE_OF: Record<JobName, QueueName> = {
   [JobName.PROVISION_SESSION]: QueueName.PROVISIONING,
   [JobName.EXPIRE_SESSION]: QueueName.SESSIONS,
+  [JobName.REVOKE_ACCESS]: QueueName.SESSIONS,
   [JobName.GRADE_SESSION]: QueueName.GRADING,
   [JobName.TEARDOWN_SESSION]: QueueName.TEARDOWN,
 };

@@ -9,6 +9,7 @@ import { ProvisioningModule } from '../provisioning/provisioning.module.js';
 import { ProvisioningProcessor } from '../provisioning/provisioning.processor.js';
 import { SessionSweeper } from '../provisioning/sweeper.service.js';
 import { TeardownProcessor } from '../provisioning/teardown.processor.js';
+import { AccessRevocationProcessor } from '../sessions/access-revocation.processor.js';
 import { SessionExpiryProcessor } from '../sessions/session-expiry.processor.js';
 import { SessionReconciler } from '../sessions/session-reconciler.service.js';
 import { SessionsModule } from '../sessions/sessions.module.js';
@@ -17,6 +18,7 @@ import { WorkerService } from './worker.service.js';
 
 const PROCESSORS = [
   SessionExpiryProcessor,
+  AccessRevocationProcessor,
   ProvisioningProcessor,
   GradingProcessor,
   TeardownProcessor,

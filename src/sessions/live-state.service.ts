@@ -7,7 +7,7 @@ import { ROOT_LOGGER } from '../logging/logging.module.js';
 import { SessionQuestion } from './session-question.entity.js';
 import { SessionState } from './session-state.js';
 import { Session } from './session.entity.js';
-import { CANDIDATE_SETUP_FAILURE } from './sessions.service.js';
+import { CANDIDATE_SETUP_FAILURE } from './candidate-messages.js';
 
 /** What a console needs to follow its session: pushed at connect and on every change. */
 export interface LiveState {

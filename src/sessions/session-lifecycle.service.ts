@@ -116,7 +116,7 @@ export class SessionLifecycleService {
       moved = await this.moveIfStill(sessionId, SessionState.EXPIRED, reason, {
         endedAt: session.deadline,
       });
-      if (moved && enqueueFollowUp) await this.enqueueSafely(JobName.GRADE_SESSION, { sessionId });
+      if (moved && enqueueFollowUp) await this.enqueueEndOfExam(sessionId);
     } else if (session.state === SessionState.READY && session.readyUntil) {
       if (session.readyUntil.getTime() > now) return false;
       moved = await this.moveIfStill(
@@ -165,6 +165,18 @@ export class SessionLifecycleService {
       { sessionId, deadline: at.getTime() },
       at.getTime() - Date.now(),
     );
+  }
+
+  /**
+   * What follows the end of an exam: the revocation of the candidate's access
+   * on the sessions queue (at once, never behind a grading slot) and the
+   * grading. Both at once: with Redis down, a submit waits for one timeout.
+   */
+  async enqueueEndOfExam(sessionId: string): Promise<void> {
+    await Promise.all([
+      this.enqueueSafely(JobName.REVOKE_ACCESS, { sessionId }),
+      this.enqueueSafely(JobName.GRADE_SESSION, { sessionId }),
+    ]);
   }
 
   /** Enqueues follow-up work; a Redis failure is logged, and the reconciler makes up for it. */

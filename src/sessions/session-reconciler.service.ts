@@ -12,6 +12,7 @@ import type { AppConfig } from '../config/config.schema.js';
 import { ROOT_LOGGER } from '../logging/logging.module.js';
 import { JobName, type JobPayloads } from '../queue/jobs.js';
 import { QueueService } from '../queue/queue.service.js';
+import { AccessRevocationService } from './access-revocation.service.js';
 import { SessionLifecycleService } from './session-lifecycle.service.js';
 import { SessionState } from './session-state.js';
 import { Session } from './session.entity.js';
@@ -22,6 +23,8 @@ const PENDING = new Set(['waiting', 'delayed', 'active', 'prioritized', 'waiting
 export interface ReconcileReport {
   /** Sessions this pass ended for being past their deadline (or their time to Begin). */
   expired: number;
+  /** Ended sessions whose candidate's access this pass closed (no job had yet: Redis down, say). */
+  revoked: number;
   enqueued: number;
   retried: number;
   /** Why the queues could not be rebuilt in this pass (Redis down): the next pass tries again. */
@@ -32,7 +35,9 @@ export interface ReconcileReport {
  * The database is the source of truth; Redis only schedules. At boot and on a
  * timer, first every active session past its deadline (and every ready one
  * past its time to Begin) is ended in the database: that needs nothing from
- * Redis, so exams end on time through a Redis outage. Then the queues are
+ * Redis, so exams end on time through a Redis outage; so does closing the
+ * candidate's access to every ended exam whose access is still open (see
+ * AccessRevocationService). Then the queues are
  * made to match the sessions again: every session that needs work has a
  * pending job for it (after a Redis flush or restart, an enqueue that failed,
  * or a session expired here while Redis was down, whose grading is enqueued
@@ -48,6 +53,7 @@ export class SessionReconciler implements OnApplicationBootstrap, OnApplicationS
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @InjectRepository(Session) private readonly sessions: Repository<Session>,
     private readonly lifecycle: SessionLifecycleService,
+    private readonly revocation: AccessRevocationService,
     private readonly queues: QueueService,
     @Inject(ROOT_LOGGER) logger: Logger,
   ) {
@@ -79,7 +85,7 @@ export class SessionReconciler implements OnApplicationBootstrap, OnApplicationS
           { ...report, err: queuesFailed },
           'queues not rebuilt (is Redis up?); overdue sessions were expired in the database; will try again',
         );
-      else if (report.expired || report.enqueued || report.retried)
+      else if (report.expired || report.revoked || report.enqueued || report.retried)
         this.logger.info(report, 'reconciled');
     } catch (error) {
       this.logger.warn({ err: error }, 'reconcile pass failed; will try again');
@@ -87,8 +93,10 @@ export class SessionReconciler implements OnApplicationBootstrap, OnApplicationS
   }
 
   private async pass(): Promise<ReconcileReport> {
-    const report: ReconcileReport = { expired: 0, enqueued: 0, retried: 0 };
+    const report: ReconcileReport = { expired: 0, revoked: 0, enqueued: 0, retried: 0 };
     report.expired = await this.expireOverdue();
+    // Like the expiry, from the database alone: the end closes access even while Redis is down.
+    report.revoked = await this.revocation.revokeAllEnded();
     try {
       await this.rebuildQueues(report);
     } catch (error) {

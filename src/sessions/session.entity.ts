@@ -118,6 +118,13 @@ export class Session {
   @InstantColumn({ nullable: true })
   endedAt: Date | null;
 
+  /**
+   * When the candidate's access to the clusters was closed after the end
+   * (see AccessRevocationService); null while it may still be open.
+   */
+  @InstantColumn({ nullable: true })
+  accessRevokedAt: Date | null;
+
   @InstantColumn({ nullable: true })
   gradedAt: Date | null;
 

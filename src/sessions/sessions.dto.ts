@@ -159,6 +159,14 @@ export class SessionView {
   @ApiProperty({ nullable: true, type: String, format: 'date-time' }) endedAt: string | null;
   @ApiProperty({
     nullable: true,
+    type: String,
+    format: 'date-time',
+    description:
+      "When the candidate's access to the clusters was closed after the end (null while it may still be open)",
+  })
+  accessRevokedAt: string | null;
+  @ApiProperty({
+    nullable: true,
     type: Number,
     description: 'Computed by the server; null until the timer starts',
   })

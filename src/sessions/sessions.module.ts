@@ -4,6 +4,7 @@ import { ExamsModule } from '../exams/exams.module.js';
 import { ProvisioningModule } from '../provisioning/provisioning.module.js';
 import { QuestionBankModule } from '../question-bank/question-bank.module.js';
 import { RecordingsModule } from '../terminal/recordings.module.js';
+import { AccessRevocationService } from './access-revocation.service.js';
 import { LiveStateService } from './live-state.service.js';
 import { SessionRemovalService } from './session-removal.service.js';
 import { SessionLifecycleService } from './session-lifecycle.service.js';
@@ -20,7 +21,13 @@ import { SessionsService } from './sessions.service.js';
     EnvironmentsModule,
   ],
   controllers: [SessionsController],
-  providers: [SessionsService, SessionLifecycleService, LiveStateService, SessionRemovalService],
-  exports: [SessionLifecycleService, SessionsService],
+  providers: [
+    SessionsService,
+    SessionLifecycleService,
+    LiveStateService,
+    SessionRemovalService,
+    AccessRevocationService,
+  ],
+  exports: [SessionLifecycleService, SessionsService, AccessRevocationService],
 })
 export class SessionsModule {}

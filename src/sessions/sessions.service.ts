@@ -27,6 +27,7 @@ import { SessionEvent } from './session-event.entity.js';
 import { SessionLifecycleService } from './session-lifecycle.service.js';
 import { type QuestionFile, SessionQuestion } from './session-question.entity.js';
 import { refuseOverCaps, reserveSessionPlace } from './session-caps.js';
+import { CANDIDATE_SETUP_FAILURE } from './candidate-messages.js';
 import { ENDED_STATES, SessionState } from './session-state.js';
 import { Session } from './session.entity.js';
 import type {
@@ -231,6 +232,7 @@ export class SessionsService {
         startedAt: null,
         deadline: null,
         endedAt: null,
+        accessRevokedAt: null,
         gradedAt: null,
         tornDownAt: null,
       });
@@ -272,9 +274,9 @@ export class SessionsService {
     if (!session) throw notFound(sessionId);
     const staff = principal.kind === 'staff';
     // Not at the end itself: the candidate's access to the cluster is revoked
-    // only when grading starts, and a solution read in between could still be
-    // applied (a kubeconfig kept from the exam, a shell's last second). A grade
-    // finished means the access was revoked before it.
+    // just after it (AccessRevocationService), and a solution read in between
+    // could still be applied (a kubeconfig kept from the exam, a shell's last
+    // second). A grade finished means the access was revoked before it.
     const reveal = staff || Boolean(session.gradedAt);
     const columns = [
       'id',
@@ -317,6 +319,7 @@ export class SessionsService {
       startedAt: iso(session.startedAt),
       deadline: iso(session.deadline),
       endedAt: iso(session.endedAt),
+      accessRevokedAt: iso(session.accessRevokedAt),
       remainingSeconds:
         session.state === SessionState.ACTIVE && session.deadline
           ? Math.max(0, Math.floor((session.deadline.getTime() - now) / 1000))
@@ -454,7 +457,7 @@ export class SessionsService {
       'submitted by the candidate',
       { endedAt: now },
     );
-    await this.lifecycle.enqueueSafely(JobName.GRADE_SESSION, { sessionId });
+    await this.lifecycle.enqueueEndOfExam(sessionId);
     return this.view(sessionId, { kind: 'candidate', sessionId });
   }
 
@@ -586,9 +589,6 @@ function notFound(sessionId: string): DomainError {
 function iso(date: Date | null): string | null {
   return date ? date.toISOString() : null;
 }
-
-/** What a candidate reads for a task whose setup failed (the API server's words are for trainers). */
-export const CANDIDATE_SETUP_FAILURE = 'The setup of this task failed; a trainer can see why.';
 
 /**
  * What a candidate is told about a failure: what happened and what to do, never

@@ -6,6 +6,8 @@ import { parse } from 'yaml';
 import { StaffRole } from '../../src/auth/api-token.entity.js';
 import { ProvisioningService } from '../../src/provisioning/provisioning.service.js';
 import { SessionSweeper } from '../../src/provisioning/sweeper.service.js';
+import { QueueName } from '../../src/queue/jobs.js';
+import { QueueService } from '../../src/queue/queue.service.js';
 import { SessionQuestion } from '../../src/sessions/session-question.entity.js';
 import { Session } from '../../src/sessions/session.entity.js';
 import { isolatedEnv, startTestApp, type TestApp } from '../support/app.js';
@@ -100,11 +102,11 @@ describe('per-candidate provisioning on the sandbox cluster', () => {
 
   it('revokes access the moment the exam ends, leaving the other candidate untouched', async () => {
     await t.http.post('/api/sessions/me/submit').set(bearer(a.token)).expect(200);
-    // Grading starts by revoking; once it has, nothing A tries is allowed any more.
+    // Once the end's revocation has run, nothing A tries is allowed any more.
     await eventually(
-      "A's session to pass the revocation",
-      async () => (await t.http.get('/api/sessions/me').set(bearer(a.token))).body.state as string,
-      (state) => state === 'grading' || state === 'graded',
+      "A's access to be revoked",
+      async () => (await t.http.get('/api/sessions/me').set(bearer(a.token))).body,
+      (s: { accessRevokedAt: string | null }) => s.accessRevokedAt !== null,
     );
     // Bindings are gone at once (403); the deleted ServiceAccount's tokens stop
     // authenticating (401) once the API server's 10 s token cache lets go.
@@ -129,6 +131,44 @@ describe('per-candidate provisioning on the sandbox cluster', () => {
     expect(late.body.code).toBe('SESSION_EXPIRED');
     // A's work stays for grading.
     await kubectl(['-n', a.namespace, 'get', 'configmap', 'settings']);
+  });
+
+  it('revokes at the end even while no grading slot is free, and grades when one is', async () => {
+    // Every grader busy (the grading queue paused): the end must not wait for them.
+    const grading = t.app.get(QueueService).queue(QueueName.GRADING);
+    await grading.pause();
+    try {
+      await t.http.post('/api/sessions/me/submit').set(bearer(b.token)).expect(200);
+      const revoked = await eventually(
+        "B's access to be revoked with grading held up",
+        async () =>
+          (await t.http.get('/api/sessions/me').set(bearer(b.token))).body as {
+            state: string;
+            accessRevokedAt: string | null;
+          },
+        (s) => s.accessRevokedAt !== null,
+        20_000,
+      );
+      expect(revoked.state).toBe('submitted');
+      // Frozen: a change is refused now, not once grading gets round to it.
+      await expect(as(b, ['create', 'configmap', 'after-the-end'])).rejects.toMatchObject({
+        stderr: expect.stringMatching(/Forbidden|forbidden|Unauthorized|must be logged in/),
+      });
+      await expect(
+        kubectl(['-n', b.namespace, 'get', 'configmap', 'after-the-end']),
+      ).rejects.toMatchObject({ stderr: expect.stringContaining('NotFound') });
+      expect((await t.http.get('/api/sessions/me').set(bearer(b.token))).body.state).toBe(
+        'submitted',
+      );
+    } finally {
+      await grading.resume();
+    }
+    await eventually(
+      "B's session to be graded",
+      async () => (await t.http.get('/api/sessions/me').set(bearer(b.token))).body.state as string,
+      (state) => state === 'graded',
+      60_000,
+    );
   });
 
   it('marks a session whose setup the API server rejects as provisioning_failed, naming the question', async () => {

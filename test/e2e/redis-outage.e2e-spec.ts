@@ -1,9 +1,13 @@
 import { jest } from '@jest/globals';
+import { writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { StaffRole } from '../../src/auth/api-token.entity.js';
 import { SessionState } from '../../src/sessions/session-state.js';
 import { Session } from '../../src/sessions/session.entity.js';
 import { isolatedEnv, scratchPostgresUrl, startTestApp, type TestApp } from '../support/app.js';
 import { bearer } from '../support/candidate.js';
+import { kubectl } from '../support/cluster.js';
 import { eventually } from '../support/eventually.js';
 import { startRedis, type TestService } from '../support/services.js';
 
@@ -12,6 +16,7 @@ jest.setTimeout(150_000);
 interface SessionBody {
   id: string;
   state: string;
+  accessRevokedAt: string | null;
   events?: { from: string | null; to: string; reason: string }[];
 }
 
@@ -77,6 +82,13 @@ describe('an exam whose deadline passes while Redis is down', () => {
       (s) => s.state === 'ready',
     );
     await app.http.post('/api/sessions/me/begin').set(bearer(token)).expect(200);
+    const kubeconfig = join(tmpdir(), `${started.body.session.id as string}.kubeconfig`);
+    await writeFile(
+      kubeconfig,
+      (await app.http.get('/api/sessions/me/kubeconfig').set(bearer(token)).expect(200)).text,
+      { mode: 0o600 },
+    );
+    await kubectl(['create', 'configmap', 'during-the-exam'], kubeconfig);
     await redis.stop();
     redis = undefined;
 
@@ -94,6 +106,18 @@ describe('an exam whose deadline passes while Redis is down', () => {
     expect(full.events!.find((e) => e.to === 'expired')).toMatchObject({
       from: 'active',
       reason: 'deadline passed (reconciler)',
+    });
+    // The candidate's access closes at the end too, with no queue to run a job.
+    await eventually(
+      'the access to be revoked with Redis down',
+      () => me(token),
+      (s) => s.accessRevokedAt !== null,
+      20_000,
+    );
+    await expect(
+      kubectl(['create', 'configmap', 'after-the-end'], kubeconfig),
+    ).rejects.toMatchObject({
+      stderr: expect.stringMatching(/Forbidden|forbidden|Unauthorized|must be logged in/),
     });
     // Grading needs the queue: it waits for Redis (passes go on meanwhile, every second).
     await new Promise((resolve) => setTimeout(resolve, 3000));

@@ -217,7 +217,7 @@ describe('a whole exam over HTTP', () => {
 });
 
 describe('solutions after the end', () => {
-  it('stay hidden until the session is graded: the access is revoked only when grading starts', async () => {
+  it('stay hidden until the session is graded, not merely ended', async () => {
     // One installation: an API process without workers, and a worker process
     // that runs only while it is needed, so the session waits in "submitted".
     const env = await isolatedEnv({ DATABASE_URL: await scratchPostgresUrl() });

@@ -38,7 +38,10 @@ function recordingProcessors(failures = 0) {
   };
   const processors: JobProcessor[] = [
     { queue: QueueName.PROVISIONING, handlers: { [JobName.PROVISION_SESSION]: record } },
-    { queue: QueueName.SESSIONS, handlers: { [JobName.EXPIRE_SESSION]: record } },
+    {
+      queue: QueueName.SESSIONS,
+      handlers: { [JobName.EXPIRE_SESSION]: record, [JobName.REVOKE_ACCESS]: record },
+    },
     { queue: QueueName.TEARDOWN, handlers: { [JobName.TEARDOWN_SESSION]: record } },
     {
       queue: QueueName.GRADING,

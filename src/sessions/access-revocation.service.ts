@@ -1,0 +1,93 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import type { Logger } from 'pino';
+import { In, IsNull, Repository } from 'typeorm';
+import { mapLimit } from '../common/map-limit.js';
+import { ROOT_LOGGER } from '../logging/logging.module.js';
+import { ProvisioningService } from '../provisioning/provisioning.service.js';
+import { SessionState } from './session-state.js';
+import { Session } from './session.entity.js';
+
+/** States in which an exam has ended and its access may still be open. */
+const ENDED_UNGRADED: SessionState[] = [
+  SessionState.SUBMITTED,
+  SessionState.EXPIRED,
+  SessionState.GRADING,
+];
+
+/** Revocations one reconciler pass runs at a time (each is a few API calls per cluster). */
+const RECONCILE_REVOKE_LIMIT = 4;
+
+/**
+ * Closes a candidate's access to their clusters once the exam has ended:
+ * freezes what they could still change and removes their credentials (see
+ * ProvisioningService.revoke), then records when in `accessRevokedAt`.
+ *
+ * Why its own step, not the first act of grading: grading waits for a slot
+ * (GRADING_CONCURRENCY) and for Redis, and until the revoke a kubeconfig or a
+ * token minted during the exam still changes the cluster — after the
+ * deadline, with the grade still to read it. So it runs at the end itself,
+ * from three places: a job on the sessions queue (the same worker pool as the
+ * expiry, never behind grading), the reconciler's pass (database only, so an
+ * exam that ends while Redis is down is revoked within one pass), and grading,
+ * which revokes first if neither has yet. Idempotent: a second revoke of the
+ * same session changes nothing.
+ */
+@Injectable()
+export class AccessRevocationService {
+  private readonly logger: Logger;
+
+  constructor(
+    private readonly provisioning: ProvisioningService,
+    @InjectRepository(Session) private readonly sessions: Repository<Session>,
+    @Inject(ROOT_LOGGER) logger: Logger,
+  ) {
+    this.logger = logger.child({ context: 'AccessRevocation' });
+  }
+
+  /** Revokes an ended session's access unless that is recorded as done; sets `accessRevokedAt`. */
+  async revoke(session: Session): Promise<void> {
+    if (session.accessRevokedAt) return;
+    await this.provisioning.revoke(session);
+    const at = new Date();
+    await this.sessions.update(
+      { id: session.id, accessRevokedAt: IsNull() },
+      { accessRevokedAt: at },
+    );
+    session.accessRevokedAt = at;
+    this.logger.info({ sessionId: session.id }, 'access revoked');
+  }
+
+  /** {@link revoke} by id, if the session has ended and is not graded yet; false when there was nothing to do. */
+  async revokeEnded(sessionId: string): Promise<boolean> {
+    const session = await this.sessions.findOneBy({ id: sessionId });
+    if (!session || session.accessRevokedAt || !ENDED_UNGRADED.includes(session.state))
+      return false;
+    await this.revoke(session);
+    return true;
+  }
+
+  /**
+   * Every ended session whose access is still open, a few at a time; one that
+   * fails (its cluster unreachable) is logged and left for the next pass or
+   * for grading, and does not hold up the others. Returns how many were revoked.
+   */
+  async revokeAllEnded(): Promise<number> {
+    const open = await this.sessions.find({
+      where: { state: In(ENDED_UNGRADED), accessRevokedAt: IsNull() },
+    });
+    const done = await mapLimit(open, RECONCILE_REVOKE_LIMIT, async (session) => {
+      try {
+        await this.revoke(session);
+        return 1;
+      } catch (error) {
+        this.logger.warn(
+          { sessionId: session.id, err: error },
+          'could not revoke access; will retry',
+        );
+        return 0;
+      }
+    });
+    return done.reduce<number>((sum, n) => sum + n, 0);
+  }
+}
