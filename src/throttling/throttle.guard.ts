@@ -11,6 +11,7 @@ import { PUBLIC_KEY } from '../auth/principal.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
 import { DomainError, ErrorCode } from '../errors/domain-error.js';
+import { clientKeyOf } from './client-key.js';
 import { RequestWindows } from './request-windows.js';
 
 const EXTRA_WINDOW_KEY = 'throttle:extra-window';
@@ -26,9 +27,12 @@ export const SkipThrottle = () => SetMetadata(SKIP_KEY, true);
 /** A public route that costs more than a read (a session start builds objects on a cluster): a tighter window too. */
 export const ThrottleAlso = (window: ExtraWindow) => SetMetadata(EXTRA_WINDOW_KEY, window);
 
-/** The address requests are counted by: Express's `req.ip`, which follows TRUST_PROXY. */
+/**
+ * Who requests are counted by: Express's `req.ip` (which follows
+ * TRUST_PROXY), an IPv6 client by its /64 (see clientKeyOf).
+ */
 export function clientOf(request: Request): string {
-  return request.ip ?? request.socket.remoteAddress ?? 'unknown';
+  return clientKeyOf(request.ip ?? request.socket.remoteAddress ?? 'unknown');
 }
 
 /**

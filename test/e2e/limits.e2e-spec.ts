@@ -49,6 +49,18 @@ describe('request windows on public routes', () => {
     await t.http.get('/api/exams').set('x-forwarded-for', '203.0.113.2').expect(200);
   });
 
+  it('counts an IPv6 client by its /64: a new address per request does not reset the window', async () => {
+    for (let i = 1; i <= 4; i++)
+      await t.http.get('/api/exams').set('x-forwarded-for', `2001:db8:7:1::${i}`).expect(200);
+    const refused = await t.http
+      .get('/api/exams')
+      .set('x-forwarded-for', '2001:db8:7:1:dead:beef:0:5')
+      .expect(429);
+    expect(refused.body.code).toBe('TOO_MANY_REQUESTS');
+    // The next /64 is another site.
+    await t.http.get('/api/exams').set('x-forwarded-for', '2001:db8:7:2::1').expect(200);
+  });
+
   it('never throttles the liveness probe (a 429 there would get the engine restarted)', async () => {
     for (let i = 0; i < 10; i++)
       await t.http.get('/health/live').set('x-forwarded-for', '203.0.113.9').expect(200);
