@@ -178,6 +178,15 @@ networking:
   dnsDomain: cluster.local
 dns:
   imageTag: ${settings.corednsTag}
+# kubeadm runs the controllers with --use-service-account-credentials: at
+# start each of about forty asks for its ServiceAccount and a token, and
+# discovery runs several times, all through one client limited to 20 requests
+# a second. The machine sat idle for 5 s while the add-ons' pods waited for
+# their controllers; 100 a second lets them start at once.
+controllerManager:
+  extraArgs:
+    - { name: kube-api-qps, value: "100" }
+    - { name: kube-api-burst, value: "200" }
 etcd:
   local:
     extraArgs:
