@@ -129,3 +129,60 @@ describe('activityIn', () => {
     expect(await activityIn(others, { prefix: 's1abcd' }, NOW)).toBeUndefined();
   });
 });
+
+describe('activityIn: a status that lags its pods', () => {
+  const readsOver = (lists: Record<string, object[]>) =>
+    new ClusterReads({
+      listJson: async (_apiVersion: string, kind: string) => lists[kind] ?? [],
+    } as unknown as ClusterClient);
+  const owned = (uid: string) => [{ uid, controller: true }];
+  const readyPod = (name: string) => ({
+    metadata: { name, creationTimestamp: ago(60), ownerReferences: owned('rs-1') },
+    spec: { nodeName: 'controlplane' },
+    status: {
+      phase: 'Running',
+      conditions: [{ type: 'Ready', status: 'True' }],
+      containerStatuses: [{ name: 'app', ready: true }],
+    },
+  });
+  const cluster = (rsReady: number | undefined, deploymentReady: number | undefined) =>
+    readsOver({
+      Pod: [readyPod('web-1'), readyPod('web-2')],
+      ReplicaSet: [
+        {
+          metadata: {
+            name: 'web-abc',
+            uid: 'rs-1',
+            generation: 1,
+            creationTimestamp: ago(60),
+            ownerReferences: owned('d-1'),
+          },
+          spec: { replicas: 2 },
+          status: { observedGeneration: 1, replicas: 2, readyReplicas: rsReady },
+        },
+      ],
+      Deployment: [
+        {
+          metadata: { name: 'web', uid: 'd-1', generation: 1, creationTimestamp: ago(60) },
+          spec: { replicas: 2 },
+          status: { observedGeneration: 1, replicas: 2, readyReplicas: deploymentReady },
+        },
+      ],
+    });
+
+  it('is settled when every count agrees', async () => {
+    expect(await activityIn(cluster(2, 2), { namespace: 'shop' }, NOW)).toBeUndefined();
+  });
+
+  it("waits while a ReplicaSet's status counts fewer ready pods than it has (an etcd restore's stale status)", async () => {
+    expect(await activityIn(cluster(undefined, undefined), { namespace: 'shop' }, NOW)).toBe(
+      'ReplicaSet web-abc: its status counts 0 ready pods, 2 are',
+    );
+  });
+
+  it("waits while a Deployment's status disagrees with its ReplicaSets'", async () => {
+    expect(await activityIn(cluster(2, 0), { namespace: 'shop' }, NOW)).toBe(
+      'Deployment web: its status counts 0 ready pods, its ReplicaSets 2',
+    );
+  });
+});

@@ -105,7 +105,63 @@ export async function activityIn(
       if (busy) return `${what}: ${busy}`;
     }
   }
+  if ('namespace' in scope) {
+    const of = (name: string) => lists.find((l) => l.kind.kind === name)?.items ?? [];
+    return statusLag(of('Pod'), of('ReplicaSet'), of('Deployment'));
+  }
   return undefined;
+}
+
+/**
+ * A ReplicaSet whose status counts a different number of ready pods than it
+ * has, or a Deployment whose status disagrees with its ReplicaSets': their
+ * controller has not caught up. Nothing was written lately, so the quiet
+ * window does not see it: after an etcd restore the restored status (pods
+ * Pending at the snapshot) stays for up to half a minute while the
+ * controller-manager relists, with every pod Running and Ready.
+ */
+function statusLag(
+  pods: readonly Obj[],
+  replicaSets: readonly Obj[],
+  deployments: readonly Obj[],
+): string | undefined {
+  const readyPods = new Map<string, number>();
+  for (const pod of pods) {
+    if (pod.metadata.deletionTimestamp || !isReady(pod)) continue;
+    const owner = controllerOf(pod);
+    if (owner) readyPods.set(owner, (readyPods.get(owner) ?? 0) + 1);
+  }
+  const readyByDeployment = new Map<string, number>();
+  for (const rs of replicaSets) {
+    const counted = readyCount(rs);
+    const actual = readyPods.get(rs.metadata.uid ?? '') ?? 0;
+    if (counted !== actual)
+      return `ReplicaSet ${rs.metadata.name}: its status counts ${counted} ready pods, ${actual} are`;
+    const owner = controllerOf(rs);
+    if (owner) readyByDeployment.set(owner, (readyByDeployment.get(owner) ?? 0) + counted);
+  }
+  for (const deployment of deployments) {
+    const counted = readyCount(deployment);
+    const actual = readyByDeployment.get(deployment.metadata.uid ?? '') ?? 0;
+    if (counted !== actual)
+      return `Deployment ${deployment.metadata.name}: its status counts ${counted} ready pods, its ReplicaSets ${actual}`;
+  }
+  return undefined;
+}
+
+function isReady(pod: Obj): boolean {
+  const conditions = (pod.status?.conditions ?? []) as { type: string; status: string }[];
+  return conditions.some((c) => c.type === 'Ready' && c.status === 'True');
+}
+
+function readyCount(object: Obj): number {
+  const ready = object.status?.readyReplicas;
+  return typeof ready === 'number' ? ready : 0;
+}
+
+/** The uid of the object's controlling owner (a pod's ReplicaSet, a ReplicaSet's Deployment). */
+function controllerOf(object: Obj): string | undefined {
+  return object.metadata.ownerReferences?.find((ref) => ref.controller)?.uid;
 }
 
 /** The newest write to an object, from its timestamps (the API server's clock, 1 s resolution). */
