@@ -5,6 +5,10 @@ export class SessionAccessRevoked1796500000000 implements MigrationInterface {
 
   async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query('ALTER TABLE "sessions" ADD "accessRevokedAt" bigint');
+    // Graded sessions were revoked before their grade (grading's first step then).
+    await queryRunner.query(
+      'UPDATE "sessions" SET "accessRevokedAt" = "gradedAt" WHERE "gradedAt" IS NOT NULL',
+    );
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {

@@ -139,7 +139,8 @@ export const PATCHES_DIR = '/etc/kubernetes/patches';
  * after 10 s, every 10 s, with up to a period of jitter on a fresh kubelet),
  * so a pod is Ready a second after its component is, not up to 20 s later.
  * Same 4-minute budget before a component that never starts is restarted.
- * The only change to kubeadm's manifests; the exam's tasks do not touch probes.
+ * One of two changes to kubeadm's manifests (the other: the controller-manager's
+ * request limit, in the ClusterConfiguration); the exam's tasks do not touch probes.
  */
 export function controlPlanePatches(): Record<string, string> {
   const patches: Record<string, string> = {};

@@ -186,3 +186,32 @@ describe('activityIn: a status that lags its pods', () => {
     );
   });
 });
+
+describe('activityIn: finished pods are not counted as ready', () => {
+  it('is settled when a Succeeded pod still says Ready (the ReplicaSet controller does not count it)', async () => {
+    const reads = new ClusterReads({
+      listJson: async (_apiVersion: string, kind: string) =>
+        ({
+          Pod: [
+            {
+              metadata: {
+                name: 'done',
+                creationTimestamp: ago(60),
+                ownerReferences: [{ uid: 'rs-1', controller: true }],
+              },
+              spec: { nodeName: 'node01' },
+              status: { phase: 'Succeeded', conditions: [{ type: 'Ready', status: 'True' }] },
+            },
+          ],
+          ReplicaSet: [
+            {
+              metadata: { name: 'rs', uid: 'rs-1', generation: 1, creationTimestamp: ago(60) },
+              spec: { replicas: 0 },
+              status: { observedGeneration: 1, replicas: 0 },
+            },
+          ],
+        })[kind] ?? [],
+    } as unknown as ClusterClient);
+    expect(await activityIn(reads, { namespace: 'n' }, NOW)).toBeUndefined();
+  });
+});

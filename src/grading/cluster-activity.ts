@@ -127,7 +127,10 @@ function statusLag(
 ): string | undefined {
   const readyPods = new Map<string, number>();
   for (const pod of pods) {
-    if (pod.metadata.deletionTimestamp || !isReady(pod)) continue;
+    // As the ReplicaSet controller counts: pods being deleted or finished are not its.
+    const phase = pod.status?.phase;
+    if (pod.metadata.deletionTimestamp || phase === 'Succeeded' || phase === 'Failed') continue;
+    if (!isReady(pod)) continue;
     const owner = controllerOf(pod);
     if (owner) readyPods.set(owner, (readyPods.get(owner) ?? 0) + 1);
   }

@@ -8,15 +8,23 @@ import { ProvisioningService } from '../provisioning/provisioning.service.js';
 import { SessionState } from './session-state.js';
 import { Session } from './session.entity.js';
 
-/** States in which an exam has ended and its access may still be open. */
-const ENDED_UNGRADED: SessionState[] = [
+/**
+ * States in which an exam has ended and its access may still be open: before
+ * and during grading, and after grading gave up (a revoke that failed as
+ * long as grading retried leaves the access open until it succeeds).
+ */
+const ENDED_UNREVOKED: SessionState[] = [
   SessionState.SUBMITTED,
   SessionState.EXPIRED,
   SessionState.GRADING,
+  SessionState.GRADING_FAILED,
 ];
 
 /** Revocations one reconciler pass runs at a time (each is a few API calls per cluster). */
 const RECONCILE_REVOKE_LIMIT = 4;
+/** After a failed revoke, the reconciler waits this long before the next, doubling up to the maximum. */
+const RETRY_FIRST_MS = 30_000;
+const RETRY_MAX_MS = 600_000;
 
 /**
  * Closes a candidate's access to their clusters once the exam has ended:
@@ -36,6 +44,8 @@ const RECONCILE_REVOKE_LIMIT = 4;
 @Injectable()
 export class AccessRevocationService {
   private readonly logger: Logger;
+  /** Sessions whose revoke failed in a reconciler pass: when to try again (a lost cluster must not be retried every pass). */
+  private readonly retries = new Map<string, { at: number; delayMs: number }>();
 
   constructor(
     private readonly provisioning: ProvisioningService,
@@ -61,7 +71,7 @@ export class AccessRevocationService {
   /** {@link revoke} by id, if the session has ended and is not graded yet; false when there was nothing to do. */
   async revokeEnded(sessionId: string): Promise<boolean> {
     const session = await this.sessions.findOneBy({ id: sessionId });
-    if (!session || session.accessRevokedAt || !ENDED_UNGRADED.includes(session.state))
+    if (!session || session.accessRevokedAt || !ENDED_UNREVOKED.includes(session.state))
       return false;
     await this.revoke(session);
     return true;
@@ -69,20 +79,28 @@ export class AccessRevocationService {
 
   /**
    * Every ended session whose access is still open, a few at a time; one that
-   * fails (its cluster unreachable) is logged and left for the next pass or
-   * for grading, and does not hold up the others. Returns how many were revoked.
+   * fails (its cluster unreachable) is logged and tried again in a later pass,
+   * after a back-off that doubles (30 s to 10 minutes), so a cluster that is
+   * gone does not slow every pass. Returns how many were revoked.
    */
   async revokeAllEnded(): Promise<number> {
-    const open = await this.sessions.find({
-      where: { state: In(ENDED_UNGRADED), accessRevokedAt: IsNull() },
-    });
+    const now = Date.now();
+    const open = (
+      await this.sessions.find({
+        where: { state: In(ENDED_UNREVOKED), accessRevokedAt: IsNull(), tornDownAt: IsNull() },
+      })
+    ).filter((session) => (this.retries.get(session.id)?.at ?? 0) <= now);
     const done = await mapLimit(open, RECONCILE_REVOKE_LIMIT, async (session) => {
       try {
         await this.revoke(session);
+        this.retries.delete(session.id);
         return 1;
       } catch (error) {
+        const last = this.retries.get(session.id)?.delayMs;
+        const delayMs = last ? Math.min(RETRY_MAX_MS, last * 2) : RETRY_FIRST_MS;
+        this.retries.set(session.id, { at: Date.now() + delayMs, delayMs });
         this.logger.warn(
-          { sessionId: session.id, err: error },
+          { sessionId: session.id, err: error, retryInSeconds: delayMs / 1000 },
           'could not revoke access; will retry',
         );
         return 0;

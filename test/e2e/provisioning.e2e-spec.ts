@@ -171,6 +171,17 @@ describe('per-candidate provisioning on the sandbox cluster', () => {
     );
   });
 
+  it("lets two revokes of one session run at once (the end's job and grading): both finish", async () => {
+    const c = await startCandidate(t, 'open-long', 'R');
+    const session = await t.dataSource.getRepository(Session).findOneByOrFail({ id: c.id });
+    const provisioning = t.app.get(ProvisioningService);
+    // Whichever sees the freeze first removes the account the other probes with.
+    await Promise.all([provisioning.revoke(session), provisioning.revoke(session)]);
+    await expect(as(c, ['create', 'configmap', 'after-the-end'])).rejects.toMatchObject({
+      stderr: expect.stringMatching(/Forbidden|forbidden|Unauthorized|must be logged in/),
+    });
+  });
+
   it('marks a session whose setup the API server rejects as provisioning_failed, naming the question', async () => {
     const res = await t.http
       .post('/api/sessions')
