@@ -68,7 +68,7 @@ export class AccessRevocationService {
     this.logger.info({ sessionId: session.id }, 'access revoked');
   }
 
-  /** {@link revoke} by id, if the session has ended and is not graded yet; false when there was nothing to do. */
+  /** {@link revoke} by id, if the session has ended and its access may still be open; false when there was nothing to do. */
   async revokeEnded(sessionId: string): Promise<boolean> {
     const session = await this.sessions.findOneBy({ id: sessionId });
     if (!session || session.accessRevokedAt || !ENDED_UNREVOKED.includes(session.state))
