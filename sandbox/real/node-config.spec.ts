@@ -1,8 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
-import { parseAllDocuments } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 import {
   bridgeConflist,
   containerdConfig,
+  controlPlanePatches,
   kubeadmInitConfig,
   kubeadmJoinConfig,
 } from './node-config.js';
@@ -81,5 +82,38 @@ describe('real node configuration', () => {
       ipMasq: false,
       ipam: { ranges: [[{ subnet: '10.244.1.0/24' }]] },
     });
+  });
+});
+
+describe('controlPlanePatches', () => {
+  type Patch = {
+    spec: {
+      containers: {
+        name: string;
+        startupProbe: { periodSeconds: number };
+        readinessProbe?: { periodSeconds: number };
+      }[];
+    };
+  };
+  const patches = Object.fromEntries(
+    Object.entries(controlPlanePatches()).map(([file, text]) => [file, parse(text) as Patch]),
+  );
+
+  it("probes each component's start every second and its readiness every 10 s", () => {
+    expect(Object.keys(patches).sort()).toEqual([
+      'etcd+strategic.yaml',
+      'kube-apiserver+strategic.yaml',
+      'kube-controller-manager+strategic.yaml',
+      'kube-scheduler+strategic.yaml',
+    ]);
+    for (const [file, patch] of Object.entries(patches)) {
+      const [container] = patch.spec.containers;
+      expect(container.name).toBe(file.replace('+strategic.yaml', ''));
+      expect(container.startupProbe.periodSeconds).toBe(1);
+      // kubeadm gives the controller-manager no readiness probe: a patch must not add a bare one.
+      if (container.name === 'kube-controller-manager')
+        expect(container.readinessProbe).toBeUndefined();
+      else expect(container.readinessProbe).toEqual({ periodSeconds: 10 });
+    }
   });
 });

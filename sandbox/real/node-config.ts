@@ -152,7 +152,10 @@ export function controlPlanePatches(): Record<string, string> {
   const patches: Record<string, string> = {};
   for (const component of ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler']) {
     // kubeadm gives the controller-manager no readiness probe.
-    const readiness = component === 'kube-controller-manager' ? '' : `      readinessProbe: { periodSeconds: 10 }\n`;
+    const readiness =
+      component === 'kube-controller-manager'
+        ? ''
+        : `      readinessProbe: { periodSeconds: 10 }\n`;
     patches[`${component}+strategic.yaml`] =
       `spec:\n  containers:\n    - name: ${component}\n      startupProbe: { initialDelaySeconds: 0, periodSeconds: 1, failureThreshold: 240 }\n${readiness}`;
   }
