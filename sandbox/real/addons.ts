@@ -94,13 +94,19 @@ spec:
           # Ready as soon as the second scrape is stored (the cluster's start
           # waits for it), probed every second until then and never after: a
           # container without a readiness probe is Ready once started, and a
-          # TLS handshake a second for the cluster's life cost more CPU than
-          # the scrapes themselves. (Upstream: readiness every 10 s, which
+          # TLS handshake a second for the cluster's life is CPU an idle
+          # cluster need not spend. (Upstream: readiness every 10 s, which
           # would make the start wait up to 10 s more.)
           startupProbe:
             httpGet: { path: /readyz, port: https, scheme: HTTPS }
             periodSeconds: 1
             failureThreshold: 300
+          # Restarted if it stops collecting (/livez includes that), as
+          # upstream's is, probed less often.
+          livenessProbe:
+            httpGet: { path: /livez, port: https, scheme: HTTPS }
+            periodSeconds: 30
+            failureThreshold: 3
           securityContext:
             readOnlyRootFilesystem: true
             runAsNonRoot: true

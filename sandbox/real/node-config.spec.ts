@@ -113,7 +113,7 @@ describe('controlPlanePatches', () => {
       // kubeadm gives the controller-manager no readiness probe: a patch must not add a bare one.
       if (container.name === 'kube-controller-manager')
         expect(container.readinessProbe).toBeUndefined();
-      else expect(container.readinessProbe).toEqual({ periodSeconds: 10 });
+      else expect(container.readinessProbe).toEqual({ periodSeconds: 10, failureThreshold: 1 });
     }
   });
 });
