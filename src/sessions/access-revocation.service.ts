@@ -85,11 +85,14 @@ export class AccessRevocationService {
    */
   async revokeAllEnded(): Promise<number> {
     const now = Date.now();
-    const open = (
-      await this.sessions.find({
-        where: { state: In(ENDED_UNREVOKED), accessRevokedAt: IsNull(), tornDownAt: IsNull() },
-      })
-    ).filter((session) => (this.retries.get(session.id)?.at ?? 0) <= now);
+    const ended = await this.sessions.find({
+      where: { state: In(ENDED_UNREVOKED), accessRevokedAt: IsNull(), tornDownAt: IsNull() },
+    });
+    // A back-off outlives its session's failure only while the access is open:
+    // one revoked by the end's job or by grading, or torn down, is forgotten.
+    const stillOpen = new Set(ended.map((session) => session.id));
+    for (const id of this.retries.keys()) if (!stillOpen.has(id)) this.retries.delete(id);
+    const open = ended.filter((session) => (this.retries.get(session.id)?.at ?? 0) <= now);
     const done = await mapLimit(open, RECONCILE_REVOKE_LIMIT, async (session) => {
       try {
         await this.revoke(session);
