@@ -8,9 +8,10 @@
  * build cache (module downloads kept); add --cold-modules to also start from an
  * empty module cache, so the time includes downloading every module.
  *
- * With --real, the real-node sandbox's figures instead (see real/bench.ts).
+ * With --real, the real-node sandbox's figures instead (see real/bench.ts);
+ * --user-namespaces, for nodes in user namespaces (the engine's dedicated clusters).
  *
- *   npm run bench:sandbox -- [--runs N] [--cold] [--cold-modules] [--real]
+ *   npm run bench:sandbox -- [--runs N] [--cold] [--cold-modules] [--real [--user-namespaces]]
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -30,6 +31,7 @@ const { values } = parseArgs({
     cold: { type: 'boolean', default: false },
     'cold-modules': { type: 'boolean', default: false },
     real: { type: 'boolean', default: false },
+    'user-namespaces': { type: 'boolean', default: false },
   },
 });
 
@@ -137,7 +139,12 @@ async function diskUsage(binariesDir: string): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  if (values.real) return benchReal({ runs: Number(values.runs), cold: values.cold });
+  if (values.real)
+    return benchReal({
+      runs: Number(values.runs),
+      cold: values.cold,
+      userNamespaces: values['user-namespaces'],
+    });
   if (values.cold || values['cold-modules']) await coldBuild(values['cold-modules']);
   const binaries = await ensureSandboxBinaries({ log: (l) => process.stderr.write(`${l}\n`) });
 

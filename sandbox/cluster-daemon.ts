@@ -3,7 +3,7 @@
  * sandbox cluster provider starts this detached, once per dedicated cluster,
  * and finds it again after its own restart through the state folder.
  *
- *   tsx sandbox/cluster-daemon.ts --dir <state folder> --nodes controlplane,node01 [--name k8s-c1] [--cpu-shares 256]
+ *   tsx sandbox/cluster-daemon.ts --dir <state folder> --nodes controlplane,node01 [--name k8s-c1] [--cpu-shares 256] [--user-namespaces]
  *   tsx sandbox/cluster-daemon.ts --check      (can this machine run real nodes? one line, exit 0/1)
  *
  * The state folder holds:
@@ -69,6 +69,7 @@ const { values } = parseArgs({
     nodes: { type: 'string', default: 'controlplane,node01' },
     name: { type: 'string', default: 'kubernetes' },
     'cpu-shares': { type: 'string' },
+    'user-namespaces': { type: 'boolean', default: false },
     check: { type: 'boolean', default: false },
   },
 });
@@ -135,6 +136,7 @@ async function main(): Promise<void> {
       clusterName: values.name,
       runsDir: RUNS_DIR,
       cpuShares: shares === undefined ? undefined : Number(shares),
+      userNamespaces: values['user-namespaces'],
       log,
     });
   } catch (error) {

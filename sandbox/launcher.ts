@@ -31,6 +31,8 @@ export interface SandboxOptions {
   nodes?: 'fake' | 'real';
   /** Real nodes only: a writable registry beside the catalogue's (see RealSandboxOptions). */
   pushRegistry?: boolean;
+  /** Real nodes only: each node in a user namespace of its own (see RealSandboxOptions). */
+  userNamespaces?: boolean;
 }
 
 export const COMPONENT_NAMES = [
@@ -428,6 +430,7 @@ async function startRealAsSandbox(options: SandboxOptions): Promise<Sandbox> {
     keepRunDir: options.keepRunDir,
     runsDir: RUNS_DIR,
     pushRegistry: options.pushRegistry,
+    userNamespaces: options.userNamespaces,
   });
   return {
     kubeconfigPath: real.kubeconfigPath,

@@ -21,7 +21,12 @@ const median = (values: number[]) =>
  * the idle cluster's memory (PSS) and CPU, the disk its caches use, and how
  * many idle clusters this machine's memory holds.
  */
-export async function benchReal(options: { runs: number; cold: boolean }): Promise<void> {
+export async function benchReal(options: {
+  runs: number;
+  cold: boolean;
+  /** Nodes in user namespaces (the engine's dedicated clusters) rather than as the machine's root. */
+  userNamespaces: boolean;
+}): Promise<void> {
   const log = (line: string) => process.stderr.write(`${line}\n`);
   if (options.cold) await coldBuild(log);
   const binaries = await ensureSandboxBinaries({ log });
@@ -34,7 +39,12 @@ export async function benchReal(options: { runs: number; cold: boolean }): Promi
   let pair: Awaited<ReturnType<typeof sideBySide>> | undefined;
   for (let i = 1; i <= options.runs; i++) {
     const started = Date.now();
-    const sandbox = await startSandbox({ nodes: 'real', workers: 1, log: () => {} });
+    const sandbox = await startSandbox({
+      nodes: 'real',
+      workers: 1,
+      userNamespaces: options.userNamespaces,
+      log: () => {},
+    });
     try {
       starts.push(Date.now() - started);
       const kubectl = (args: string[]) =>
@@ -50,7 +60,7 @@ export async function benchReal(options: { runs: number; cold: boolean }): Promi
       if (i === options.runs) {
         await kubectl(['delete', 'pod', `first-${i}`, '--wait=true']);
         idle = await idleFigures(cgroupBaseOf(sandbox));
-        pair = await sideBySide(sandbox);
+        pair = await sideBySide(sandbox, options.userNamespaces);
       }
     } finally {
       await sandbox.stop();
@@ -111,9 +121,10 @@ async function meminfoKiB(field: string): Promise<number> {
  */
 async function sideBySide(
   first: Awaited<ReturnType<typeof startSandbox>>,
+  userNamespaces: boolean,
 ): Promise<{ pssMiB: number[]; anonMiB: number[]; marginalMiB: number }> {
   const before = await meminfoKiB('MemAvailable');
-  const second = await startSandbox({ nodes: 'real', workers: 1, log: () => {} });
+  const second = await startSandbox({ nodes: 'real', workers: 1, userNamespaces, log: () => {} });
   try {
     await new Promise((resolve) => setTimeout(resolve, 30_000));
     const marginalMiB = Math.round((before - (await meminfoKiB('MemAvailable'))) / 1024);

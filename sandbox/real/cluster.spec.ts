@@ -59,6 +59,16 @@ describe('notReady', () => {
     ).toBe('');
   });
 
+  it('waits for a mirror pod the kubelet has not made yet', () => {
+    expect(
+      notReady(
+        { items: [{ kind: 'Pod', metadata: { name: 'etcd-controlplane' }, status: ready }] },
+        0,
+        ['etcd-controlplane', 'kube-controller-manager-controlplane'],
+      ),
+    ).toBe('pods kube-controller-manager-controlplane');
+  });
+
   it('waits for a DaemonSet that has not scheduled anything yet', () => {
     expect(
       notReady(

@@ -57,7 +57,7 @@ import {
   kubeadmJoinConfig,
 } from './node-config.js';
 import { ensureImageSeed, imageSeedDir, plantImageSeed } from './image-seed.js';
-import { NodeHost } from './node-host.js';
+import { type IdRange, NodeHost } from './node-host.js';
 import { JOURNALCTL, SUPERVISOR_SOCKET, SYSTEMCTL } from './node-shims.js';
 import { checkRealNodeHost, raiseInotifyLimits } from './preflight.js';
 import { NodeSupervisor } from './supervisor.js';
@@ -87,7 +87,25 @@ export interface RealSandboxOptions {
    * public names. Its storage is the run folder's.
    */
   pushRegistry?: boolean;
+  /**
+   * Each node in a user namespace whose root is an unprivileged range of the
+   * machine's ids, one range per cluster (NodeHostSpec.ids): what a
+   * cluster-admin does on the nodes (privileged pods, hostPath volumes,
+   * static pods, the node shell) stays inside them. Its nodes pull their
+   * images themselves (the shared image seed is the machine root's).
+   */
+  userNamespaces?: boolean;
 }
+
+/**
+ * The machine's ids a cluster's nodes map from 0 (one 65536-id range per
+ * cluster network, above the ranges /etc/subuid hands to users).
+ */
+export function clusterIds(networkIndex: number): IdRange {
+  return { first: USERNS_BASE + networkIndex * USERNS_SIZE, count: USERNS_SIZE };
+}
+const USERNS_BASE = 1 << 24;
+const USERNS_SIZE = 1 << 16;
 
 /** One node of a real cluster. */
 export interface RealNode {
@@ -160,6 +178,12 @@ export async function startRealSandbox(options: RealSandboxOptions): Promise<Rea
   await mkdir(options.runsDir, { recursive: true });
   const runDir = await mkdtemp(join(options.runsDir, `real-${process.pid}-`));
   await writeFile(join(runDir, 'owner.pid'), String(process.pid));
+  // Nodes in user namespaces pass through to their own folders (each the
+  // node's, mode 0700); the run folder's other files stay the machine root's.
+  if (options.userNamespaces) {
+    await chmod(runDir, 0o711);
+    await mkdir(join(runDir, 'nodes'), { mode: 0o711 });
+  }
   const tag = randomBytes(3).toString('hex');
   const cgroupBase = `/cka/${tag}`;
   const sysctls = await readMachineSysctls();
@@ -230,7 +254,9 @@ export async function startRealSandbox(options: RealSandboxOptions): Promise<Rea
       clusterName: options.clusterName ?? 'kubernetes',
       controlPlaneAddress: network.nodeAddress(0),
       corednsTag: realBinaries.versions.coredns,
+      userNamespaces: options.userNamespaces,
     };
+    const ids = options.userNamespaces ? clusterIds(network.index) : undefined;
     const kubeadmImages = await kubeadmImageList(
       realBinaries.programs.kubeadm,
       join(runDir, 'kubeadm-images.yaml'),
@@ -267,10 +293,16 @@ export async function startRealSandbox(options: RealSandboxOptions): Promise<Rea
         root,
         cgroupRoot: `${cgroupBase}/${name}`,
         files,
+        ids,
       });
       await network.attach(i, host.pid);
       await prepareNodeRoot(root, binaries, realBinaries, mirrors);
       if (!(await plantImageSeed(seed, join(root, 'var/lib/containerd')))) seeded = false;
+      // In a user namespace the node owns its folders (the seed's included:
+      // its layers' folders are the node's copies) and the files it alone
+      // has; the seed's files stay the machine root's, so a node reads and
+      // runs its images but cannot change a layer every cluster shares.
+      await host.own(root);
       const supervisor = new NodeSupervisor(host);
       supervisor.define(CONTAINERD_UNIT);
       supervisor.define({
@@ -280,6 +312,8 @@ export async function startRealSandbox(options: RealSandboxOptions): Promise<Rea
         restartSeconds: 10,
       });
       servers.push(await supervisor.serve(join(root, SUPERVISOR_SOCKET)));
+      // systemctl on the node (kubeadm's too) connects as the node's root.
+      await host.own(join(root, SUPERVISOR_SOCKET));
       supervisor.start('containerd');
       const address = network.nodeAddress(i);
       nodes.push({
@@ -316,6 +350,7 @@ export async function startRealSandbox(options: RealSandboxOptions): Promise<Rea
         cgroupRoot: `${cgroupBase}/${first.name}`,
       }),
     );
+    await first.host.own(join(first.root, 'etc/kubernetes'));
     // Seeded nodes hold every system image already. Otherwise (the seed on
     // another file system) they are pulled in parallel before kubeadm does it
     // one by one: the control plane's before init, the add-ons' and the
@@ -414,7 +449,13 @@ export async function startRealSandbox(options: RealSandboxOptions): Promise<Rea
       WAIT.ready,
       [],
       async () => {
-        const waiting = notReady(await readinessList(apiGet), nodes.length);
+        const waiting = notReady(
+          await readinessList(apiGet),
+          nodes.length,
+          ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'].map(
+            (component) => `${component}-${first.name}`,
+          ),
+        );
         if (waiting !== lastWaiting && waiting) log(`waiting for ${waiting} (${since()})`);
         lastWaiting = waiting;
         return waiting || true;
@@ -702,10 +743,9 @@ async function connectPodNetworks(
           'via',
           other.address,
         ]);
-    await writeFile(
-      join(node.root, 'etc/cni/net.d/10-cka-bridge.conflist'),
-      bridgeConflist(cidrs.get(node.name)!),
-    );
+    const conflist = join(node.root, 'etc/cni/net.d/10-cka-bridge.conflist');
+    await writeFile(conflist, bridgeConflist(cidrs.get(node.name)!));
+    await node.host.own(conflist);
   }
 }
 
@@ -774,7 +814,16 @@ interface ReadinessList {
  * kube-system workload and kube-system pod is Ready). The workloads count
  * too: a Deployment just applied has no pod yet to be waited for.
  */
-export function notReady(list: ReadinessList, expectedNodes: number): string {
+export function notReady(
+  list: ReadinessList,
+  expectedNodes: number,
+  /**
+   * Pods that must exist: the control plane's mirror pods. The kubelet makes
+   * one only once the API server admits it (its PriorityClass exists), and
+   * retries later; until then no pod of that name is there to be waited on.
+   */
+  expectedPods: string[] = [],
+): string {
   const isReady = (item: ReadinessList['items'][number]) =>
     item.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
   const of = (kind: string) => list.items.filter((i) => i.kind === kind);
@@ -796,7 +845,10 @@ export function notReady(list: ReadinessList, expectedNodes: number): string {
   if (workloadsDown.length) parts.push(`workloads ${names(workloadsDown)}`);
   // A pod that ran to completion is never Ready, and needs nothing more.
   const podsDown = of('Pod').filter((p) => p.status.phase !== 'Succeeded' && !isReady(p));
-  if (podsDown.length) parts.push(`pods ${names(podsDown)}`);
+  const present = new Set(of('Pod').map((p) => p.metadata.name));
+  const missing = expectedPods.filter((name) => !present.has(name));
+  if (podsDown.length || missing.length)
+    parts.push(`pods ${[...missing, ...podsDown.map((p) => p.metadata.name)].join(', ')}`);
   return parts.join('; ');
 }
 

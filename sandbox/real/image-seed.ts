@@ -24,8 +24,10 @@ import { runCommand } from './commands.js';
  * containerd removes a layer by unlinking), and the databases, the only files
  * containerd rewrites, are copied. Writing into a seeded file from a node
  * would change it for every cluster: the node shell mounts the folder
- * read-only, and a pod that mounts it from the host is root on this machine
- * anyway (see SECURITY.md: sandbox clusters are for trusted candidates).
+ * read-only, and a node in a user namespace (the engine's dedicated
+ * clusters) owns its copies of the seed's folders but not the shared files,
+ * which stay the machine root's. A node without one is the machine's root,
+ * and trusted with it (SECURITY.md).
  */
 
 /** The seed's folder for this catalogue, these images and this containerd setup. */

@@ -81,6 +81,8 @@ export interface KubeadmClusterSettings {
   controlPlaneAddress: string;
   /** CoreDNS image tag: the version our CoreDNS build really is. */
   corednsTag: string;
+  /** The nodes run in user namespaces of their own (NodeHostSpec.ids). */
+  userNamespaces?: boolean;
 }
 
 export const POD_SUBNET = '10.244.0.0/16';
@@ -110,10 +112,14 @@ function nodeRegistration(name: string, address: string, cgroupRoot: string): st
 }
 
 /** The shared kubelet settings kubeadm uploads (kubelet-config ConfigMap) for every node. */
-function kubeletConfiguration(): string {
+function kubeletConfiguration(userNamespaces: boolean): string {
+  // In a user namespace the kubelet cannot set the kernel's sysctls or
+  // oom_score_adj, nor read /dev/kmsg: the gate makes those failures
+  // warnings, as for rootless Kubernetes (Usernetes, kind's rootless mode).
+  const gates = userNamespaces ? 'featureGates:\n  KubeletInUserNamespace: true\n' : '';
   return `apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
-cgroupDriver: cgroupfs
+${gates}cgroupDriver: cgroupfs
 # 1.36 refuses cgroup v1 unless told; it then posts a CgroupV1 warning event.
 failCgroupV1: false
 # A negative score needs CAP_SYS_RESOURCE, which root lacks here.
@@ -208,7 +214,7 @@ etcd:
       # A practice cluster on a shared disk: fsync costs seconds per write and buys nothing here.
       - { name: unsafe-no-fsync, value: "true" }
 ---
-${kubeletConfiguration()}
+${kubeletConfiguration(settings.userNamespaces ?? false)}
 ---
 apiVersion: kubeproxy.config.k8s.io/v1alpha1
 kind: KubeProxyConfiguration
@@ -218,7 +224,14 @@ iptables:
 conntrack:
   # nf_conntrack_max is the whole machine's: leave it alone.
   maxPerCore: 0
-`;
+${
+  settings.userNamespaces
+    ? `  # Nor may a node in a user namespace set conntrack's timeouts.
+  tcpEstablishedTimeout: 0s
+  tcpCloseWaitTimeout: 0s
+`
+    : ''
+}`;
 }
 
 /** `kubeadm join --config`: a worker. */

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, rmdir, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, readdir, readFile, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runCommand } from './commands.js';
@@ -58,6 +58,20 @@ export interface NodeHostSpec {
    * the node's root and bound over the host's file inside the node.
    */
   files?: Record<string, string>;
+  /**
+   * Run the node in a user namespace of its own: its root is `first` on
+   * the machine, its ids 0..count-1 are first..first+count-1. Root on such a
+   * node (a privileged pod, a hostPath volume, a static pod, the node shell)
+   * has its powers over the node's namespaces only, and owns no file of the
+   * machine's. Unset: the node's root is the machine's (trusted candidates).
+   */
+  ids?: IdRange;
+}
+
+/** A range of uids and gids of the machine, mapped from 0 inside a node's user namespace. */
+export interface IdRange {
+  first: number;
+  count: number;
 }
 
 /**
@@ -73,6 +87,8 @@ export class NodeHost {
   private constructor(
     readonly spec: NodeHostSpec,
     private readonly holder: ChildProcess,
+    /** The process whose namespaces are the node's (the holder, or its child as PID 1 of the node). */
+    private readonly inside: number,
   ) {
     this.exited = new Promise((resolve) =>
       holder.once('exit', (code, signal) =>
@@ -86,8 +102,9 @@ export class NodeHost {
     return this.exited;
   }
 
+  /** The pid to enter the node's namespaces by. */
   get pid(): number {
-    return this.holder.pid!;
+    return this.inside;
   }
 
   static async start(spec: NodeHostSpec): Promise<NodeHost> {
@@ -95,14 +112,16 @@ export class NodeHost {
       await mkdir(join(spec.root, dir), { recursive: true });
       await mkdir(`/${dir}`, { recursive: true });
     }
-    await createCgroups(spec.cgroupRoot);
-    // No --fork: the holder is the namespaces' first process, and its pid is ours to enter.
-    const holder = spawn(
-      '/usr/bin/setpriv',
-      [
-        '--pdeathsig',
-        'KILL',
-        '--',
+    if (spec.ids) {
+      // The node's root reaches its own folder (the sources of its mounts);
+      // no other cluster's does (their roots are other ids).
+      await chown(spec.root, spec.ids.first, spec.ids.first);
+      await chmod(spec.root, 0o700);
+    }
+    await createCgroups(spec.cgroupRoot, spec.ids);
+    if (!spec.ids) {
+      // No --fork: the holder is the namespaces' first process, and its pid is ours to enter.
+      const holder = spawnHolder([
         'unshare',
         '--mount',
         '--uts',
@@ -112,35 +131,128 @@ export class NodeHost {
         '--',
         'sleep',
         'infinity',
-      ],
-      { stdio: 'ignore', detached: true },
-    );
-    const host = new NodeHost(spec, holder);
-    // unshare has set up the namespaces once it has exec'd sleep.
-    for (let i = 0; i < 100; i++) {
-      const comm = await readFile(`/proc/${holder.pid}/comm`, 'utf8').catch(() => '');
-      if (comm.trim() === 'sleep') break;
-      if (holder.exitCode !== null)
-        throw new Error(`the namespaces of node ${spec.name} could not be made`);
-      await sleep(20);
+      ]);
+      const host = new NodeHost(spec, holder, await sleeping(spec, holder, [holder.pid!]));
+      await host.enterCgroup(holder.pid!, 'system');
+      await host.exec(['hostname', spec.name]);
+      await layOut(spec, (command) => host.exec(command));
+      return host;
     }
-    await host.enterCgroup(holder.pid!, 'system');
-    await host.exec(['hostname', spec.name]);
-    // Files first: their sources are under the node root, which a bind over /tmp hides.
-    for (const [path, content] of Object.entries(spec.files ?? {})) {
-      const source = join(spec.root, 'files', path);
-      await mkdir(join(source, '..'), { recursive: true });
-      await writeFile(source, content);
-      await host.exec(['mount', '--bind', source, path]);
+    // In a user namespace, the file system is laid out first, by the
+    // machine's root in a mount namespace of its own, and the node's
+    // namespaces are made inside that one: its mounts then reach the node
+    // locked together, so the node's root (who may mount and unmount in its
+    // own namespace) cannot unmount the node's folders or the hidden parts
+    // of the machine to see what is under them.
+    const layout = spawnHolder([
+      'unshare',
+      '--mount',
+      '--propagation',
+      'private',
+      '--',
+      'sleep',
+      'infinity',
+    ]);
+    let holder: ChildProcess | undefined;
+    try {
+      const layoutPid = await sleeping(spec, layout, [layout.pid!]);
+      await layOut(spec, (command) =>
+        runCommand(['nsenter', '-t', String(layoutPid), '-m', '--', ...command]),
+      );
+      // The node also gets a PID namespace: a hostPID pod's /proc must be of a
+      // PID namespace its user namespace owns (and it should see the node's
+      // processes, not the machine's). Its first process, the one to enter,
+      // is unshare's child.
+      holder = spawnHolder([
+        'nsenter',
+        '-t',
+        String(layoutPid),
+        '-m',
+        '--',
+        'unshare',
+        '--user',
+        '--pid',
+        '--fork',
+        '--kill-child',
+        '--mount-proc',
+        '--uts',
+        '--net',
+        '--propagation',
+        'private',
+        '--',
+        'sleep',
+        'infinity',
+      ]);
+      const unshare = holder;
+      const inside = await sleeping(spec, holder, async () =>
+        (
+          await readFile(`/proc/${unshare.pid}/task/${unshare.pid}/children`, 'utf8').catch(
+            () => '',
+          )
+        )
+          .split(/\s+/)
+          .filter(Boolean)
+          .map(Number),
+      );
+      await mapIds(inside, spec.ids);
+      const host = new NodeHost(spec, holder, inside);
+      await host.enterCgroup(holder.pid!, 'system');
+      await host.enterCgroup(inside, 'system');
+      await host.exec(['hostname', spec.name]);
+      return host;
+    } catch (error) {
+      holder?.kill('SIGKILL');
+      throw error;
+    } finally {
+      // Its mount namespace lives on in the node's (copied); the holder is not needed.
+      layout.kill('SIGKILL');
     }
-    for (const dir of NODE_DIRS)
-      await host.exec(['mount', '--bind', join(spec.root, dir), `/${dir}`]);
-    return host;
   }
 
   /** The nsenter prefix that runs a command inside this node. */
   enter(): string[] {
-    return ['nsenter', '-t', String(this.pid), '-m', '-u', '-n', '--'];
+    // -U first: nsenter then becomes the namespace's root (uid and gid 0 inside).
+    if (!this.spec.ids) return ['nsenter', '-t', String(this.pid), '-m', '-u', '-n', '--'];
+    // Entering a PID namespace, nsenter forks, and a signal to it does not
+    // reach its child: the child dies with it instead, so that stopping a
+    // daemon (systemctl stop) or a command's timeout ends what runs inside.
+    // prettier-ignore
+    return [
+      'nsenter', '-t', String(this.pid), '-U', '-p', '-m', '-u', '-n', '--',
+      '/usr/bin/setpriv', '--pdeathsig', 'KILL', '--',
+    ];
+  }
+
+  /**
+   * Gives paths under the node's root to the node's root user (a no-op
+   * without a user namespace). Files the launcher writes into the node are
+   * the machine root's, which the node cannot write (or, were they private,
+   * read). Hard links into the machine's caches (binaries, image layers)
+   * are skipped: they are every cluster's, and must stay the machine's.
+   */
+  async own(...paths: string[]): Promise<void> {
+    if (!this.spec.ids || !paths.length) return;
+    const id = String(this.spec.ids.first);
+    await runCommand(
+      [
+        'find',
+        ...paths,
+        '(',
+        '-type',
+        'd',
+        '-o',
+        '-links',
+        '1',
+        ')',
+        '-exec',
+        'chown',
+        '-h',
+        `${id}:${id}`,
+        '{}',
+        '+',
+      ],
+      { timeoutMs: 60_000 },
+    );
   }
 
   /** Runs a command inside the node to completion. */
@@ -167,7 +279,108 @@ export class NodeHost {
   }
 }
 
-async function createCgroups(root: string): Promise<void> {
+function spawnHolder(command: string[]): ChildProcess {
+  return spawn('/usr/bin/setpriv', ['--pdeathsig', 'KILL', '--', ...command], {
+    stdio: 'ignore',
+    detached: true,
+  });
+}
+
+/** The pid (one of `candidates`) that runs sleep: the namespaces are set up once it does. */
+async function sleeping(
+  spec: NodeHostSpec,
+  holder: ChildProcess,
+  candidates: number[] | (() => Promise<number[]>),
+): Promise<number> {
+  for (let i = 0; i < 100; i++) {
+    for (const pid of Array.isArray(candidates) ? candidates : await candidates()) {
+      const comm = await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '');
+      if (comm.trim() === 'sleep') return pid;
+    }
+    if (holder.exitCode !== null) break;
+    await sleep(20);
+  }
+  holder.kill('SIGKILL');
+  throw new Error(`the namespaces of node ${spec.name} could not be made`);
+}
+
+/** Top-level folders of the machine a node in a user namespace sees: the system's, and its own. */
+const SYSTEM_DIRS = [
+  'bin',
+  'sbin',
+  'lib',
+  'lib32',
+  'lib64',
+  'libx32',
+  'usr',
+  'etc',
+  'dev',
+  'proc',
+  'sys',
+];
+
+/**
+ * The node's file system, made with `run` (a command in the node's mount
+ * namespace): its own files and folders bound over the machine's (see
+ * NODE_DIRS). In a user namespace, the rest of the machine is hidden too:
+ * every top-level folder but the system's and the node's, and /var's but the
+ * node's, get an empty read-only tmpfs (/var/tmp a small writable one), top-level files
+ * an empty one, so the engine's files (its checkout, database, caches) are
+ * not there to read, whatever their mode.
+ */
+async function layOut(
+  spec: NodeHostSpec,
+  run: (command: string[]) => Promise<unknown>,
+): Promise<void> {
+  // Files first: their sources are under the node root, which a bind over /tmp hides.
+  for (const [path, content] of Object.entries(spec.files ?? {})) {
+    const source = join(spec.root, 'files', path);
+    await mkdir(join(source, '..'), { recursive: true });
+    await writeFile(source, content);
+    await run(['mount', '--bind', source, path]);
+  }
+  for (const dir of NODE_DIRS) await run(['mount', '--bind', join(spec.root, dir), `/${dir}`]);
+  if (spec.ids) {
+    const own = new Set([...SYSTEM_DIRS, ...NODE_DIRS.map((dir) => dir.split('/')[0])]);
+    const hide = async (parent: string, keep: Set<string>) => {
+      for (const entry of await readdir(parent, { withFileTypes: true })) {
+        const path = join(parent, entry.name);
+        if (keep.has(entry.name)) continue;
+        if (path === '/var/tmp')
+          await run([
+            'mount',
+            '-t',
+            'tmpfs',
+            '-o',
+            'mode=1777,size=64m,nosuid,nodev',
+            'tmpfs',
+            path,
+          ]);
+        else if (entry.isDirectory())
+          await run(['mount', '-t', 'tmpfs', '-o', 'ro,mode=755,size=4k', 'tmpfs', path]);
+        else if (entry.isFile()) await run(['mount', '--bind', '/dev/null', path]);
+      }
+    };
+    await hide('/', own);
+    await hide(
+      '/var',
+      new Set(NODE_DIRS.filter((dir) => dir.startsWith('var/')).map((dir) => dir.slice(4))),
+    );
+  }
+}
+
+/**
+ * Writes a user namespace's id maps from outside (the machine's root may map
+ * any range; unshare's --map-users would need newuidmap). setgroups stays
+ * allowed: the mapper is privileged, and the node's root may drop groups.
+ */
+async function mapIds(pid: number, ids: IdRange): Promise<void> {
+  const line = `0 ${ids.first} ${ids.count}\n`;
+  await writeFile(`/proc/${pid}/uid_map`, line);
+  await writeFile(`/proc/${pid}/gid_map`, line);
+}
+
+async function createCgroups(root: string, ids?: IdRange): Promise<void> {
   for (const controller of CGROUP_CONTROLLERS) {
     if (!existsSync(join(CGROUP_FS, controller))) continue;
     // Each level of a cpuset must hold cpus and mems before a process (or child) may join.
@@ -177,6 +390,10 @@ async function createCgroups(root: string): Promise<void> {
       await mkdir(dir, { recursive: true });
       if (controller === 'cpuset') await inheritCpuset(dir);
     }
+    // A node in a user namespace makes its pods' groups under its own (the
+    // kubelet's cgroup root) and moves processes into them: the group and
+    // its files are its root's. Its limits, set in the parent, stay the machine's.
+    if (ids) await runCommand(['chown', '-R', `${ids.first}:${ids.first}`, dir]);
   }
 }
 

@@ -185,9 +185,16 @@ export const envSchema = z.object({
    */
   CLUSTER_CPU_SHARES: int(2, 262_144).default(256),
   /**
-   * The sandbox provider's nodes share this machine's kernel as root: a
-   * cluster-admin (privileged pods, hostPath, static pods) reaches the host.
-   * Until true, its dedicated exams need an invitation (no anonymous candidate).
+   * The sandbox provider's nodes each run in a user namespace whose root is
+   * an unprivileged range of this machine's ids, so that a cluster-admin
+   * (privileged pods, hostPath, static pods, the node shell) stays inside
+   * the cluster. false: the nodes run as this machine's root, and reach it.
+   */
+  SANDBOX_USER_NAMESPACES: bool.default(true),
+  /**
+   * With SANDBOX_USER_NAMESPACES=false, whether anyone may take an open
+   * dedicated exam on the sandbox provider; until true such exams need an
+   * invitation (no anonymous candidate). Ignored with user namespaces on.
    */
   SANDBOX_TRUSTED_CANDIDATES: bool.default(false),
 });
@@ -254,7 +261,9 @@ export interface EnvironmentsConfig {
   startTimeoutMs: number;
   /** Each cluster's cgroup cpu.shares. */
   cpuShares: number;
-  /** Whether anyone may take an open dedicated exam on the sandbox provider (see SECURITY.md). */
+  /** Whether the sandbox provider's nodes run in user namespaces (see SECURITY.md). */
+  sandboxUserNamespaces: boolean;
+  /** Whether anyone may take an open dedicated exam on the sandbox provider whose nodes run as root. */
   sandboxTrustedCandidates: boolean;
 }
 
@@ -402,6 +411,7 @@ export function loadConfig(source: Record<string, string | undefined>): AppConfi
       maxClusters: env.CLUSTER_MAX,
       startTimeoutMs: env.CLUSTER_START_TIMEOUT_SECONDS * 1000,
       cpuShares: env.CLUSTER_CPU_SHARES,
+      sandboxUserNamespaces: env.SANDBOX_USER_NAMESPACES,
       sandboxTrustedCandidates: env.SANDBOX_TRUSTED_CANDIDATES,
     },
   };

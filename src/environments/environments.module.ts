@@ -33,6 +33,7 @@ export function clusterProviderFor(config: AppConfig): ClusterProvider | null {
     reserveBytes: settings.reserveBytes,
     startTimeoutMs: settings.startTimeoutMs,
     cpuShares: settings.cpuShares,
+    userNamespaces: settings.sandboxUserNamespaces,
   });
 }
 

@@ -37,6 +37,8 @@ export interface SandboxProviderOptions {
   startTimeoutMs: number;
   /** Each cluster's CPU weight (cgroup cpu.shares); unset: a process's. */
   cpuShares?: number;
+  /** Each node in a user namespace of its own (RealSandboxOptions.userNamespaces). */
+  userNamespaces?: boolean;
 }
 
 export class ClusterStartError extends Error {
@@ -130,6 +132,7 @@ export class SandboxClusterProvider implements ClusterProvider {
           '--nodes',
           shape.nodes.join(','),
           ...(this.options.cpuShares ? ['--cpu-shares', String(this.options.cpuShares)] : []),
+          ...(this.options.userNamespaces ? ['--user-namespaces'] : []),
         ]),
         { cwd: this.options.repoDir, detached: true, stdio: ['ignore', out, out] },
       );

@@ -6,7 +6,7 @@ import type { Principal } from '../auth/principal.js';
 import { SessionTokenCache } from '../auth/session-token-cache.js';
 import { generateToken, hashToken, TokenPrefix } from '../auth/tokens.js';
 import { APP_CONFIG } from '../config/config.module.js';
-import type { AppConfig } from '../config/config.schema.js';
+import type { AppConfig, EnvironmentsConfig } from '../config/config.schema.js';
 import { DomainError, ErrorCode } from '../errors/domain-error.js';
 import { ExamsService } from '../exams/exams.service.js';
 import { Invitation } from '../invitations/invitation.entity.js';
@@ -39,6 +39,20 @@ import type {
   StartSessionDto,
   StartedSessionView,
 } from './sessions.dto.js';
+
+/**
+ * Whether a dedicated exam's clusters would give an anonymous candidate this
+ * machine: the sandbox provider's nodes run as its root unless they run in
+ * user namespaces (SECURITY.md), and only the operator may say every
+ * candidate is trusted with that.
+ */
+export function dedicatedNeedsInvitation(environments: EnvironmentsConfig): boolean {
+  return (
+    environments.provider === 'sandbox' &&
+    !environments.sandboxUserNamespaces &&
+    !environments.sandboxTrustedCandidates
+  );
+}
 
 /** Candidate sessions: start, read, answer, submit; and the staff's view of them. */
 @Injectable()
@@ -97,12 +111,7 @@ export class SessionsService {
 
     if (exam.spec.environment === 'dedicated') {
       const environments = this.config.environments;
-      if (
-        !invitation &&
-        environments.provider === 'sandbox' &&
-        !environments.sandboxTrustedCandidates
-      )
-        // A sandbox cluster's admin is root on this machine (see SECURITY.md).
+      if (!invitation && dedicatedNeedsInvitation(environments))
         throw new DomainError(
           ErrorCode.INVITATION_REQUIRED,
           `Exam "${examId}" runs on clusters of this server's own, which only invited candidates may take`,

@@ -106,12 +106,6 @@ describe('a dedicated exam', () => {
       300_000,
     );
 
-    // A sandbox cluster's admin is root on this machine: no anonymous candidate gets one.
-    const anonymous = await t.http
-      .post('/api/sessions')
-      .send({ examId: 'dedicated-e2e', candidateName: 'Mallory' });
-    expect(anonymous.status).toBe(403);
-    expect(anonymous.body.code).toBe('INVITATION_REQUIRED');
     const { token, id: sessionId, session } = await startCandidate('Ada');
     expect(session).toMatchObject({ environment: 'dedicated' });
     const leasedAt = Date.now();
@@ -167,6 +161,13 @@ describe('a dedicated exam', () => {
       'active\nexit 0\n',
     );
     expect(await term.run('ssh node01 "exit 7"; echo "exit $?"')).toBe('exit 7\n');
+    // Root on the node is root of its user namespace only: an unprivileged range of the machine's ids.
+    const [inside, outside, count] = (await term.run('ssh node01 cat /proc/self/uid_map'))
+      .trim()
+      .split(/\s+/)
+      .map(Number);
+    expect([inside, count]).toEqual([0, 65536]);
+    expect(outside).toBeGreaterThanOrEqual(1 << 24);
     expect(await term.run('ssh node09 true; echo "exit $?"')).toBe(
       'ssh: Could not resolve hostname node09: Name or service not known (nodes of k8s-c1: controlplane, node01)\nexit 255\n',
     );

@@ -11,6 +11,8 @@ export interface RealNodeInfo {
   /** The node's host root on the machine. */
   root: string;
   address: string;
+  /** The nsenter prefix into the node's namespaces (its user and PID ones too, where it has them). */
+  enter: string[];
 }
 
 function requiredEnv(name: string): string {
@@ -46,15 +48,11 @@ export async function kubectl(args: string[], input?: string): Promise<string> {
 /** A shell command as root on a node (its mounts, hostname and network), like `ssh node01`. */
 export async function onNode(name: string, command: string, timeoutMs = 60_000): Promise<string> {
   const node = realNode(name);
+  const [nsenter, ...enter] = node.enter;
   const { stdout } = await run(
-    'nsenter',
+    nsenter,
     [
-      '-t',
-      String(node.pid),
-      '-m',
-      '-u',
-      '-n',
-      '--',
+      ...enter,
       'env',
       'PATH=/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin',
       'KUBECONFIG=/etc/kubernetes/admin.conf',

@@ -22,6 +22,7 @@ export default async function realSetup() {
         pid: n.host.pid,
         root: n.root,
         address: n.address,
+        enter: n.host.enter(),
       })),
     ),
   });
@@ -30,5 +31,7 @@ export default async function realSetup() {
 async function start() {
   const log = (line) => process.stderr.write(`[real sandbox] ${line}\n`);
   const { startSandbox } = await tsImport('../../sandbox/launcher.ts', import.meta.url);
-  return startSandbox({ nodes: 'real', workers: 2, pushRegistry: true, log });
+  // The nodes in user namespaces, as the engine's dedicated clusters run; REAL_USER_NAMESPACES=0: as the machine's root.
+  const userNamespaces = process.env.REAL_USER_NAMESPACES !== '0';
+  return startSandbox({ nodes: 'real', workers: 2, pushRegistry: true, userNamespaces, log });
 }

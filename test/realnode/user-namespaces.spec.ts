@@ -1,0 +1,160 @@
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { REPO_ROOT } from '../support/app.js';
+import { eventually } from '../support/eventually.js';
+import { createNamespace, kubectl, onNode, realNode } from '../support/real-cluster.js';
+
+/**
+ * A cluster-admin who tries to leave their cluster, as a candidate of a
+ * dedicated exam may: a privileged pod with the host's PID namespace and
+ * its root folder mounted, and root on the node itself. On a sandbox whose
+ * nodes run in user namespaces (the engine's dedicated clusters, and this
+ * suite's sandbox unless REAL_USER_NAMESPACES=0) all of it stays inside the
+ * node: root there is an unprivileged range of the machine's ids.
+ */
+jest.setTimeout(180_000);
+
+const ns = `escape-${randomBytes(3).toString('hex')}`;
+const userNamespaces = process.env.REAL_USER_NAMESPACES !== '0';
+const maybe = userNamespaces ? describe : describe.skip;
+
+maybe('a node in a user namespace', () => {
+  beforeAll(async () => {
+    await createNamespace(ns);
+    await kubectl(
+      ['-n', ns, 'apply', '-f', '-'],
+      `apiVersion: v1
+kind: Pod
+metadata: { name: escape }
+spec:
+  nodeName: node01
+  hostPID: true
+  hostNetwork: true
+  containers:
+    - name: c
+      image: busybox
+      command: [sleep, "3600"]
+      securityContext: { privileged: true }
+      volumeMounts: [{ name: host, mountPath: /host }]
+  volumes: [{ name: host, hostPath: { path: / } }]
+`,
+    );
+    await eventually(
+      'the privileged pod Running',
+      () => kubectl(['-n', ns, 'get', 'pod', 'escape', '-o', 'jsonpath={.status.phase}']),
+      (phase) => phase === 'Running',
+      90_000,
+    );
+  });
+  afterAll(async () => {
+    await kubectl(['delete', 'namespace', ns, '--wait=false']).catch(() => undefined);
+  });
+
+  /** A shell command in the privileged pod; its output and exit code, never a throw. */
+  const inPod = async (command: string): Promise<{ out: string; code: number }> => {
+    const out = await kubectl([
+      '-n',
+      ns,
+      'exec',
+      'escape',
+      '--',
+      'sh',
+      '-c',
+      // A subshell: a failed redirection's message goes to its stderr, captured too.
+      `(${command}) 2>&1; echo "exit=$?"`,
+    ]);
+    const code = Number(/exit=(\d+)\s*$/.exec(out)?.[1] ?? -1);
+    return { out: out.replace(/exit=\d+\s*$/, ''), code };
+  };
+
+  it("maps the pod's root to an unprivileged range of the machine's ids", async () => {
+    const map = (await inPod('cat /proc/self/uid_map')).out.trim().split(/\s+/).map(Number);
+    expect(map[0]).toBe(0);
+    expect(map[1]).toBeGreaterThanOrEqual(1 << 24);
+    expect(map[2]).toBe(65536);
+    // So do the node's own daemons, seen from the machine: its kubelet is no root here.
+    const inside = realNode('node01').pid;
+    const group = /:pids:(\S+)/.exec(readFileSync(`/proc/${inside}/cgroup`, 'utf8'))![1];
+    const daemons = readFileSync(`/sys/fs/cgroup/pids${group}/cgroup.procs`, 'utf8')
+      .split('\n')
+      .filter(Boolean);
+    const kubelet = daemons.find(
+      (pid) => readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'kubelet',
+    );
+    expect(kubelet).toBeDefined();
+    const uid = Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${kubelet}/status`, 'utf8'))![1]);
+    expect(uid).toBe(map[1]);
+  });
+
+  it("cannot write the machine's files through a hostPath of / or read its private ones", async () => {
+    const planted = await inPod('touch /host/etc/cka-escape');
+    expect(planted.code).not.toBe(0);
+    expect(planted.out).toMatch(/Permission denied|Read-only/);
+    expect(existsSync('/etc/cka-escape')).toBe(false);
+    const shadow = await inPod('cat /host/etc/shadow');
+    expect(shadow.code).not.toBe(0);
+    // The node's programs are hard links into the machine's caches, shared by every cluster.
+    const kubelet = await inPod('echo x >> /host/usr/local/bin/kubelet');
+    expect(kubelet.code).not.toBe(0);
+    expect(kubelet.out).toMatch(/Permission denied/);
+  });
+
+  it("does not see the engine's checkout or the machine's other folders at all", async () => {
+    expect(existsSync(join(REPO_ROOT, 'package.json'))).toBe(true);
+    const top = REPO_ROOT.split('/').filter(Boolean)[0];
+    const listing = await inPod(`ls -A /host/${top}`);
+    expect(listing.code).toBe(0);
+    expect(listing.out.trim()).toBe('');
+    const repo = await inPod(`cat /host${join(REPO_ROOT, 'package.json')}`);
+    expect(repo.code).not.toBe(0);
+    // The node's own folders are there, as on a machine.
+    expect((await inPod('ls /host/etc/kubernetes')).out).toMatch(/kubelet\.conf/);
+  });
+
+  it("sees the node's processes only, and cannot kill the node", async () => {
+    const ps = await inPod('ps -o pid,comm');
+    expect(ps.out).toMatch(/kubelet/);
+    expect(ps.out).toMatch(/containerd/);
+    // The machine's (this test's Node.js, the engine's) are not there.
+    expect(ps.out).not.toMatch(/\bjest\b|\bnode\b/);
+    // PID 1 of the node's namespace ignores a SIGKILL from inside it.
+    await inPod('kill -9 1');
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    const ready = await kubectl([
+      'get',
+      'node',
+      'node01',
+      '-o',
+      'jsonpath={.status.conditions[?(@.type=="Ready")].status}',
+    ]);
+    expect(ready).toBe('True');
+  });
+
+  it("keeps the machine's mounts locked under the node's root: it cannot unmount what hides the machine", async () => {
+    const top = REPO_ROOT.split('/').filter(Boolean)[0];
+    const umount = await onNode('node01', `umount /${top} 2>&1; echo "exit=$?"`);
+    expect(umount).not.toMatch(/exit=0/);
+    const listing = await onNode('node01', `ls -A /${top} | wc -l`);
+    expect(listing.trim()).toBe('0');
+    const tmp = await onNode('node01', `umount /tmp 2>&1; echo "exit=$?"`);
+    expect(tmp).not.toMatch(/exit=0/);
+  });
+
+  it("cannot change an image layer every cluster shares, while a container's own writes work", async () => {
+    const seeded = await onNode(
+      'node01',
+      'find /var/lib/containerd/io.containerd.snapshotter.v1.overlayfs/snapshots -type f -links +1 | head -1',
+    );
+    expect(seeded.trim()).not.toBe('');
+    const rewrite = await onNode(
+      'node01',
+      `sh -c 'echo x >> ${seeded.trim()}' 2>&1; echo "exit=$?"`,
+    );
+    expect(rewrite).not.toMatch(/exit=0/);
+    const layer = statSync(join(realNode('node01').root, seeded.trim()));
+    expect(layer.uid).toBe(0);
+    expect((await inPod('echo ok > /tmp/own && cat /tmp/own')).out.trim()).toBe('ok');
+  });
+});
