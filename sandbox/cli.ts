@@ -22,8 +22,9 @@ import { watchOwner } from './owner.js';
 import { checkRealNodeHost, RealNodeHostError } from './real/preflight.js';
 
 const USAGE = `usage: npm run sandbox -- [--real | --nodes fake|real|auto] [--workers N] [--control-planes N]
-                          [--keep] [--build-only] [--arg component=--flag=value ...]
+                          [--user-namespaces] [--keep] [--build-only] [--arg component=--flag=value ...]
   --real          a kubeadm cluster whose pods run (a control plane and --workers real workers, default 1)
+  --user-namespaces  real nodes in user namespaces: root on a node is not root here (as dedicated exams run)
   --nodes auto    real nodes where this machine can run them, else kwok's fake ones
   --build-only    build the binaries (with --real, the real-node ones too) and exit
   --keep          leave the cluster running when this process ends
@@ -38,6 +39,7 @@ function parseOptions() {
         keep: { type: 'boolean', default: false },
         'build-only': { type: 'boolean', default: false },
         real: { type: 'boolean', default: false },
+        'user-namespaces': { type: 'boolean', default: false },
         nodes: { type: 'string' },
         arg: { type: 'string', multiple: true, default: [] },
         help: { type: 'boolean', short: 'h', default: false },
@@ -155,6 +157,7 @@ async function main(): Promise<void> {
     keepRunDir: values.keep,
     extraArgs: extraArgs(values.arg),
     nodes: kind,
+    userNamespaces: values['user-namespaces'],
     log,
   });
   if (stopping) return;

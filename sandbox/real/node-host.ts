@@ -76,8 +76,8 @@ export interface IdRange {
 
 /**
  * A machine of the cluster without a VM: a process holding a mount, UTS and
- * network namespace of its own (the "node"), into which the node's daemons
- * are started with nsenter. Daemons run in `<cgroupRoot>/system`, pods under
+ * network namespace of its own (the "node"; with `ids`, a user and a PID
+ * namespace too), into which the node's daemons are started with nsenter. Daemons run in `<cgroupRoot>/system`, pods under
  * `<cgroupRoot>/kubepods`, so the whole node is found and killed by its
  * cgroups even when the launcher was killed outright.
  */
