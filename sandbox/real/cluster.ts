@@ -228,6 +228,8 @@ export async function startRealSandbox(options: RealSandboxOptions): Promise<Rea
       host: network.hostAddress,
       log,
     });
+    // The nodes may open connections to the registries on the host, and to nothing else there.
+    await network.allowInbound(portOf(registry.hostPort));
     log(`network ${network.hostAddress}/24 and image registry ${registry.url} (${since()})`);
     if (options.pushRegistry) {
       pushRegistry = await startPushRegistry({
@@ -237,6 +239,7 @@ export async function startRealSandbox(options: RealSandboxOptions): Promise<Rea
         host: network.hostAddress,
         log,
       });
+      await network.allowInbound(portOf(pushRegistry.hostPort));
       log(`writable registry ${pushRegistry.url}`);
     }
     const mirrors = [registry.hostPort, ...(pushRegistry ? [pushRegistry.hostPort] : [])];
@@ -747,6 +750,11 @@ async function connectPodNetworks(
     await writeFile(conflist, bridgeConflist(cidrs.get(node.name)!));
     await node.host.own(conflist);
   }
+}
+
+/** The port of a `host:port`. */
+function portOf(hostPort: string): number {
+  return Number(hostPort.slice(hostPort.lastIndexOf(':') + 1));
 }
 
 /** A GET on the cluster's API server, as its admin, parsed from JSON. */

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tryCommand } from './commands.js';
-import { networkNames } from './network.js';
+import { networkNames, removeInboundFence } from './network.js';
 import { killCgroupTree, removeCgroupTree } from './node-host.js';
 
 /**
@@ -57,6 +57,7 @@ export async function removeRealLeftovers(runDir: string): Promise<void> {
   // The shared parent goes when this was the last run in it (rmdir refuses otherwise).
   await removeCgroupTree(record.cgroupRoot.split('/').slice(0, -1).join('/') || '/', false);
   const names = networkNames(record.tag);
+  await removeInboundFence(names);
   await tryCommand(['ip', 'link', 'del', names.hostInterface]);
   await tryCommand(['ip', 'netns', 'del', names.switchNamespace]);
   if (record.networkLock) await rm(record.networkLock, { recursive: true, force: true });

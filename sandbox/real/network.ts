@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { processAlive } from '../build.js';
@@ -24,6 +25,8 @@ export interface ClusterNetwork {
   nodeAddress(i: number): string;
   /** Plugs a node's network namespace (the pid of a process in it) into the switch as its eth0. */
   attach(i: number, pid: number): Promise<void>;
+  /** Lets the nodes open connections to this TCP port of the host's address (an image registry). */
+  allowInbound(port: number): Promise<void>;
   /** Removes the switch, the uplink and the lock (idempotent). */
   destroy(): Promise<void>;
 }
@@ -40,7 +43,51 @@ function base(): string {
 
 /** Interface names are at most 15 bytes: a short tag of the run keeps them unique. */
 export function networkNames(tag: string) {
-  return { switchNamespace: `cka-${tag}`, hostInterface: `cka${tag}h`, uplink: 'uplink' };
+  return {
+    switchNamespace: `cka-${tag}`,
+    hostInterface: `cka${tag}h`,
+    uplink: 'uplink',
+    inboundChain: `CKA-IN-${tag}`,
+  };
+}
+
+/**
+ * The host's INPUT filter for a cluster's uplink: a chain of its own, jumped
+ * to for packets that come in on the uplink, that answers the connections
+ * the host opened (the engine's to the API server, NodePorts), lets through
+ * the ports `allowInbound` names (the image registries) and refuses
+ * everything else. A node's root is the cluster-admin's, and the uplink
+ * reaches every service of this machine that listens on all its addresses.
+ * Refused, not dropped: a node's DNS asks the host's address, and gives up at
+ * once (as before, when nothing there answered).
+ */
+async function fenceInbound(names: ReturnType<typeof networkNames>): Promise<void> {
+  const chain = names.inboundChain;
+  await runCommand(['iptables', '-w', '-N', chain]);
+  await runCommand([
+    'iptables',
+    '-w',
+    '-A',
+    chain,
+    '-m',
+    'conntrack',
+    '--ctstate',
+    'ESTABLISHED,RELATED',
+    '-j',
+    'ACCEPT',
+  ]);
+  await runCommand(['iptables', '-w', '-A', chain, '-j', 'REJECT']);
+  await runCommand(['iptables', '-w', '-I', 'INPUT', '-i', names.hostInterface, '-j', chain]);
+}
+
+/** Removes a cluster's INPUT filter (idempotent: a killed launcher's may be half made or gone). */
+export async function removeInboundFence(names: ReturnType<typeof networkNames>): Promise<void> {
+  const chain = names.inboundChain;
+  while (
+    await tryCommand(['iptables', '-w', '-D', 'INPUT', '-i', names.hostInterface, '-j', chain])
+  );
+  await tryCommand(['iptables', '-w', '-F', chain]);
+  await tryCommand(['iptables', '-w', '-X', chain]);
 }
 
 /**
@@ -88,7 +135,25 @@ export async function createClusterNetwork(tag: string, locksDir: string): Promi
       // Service addresses need a route before kube-proxy's DNAT rewrites them.
       await runCommand([...node, 'route', 'add', 'default', 'via', hostAddress]);
     },
+    allowInbound: async (port) => {
+      await runCommand([
+        'iptables',
+        '-w',
+        '-I',
+        names.inboundChain,
+        '1',
+        '-p',
+        'tcp',
+        '-d',
+        hostAddress,
+        '--dport',
+        String(port),
+        '-j',
+        'ACCEPT',
+      ]);
+    },
     destroy: async () => {
+      await removeInboundFence(names);
       await tryCommand(['ip', 'link', 'del', names.hostInterface]);
       await tryCommand(['ip', 'netns', 'del', names.switchNamespace]);
       await rm(lock, { recursive: true, force: true });
@@ -114,6 +179,11 @@ export async function createClusterNetwork(tag: string, locksDir: string): Promi
       names.switchNamespace,
     ]);
     await runCommand([...sw, 'link', 'set', names.uplink, 'master', 'br0', 'up']);
+    await fenceInbound(names);
+    // No IPv6 on the uplink: the filter is IPv4's, and a link-local address
+    // would reach every service listening on all of the host's IPv6 ones.
+    if (existsSync(`/proc/sys/net/ipv6/conf/${names.hostInterface}`))
+      await writeFile(`/proc/sys/net/ipv6/conf/${names.hostInterface}/disable_ipv6`, '1');
     await runCommand(['ip', 'addr', 'add', `${hostAddress}/24`, 'dev', names.hostInterface]);
     await runCommand(['ip', 'link', 'set', names.hostInterface, 'up']);
     return network;

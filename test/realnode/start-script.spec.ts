@@ -126,5 +126,8 @@ describe('scripts/start.sh with real nodes', () => {
       10_000,
     );
     expect(existsSync(cgroup)).toBe(false);
+    // Nor the host's filter for the cluster's uplink.
+    const { stdout: filters } = await promisify(execFile)('iptables', ['-w', '-S']);
+    expect(filters).not.toContain(`CKA-IN-${tag}`);
   });
 });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import { connect, createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../support/app.js';
 import { eventually } from '../support/eventually.js';
@@ -130,6 +131,34 @@ spec:
       'jsonpath={.status.conditions[?(@.type=="Ready")].status}',
     ]);
     expect(ready).toBe('True');
+  });
+
+  it("reaches the machine's image registries over the cluster's uplink, and no other service there", async () => {
+    // A service of this machine's on all its addresses (as a database or a dev server may be).
+    const server = createServer((socket) => socket.end('engine secrets\n'));
+    await new Promise<void>((resolve) => server.listen(0, '0.0.0.0', resolve));
+    try {
+      const port = (server.address() as AddressInfo).port;
+      const host = realNode('node01').address.replace(/\.\d+$/, '.1');
+      const refused = await inPod(`nc -w 3 ${host} ${port} </dev/null`);
+      expect(refused.out).not.toContain('engine secrets');
+      expect(refused.code).not.toBe(0);
+      // The same service answers this machine on that address, and the registry answers the pod.
+      const direct = await new Promise<string>((resolve, reject) => {
+        let data = '';
+        const client = connect(port, host);
+        client.on('data', (chunk: Buffer) => (data += chunk.toString()));
+        client.on('end', () => resolve(data));
+        client.on('error', reject);
+      });
+      expect(direct).toBe('engine secrets\n');
+      const registry = new URL(process.env.REAL_PUSH_REGISTRY!);
+      expect(registry.hostname).toBe(host);
+      const pulled = await inPod(`nc -w 3 ${host} ${registry.port} </dev/null`);
+      expect(pulled.code).toBe(0);
+    } finally {
+      server.close();
+    }
   });
 
   it("keeps the machine's mounts locked under the node's root: it cannot unmount what hides the machine", async () => {
