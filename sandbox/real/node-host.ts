@@ -121,17 +121,7 @@ export class NodeHost {
     await createCgroups(spec.cgroupRoot, spec.ids);
     if (!spec.ids) {
       // No --fork: the holder is the namespaces' first process, and its pid is ours to enter.
-      const holder = spawnHolder([
-        'unshare',
-        '--mount',
-        '--uts',
-        '--net',
-        '--propagation',
-        'private',
-        '--',
-        'sleep',
-        'infinity',
-      ]);
+      const holder = spawnHolder(['unshare', '--mount', ...NODE_NAMESPACES]);
       const host = new NodeHost(spec, holder, await sleeping(spec, holder, [holder.pid!]));
       await host.enterCgroup(holder.pid!, 'system');
       await host.exec(['hostname', spec.name]);
@@ -175,13 +165,7 @@ export class NodeHost {
         '--fork',
         '--kill-child',
         '--mount-proc',
-        '--uts',
-        '--net',
-        '--propagation',
-        'private',
-        '--',
-        'sleep',
-        'infinity',
+        ...NODE_NAMESPACES,
       ]);
       const unshare = holder;
       const inside = await sleeping(spec, holder, async () =>
@@ -278,6 +262,9 @@ export class NodeHost {
     await removeCgroupTree(this.spec.cgroupRoot);
   }
 }
+
+/** What every node has of its own besides its mounts: a hostname, a network, and private mount propagation. */
+const NODE_NAMESPACES = ['--uts', '--net', '--propagation', 'private', '--', 'sleep', 'infinity'];
 
 function spawnHolder(command: string[]): ChildProcess {
   return spawn('/usr/bin/setpriv', ['--pdeathsig', 'KILL', '--', ...command], {
