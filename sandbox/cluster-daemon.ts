@@ -8,7 +8,7 @@
  *
  * The state folder holds:
  * - `status.json`, rewritten whole on each change: `{ state: "starting" | "ready" | "failed" |
- *   "stopped", pid, nodes, server?, error? }`;
+ *   "stopped", pid, nodes, userNamespaces, server?, error? }`;
  * - `admin.conf`, kubeadm's admin kubeconfig (kubernetes-admin, cluster-admin), for the
  *   candidate, and `super-admin.conf` (system:masters), the engine's, once ready;
  * - `control.sock`, one JSON request per connection, one JSON answer:
@@ -46,6 +46,8 @@ export interface DaemonStatus {
   server?: string;
   /** Seconds from the daemon's start to ready. */
   startSeconds?: number;
+  /** Whether its nodes run in user namespaces (--user-namespaces). */
+  userNamespaces: boolean;
   error?: string;
 }
 
@@ -97,7 +99,12 @@ async function main(): Promise<void> {
   const log = (line: string) =>
     appendFileSync(logFile, `${new Date().toISOString()} ${line}\n`, { mode: 0o600 });
   const started = Date.now();
-  let status: DaemonStatus = { state: 'starting', pid: process.pid, nodes };
+  let status: DaemonStatus = {
+    state: 'starting',
+    pid: process.pid,
+    nodes,
+    userNamespaces: values['user-namespaces'],
+  };
   const publish = async (next: Partial<DaemonStatus>) => {
     status = { ...status, ...next };
     const temporary = join(dir, `status.json.${process.pid}`);

@@ -99,11 +99,12 @@ export interface RealSandboxOptions {
 
 /**
  * The machine's ids a cluster's nodes map from 0 (one 65536-id range per
- * cluster network, above the ranges /etc/subuid hands to users).
+ * cluster network, from 2^24: above what /etc/subuid usually hands to users).
  */
 export function clusterIds(networkIndex: number): IdRange {
   return { first: USERNS_BASE + networkIndex * USERNS_SIZE, count: USERNS_SIZE };
 }
+// Nothing checks the range against /etc/subuid or another container manager's (SECURITY.md).
 const USERNS_BASE = 1 << 24;
 const USERNS_SIZE = 1 << 16;
 
@@ -178,12 +179,6 @@ export async function startRealSandbox(options: RealSandboxOptions): Promise<Rea
   await mkdir(options.runsDir, { recursive: true });
   const runDir = await mkdtemp(join(options.runsDir, `real-${process.pid}-`));
   await writeFile(join(runDir, 'owner.pid'), String(process.pid));
-  // Nodes in user namespaces pass through to their own folders (each the
-  // node's, mode 0700); the run folder's other files stay the machine root's.
-  if (options.userNamespaces) {
-    await chmod(runDir, 0o711);
-    await mkdir(join(runDir, 'nodes'), { mode: 0o711 });
-  }
   const tag = randomBytes(3).toString('hex');
   const cgroupBase = `/cka/${tag}`;
   const sysctls = await readMachineSysctls();
@@ -296,6 +291,7 @@ export async function startRealSandbox(options: RealSandboxOptions): Promise<Rea
         root,
         cgroupRoot: `${cgroupBase}/${name}`,
         files,
+        logs: join(runDir, 'logs', name),
         ids,
       });
       await network.attach(i, host.pid);
@@ -635,6 +631,7 @@ async function pullIntoSeed(seed: {
     root: seed.root,
     cgroupRoot: seed.cgroupRoot,
     files: seed.files,
+    logs: join(seed.root, 'logs'),
   });
   try {
     await seed.attach(host.pid);

@@ -52,7 +52,7 @@ export function networkNames(tag: string) {
 }
 
 /**
- * The host's INPUT filter for a cluster's uplink: a chain of its own, jumped
+ * The host's filter for a cluster's uplink: a chain of its own, jumped
  * to for packets that come in on the uplink, that answers the connections
  * the host opened (the engine's to the API server, NodePorts), lets through
  * the ports `allowInbound` names (the image registries) and refuses
@@ -78,7 +78,22 @@ async function fenceInbound(names: ReturnType<typeof networkNames>): Promise<voi
   ]);
   await runCommand(['iptables', '-w', '-A', chain, '-j', 'REJECT']);
   await runCommand(['iptables', '-w', '-I', 'INPUT', '-i', names.hostInterface, '-j', chain]);
+  // Nor is anything routed through the host, to or from the uplink (another
+  // cluster's network, the host's LAN), on a host that forwards packets.
+  for (const direction of FORWARDS)
+    await runCommand([
+      'iptables',
+      '-w',
+      '-I',
+      'FORWARD',
+      direction,
+      names.hostInterface,
+      '-j',
+      'REJECT',
+    ]);
 }
+
+const FORWARDS = ['-i', '-o'];
 
 /** Removes a cluster's INPUT filter (idempotent: a killed launcher's may be half made or gone). */
 export async function removeInboundFence(names: ReturnType<typeof networkNames>): Promise<void> {
@@ -86,6 +101,19 @@ export async function removeInboundFence(names: ReturnType<typeof networkNames>)
   while (
     await tryCommand(['iptables', '-w', '-D', 'INPUT', '-i', names.hostInterface, '-j', chain])
   );
+  for (const direction of FORWARDS)
+    while (
+      await tryCommand([
+        'iptables',
+        '-w',
+        '-D',
+        'FORWARD',
+        direction,
+        names.hostInterface,
+        '-j',
+        'REJECT',
+      ])
+    );
   await tryCommand(['iptables', '-w', '-F', chain]);
   await tryCommand(['iptables', '-w', '-X', chain]);
 }

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, chown, mkdir, readdir, readFile, rmdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runCommand } from './commands.js';
@@ -59,6 +59,15 @@ export interface NodeHostSpec {
    */
   files?: Record<string, string>;
   /**
+   * The folder on the host for the logs of the node's daemons (the
+   * supervisor's, which journalctl reads): the machine root's, outside the
+   * node's root, and bound read-only at /var/log/cka in the node. The
+   * launcher writes these files as the machine's root, so they must never be
+   * reached through a folder the node owns (a symlink planted there would
+   * send its writes anywhere on the machine).
+   */
+  logs: string;
+  /**
    * Run the node in a user namespace of its own: its root is `first` on
    * the machine, its ids 0..count-1 are first..first+count-1. Root on such a
    * node (a privileged pod, a hostPath volume, a static pod, the node shell)
@@ -112,21 +121,22 @@ export class NodeHost {
       await mkdir(join(spec.root, dir), { recursive: true });
       await mkdir(`/${dir}`, { recursive: true });
     }
-    if (spec.ids) {
-      // The node's root reaches its own folder (the sources of its mounts);
-      // no other cluster's does (their roots are other ids).
-      await chown(spec.root, spec.ids.first, spec.ids.first);
-      await chmod(spec.root, 0o700);
-    }
+    await mkdir(spec.logs, { recursive: true });
+    await mkdir(join(spec.root, 'var/log/cka'), { recursive: true });
     await createCgroups(spec.cgroupRoot, spec.ids);
     if (!spec.ids) {
       // No --fork: the holder is the namespaces' first process, and its pid is ours to enter.
       const holder = spawnHolder(['unshare', '--mount', ...NODE_NAMESPACES]);
-      const host = new NodeHost(spec, holder, await sleeping(spec, holder, [holder.pid!]));
-      await host.enterCgroup(holder.pid!, 'system');
-      await host.exec(['hostname', spec.name]);
-      await layOut(spec, (command) => host.exec(command));
-      return host;
+      try {
+        const host = new NodeHost(spec, holder, await sleeping(spec, holder, [holder.pid!]));
+        await host.enterCgroup(holder.pid!, 'system');
+        await host.exec(['hostname', spec.name]);
+        await layOut(spec, (command) => host.exec(command));
+        return host;
+      } catch (error) {
+        holder.kill('SIGKILL');
+        throw error;
+      }
     }
     // In a user namespace, the file system is laid out first, by the
     // machine's root in a mount namespace of its own, and the node's
@@ -151,20 +161,22 @@ export class NodeHost {
       );
       // The node also gets a PID namespace: a hostPID pod's /proc must be of a
       // PID namespace its user namespace owns (and it should see the node's
-      // processes, not the machine's). Its first process, the one to enter,
-      // is unshare's child.
+      // processes, not the machine's), and an IPC one. Its first process, the
+      // one to enter, is unshare's child.
+      //
+      // The namespaces are made by the range's first id, not by the machine's
+      // root: a process keeps the ids it had when it entered a user
+      // namespace, and one of the machine's root inside the node (its PID 1,
+      // say) could be traced by the node's root, who has every capability
+      // there, and made to write the machine's root-owned files as their
+      // owner. Changing ids clears the parent-death signal: set it after.
+      const id = String(spec.ids.first);
+      // prettier-ignore
       holder = spawnHolder([
-        'nsenter',
-        '-t',
-        String(layoutPid),
-        '-m',
-        '--',
-        'unshare',
-        '--user',
-        '--pid',
-        '--fork',
-        '--kill-child',
-        '--mount-proc',
+        'nsenter', '-t', String(layoutPid), '-m', '--',
+        '/usr/bin/setpriv', '--reuid', id, '--regid', id, '--clear-groups', '--',
+        '/usr/bin/setpriv', '--pdeathsig', 'KILL', '--',
+        'unshare', '--user', '--pid', '--ipc', '--fork', '--kill-child', '--mount-proc',
         ...NODE_NAMESPACES,
       ]);
       const unshare = holder;
@@ -195,14 +207,19 @@ export class NodeHost {
 
   /** The nsenter prefix that runs a command inside this node. */
   enter(): string[] {
-    // -U first: nsenter then becomes the namespace's root (uid and gid 0 inside).
     if (!this.spec.ids) return ['nsenter', '-t', String(this.pid), '-m', '-u', '-n', '--'];
-    // Entering a PID namespace, nsenter forks, and a signal to it does not
-    // reach its child: the child dies with it instead, so that stopping a
-    // daemon (systemctl stop) or a command's timeout ends what runs inside.
+    // Two steps. The first enters the user namespace and the others but the
+    // PID one, and becomes the node's root (uid 0 inside, the range's first
+    // id outside) before anything runs in the node. The second, now that
+    // root, enters the node's PID namespace (its PID 1, in the node's /proc)
+    // and forks into it: no process of the machine's root is ever inside.
+    // A signal to nsenter does not reach its child: the child dies with it
+    // instead, so that stopping a daemon (systemctl stop) or a command's
+    // timeout ends what runs inside.
     // prettier-ignore
     return [
-      'nsenter', '-t', String(this.pid), '-U', '-p', '-m', '-u', '-n', '--',
+      'nsenter', '-t', String(this.pid), '-U', '-m', '-u', '-n', '-i', '--',
+      'nsenter', '-t', '1', '-p', '--',
       '/usr/bin/setpriv', '--pdeathsig', 'KILL', '--',
     ];
   }
@@ -326,7 +343,14 @@ async function layOut(
     await writeFile(source, content);
     await run(['mount', '--bind', source, path]);
   }
-  for (const dir of NODE_DIRS) await run(['mount', '--bind', join(spec.root, dir), `/${dir}`]);
+  for (const dir of NODE_DIRS) {
+    await run(['mount', '--bind', join(spec.root, dir), `/${dir}`]);
+    // Before /tmp's bind, which hides the source (see NODE_DIRS).
+    if (dir === 'var/log') {
+      await run(['mount', '--bind', spec.logs, '/var/log/cka']);
+      await run(['mount', '-o', 'remount,bind,ro', '/var/log/cka']);
+    }
+  }
   if (spec.ids) {
     const own = new Set([...SYSTEM_DIRS, ...NODE_DIRS.map((dir) => dir.split('/')[0])]);
     const hide = async (parent: string, keep: Set<string>) => {
@@ -349,6 +373,31 @@ async function layOut(
       }
     };
     await hide('/', own);
+    // The node mounts its own /proc (its PID namespace's) and may unmount
+    // it: what is under it shows only the processes it may trace anyway.
+    await run([
+      'mount',
+      '-t',
+      'proc',
+      '-o',
+      'hidepid=invisible,nosuid,nodev,noexec',
+      'proc',
+      '/proc',
+    ]);
+    // The machine's /dev/shm and message queues are everyone's: files left
+    // there would outlive the cluster and pass between clusters.
+    if (existsSync('/dev/shm'))
+      await run([
+        'mount',
+        '-t',
+        'tmpfs',
+        '-o',
+        'mode=1777,size=64m,nosuid,nodev',
+        'tmpfs',
+        '/dev/shm',
+      ]);
+    if (existsSync('/dev/mqueue'))
+      await run(['mount', '-t', 'tmpfs', '-o', 'ro,mode=755,size=4k', 'tmpfs', '/dev/mqueue']);
     await hide(
       '/var',
       new Set(NODE_DIRS.filter((dir) => dir.startsWith('var/')).map((dir) => dir.slice(4))),

@@ -10,7 +10,12 @@ import { NodeSupervisor } from './supervisor.js';
 /** A node that is the test's own machine: no namespaces to enter, no cgroups of its own. */
 function localHost(root: string): NodeHost {
   return {
-    spec: { name: 'node01', root, cgroupRoot: '/cka-test-does-not-exist' },
+    spec: {
+      name: 'node01',
+      root,
+      cgroupRoot: '/cka-test-does-not-exist',
+      logs: join(root, 'var/log/cka'),
+    },
     enter: () => [],
   } as unknown as NodeHost;
 }

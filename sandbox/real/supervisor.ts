@@ -43,7 +43,8 @@ interface Unit {
  * relies on: the kubelet exits until `kubeadm init` has written its
  * configuration), and answers start, stop, restart, status and logs. The
  * launcher uses it now; node shells will reach it through `systemctl` and
- * `journalctl`. Logs append to `/var/log/cka/<name>.log` in the node.
+ * `journalctl`. Logs append to `<logs>/<name>.log` on the host, which the
+ * node sees read-only as `/var/log/cka/<name>.log`.
  */
 export class NodeSupervisor {
   private readonly units = new Map<string, Unit>();
@@ -56,7 +57,7 @@ export class NodeSupervisor {
   }
 
   logPath(name: string): string {
-    return join(this.host.spec.root, 'var/log/cka', `${name}.log`);
+    return join(this.host.spec.logs, `${name}.log`);
   }
 
   /** Starts the service unless it runs (idempotent, like `systemctl start`). */

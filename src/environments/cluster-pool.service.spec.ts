@@ -254,6 +254,22 @@ describe('the cluster pool', () => {
     release();
   });
 
+  it('after a restart retires warm clusters made under settings it no longer uses, and keeps leased ones', async () => {
+    const before = pool(1);
+    const leased = (await before.makeFor(shape, 's1', 'k8s-c1'))!;
+    await before.refill([shape]);
+    await until(async () => (await states()).includes('warm'));
+    // The operator turned user namespaces on: every cluster made before is stale.
+    for (const cluster of provider.alive.values()) cluster.stale = 'made as root';
+    const [warm] = [...provider.alive.keys()].filter((id) => id !== leased.id);
+
+    const after = pool(1);
+    await after.reconcile();
+    expect(await states()).toEqual(['leased:s1/k8s-c1', 'released']);
+    expect(provider.destroyed).toEqual([warm]);
+    expect((await after.cluster(leased)).kubeconfig).toBe(`kubeconfig of ${leased.id}`);
+  });
+
   it("leaves another worker's start alone while its heartbeat is fresh, and fails it once stale", async () => {
     const repo = ds.getRepository(ClusterLease);
     // Another host's worker is making this cluster: its lease and its half-made cluster exist.

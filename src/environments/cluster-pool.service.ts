@@ -258,6 +258,13 @@ export class ClusterPoolService implements OnModuleDestroy {
             await new Promise((resolve) => setTimeout(resolve, RETRY_FIND_MS));
           }
         }
+        const cluster = this.clusters.get(lease.id);
+        if (lease.state === 'warm' && cluster?.stale) {
+          // A session that holds one keeps it; the pool makes a new one in its place.
+          this.logger.warn({ lease: lease.id, reason: cluster.stale }, 'warm cluster retired');
+          await this.retire(lease, 'released', cluster.stale);
+          continue;
+        }
         found++;
       } catch (error) {
         lost++;

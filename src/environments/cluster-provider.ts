@@ -39,6 +39,12 @@ export interface ProvidedCluster {
   nodes: string[];
   /** Whatever the provider needs to find it again (stored as JSON with the lease). */
   handle: Record<string, unknown>;
+  /**
+   * Set when the cluster was made under settings this engine no longer uses
+   * (say, nodes as the machine's root where it now isolates them): it keeps
+   * serving a session that holds it, but is never handed out anew.
+   */
+  stale?: string;
 }
 
 export interface ExecResult {

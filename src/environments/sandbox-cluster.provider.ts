@@ -21,6 +21,8 @@ interface DaemonStatus {
   nodes: string[];
   server?: string;
   startSeconds?: number;
+  /** Absent in the status of a daemon older than the setting: its nodes ran as root. */
+  userNamespaces?: boolean;
   error?: string;
 }
 
@@ -173,6 +175,11 @@ export class SandboxClusterProvider implements ClusterProvider {
       candidateKubeconfig: await readFile(join(dir, 'admin.conf'), 'utf8'),
       nodes: status.nodes,
       handle: { dir, pid: status.pid, server: status.server, startSeconds: status.startSeconds },
+      ...((status.userNamespaces ?? false) !== (this.options.userNamespaces ?? false) && {
+        stale: status.userNamespaces
+          ? 'its nodes run in user namespaces, and this engine runs them as root'
+          : "its nodes run as the machine's root, and this engine runs them in user namespaces",
+      }),
     };
   }
 

@@ -129,5 +129,6 @@ describe('scripts/start.sh with real nodes', () => {
     // Nor the host's filter for the cluster's uplink.
     const { stdout: filters } = await promisify(execFile)('iptables', ['-w', '-S']);
     expect(filters).not.toContain(`CKA-IN-${tag}`);
+    expect(filters).not.toContain(`cka${tag}h`);
   });
 });

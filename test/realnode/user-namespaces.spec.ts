@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { connect, createServer, type AddressInfo } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { REPO_ROOT } from '../support/app.js';
 import { eventually } from '../support/eventually.js';
 import { createNamespace, kubectl, onNode, realNode } from '../support/real-cluster.js';
@@ -87,6 +87,56 @@ spec:
     expect(kubelet).toBeDefined();
     const uid = Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${kubelet}/status`, 'utf8'))![1]);
     expect(uid).toBe(map[1]);
+  });
+
+  it("has no process of the machine's root inside the node, not even its PID 1 or a command entered into it", async () => {
+    const map = (await inPod('cat /proc/self/uid_map')).out.trim().split(/\s+/).map(Number);
+    const uidOf = (pid: number | string) =>
+      Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
+    // The node's PID 1, seen from the machine.
+    expect(uidOf(realNode('node01').pid)).toBe(map[1]);
+    // Every process of the node (its daemons, shims and containers: its cgroups) is of its range.
+    const group = /:pids:(\S+)/.exec(
+      readFileSync(`/proc/${realNode('node01').pid}/cgroup`, 'utf8'),
+    )![1];
+    const pids = (dir: string): string[] => [
+      ...readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean),
+      ...readdirSync(dir, { withFileTypes: true })
+        .filter((entry) => entry.isDirectory())
+        .flatMap((entry) => pids(join(dir, entry.name))),
+    ];
+    const all = pids(join('/sys/fs/cgroup/pids', dirname(group)));
+    expect(all.length).toBeGreaterThan(10);
+    const outside = all
+      .map((pid) => {
+        try {
+          return uidOf(pid);
+        } catch {
+          return map[1]; // ended meanwhile
+        }
+      })
+      .filter((uid) => uid < map[1] || uid >= map[1] + map[2]);
+    expect(outside).toEqual([]);
+    // Under the node's /proc (which its root may unmount, in a mount namespace of its own here)
+    // the machine's processes are hidden: this test's own is not there.
+    const under = await onNode(
+      'node01',
+      `unshare -m sh -c 'umount /proc && test -e /proc/${process.pid}/status; echo "exit=$?"'`,
+    );
+    expect(under.trim()).toBe('exit=1');
+  });
+
+  it("keeps the daemons' logs out of the node's reach, and its shared memory its own", async () => {
+    // The launcher writes them as the machine's root: a symlink planted there would be followed.
+    const planted = await onNode(
+      'node01',
+      'ln -sf /etc/cka-escape /var/log/cka/kubelet.log 2>&1; echo "exit=$?"',
+    );
+    expect(planted).not.toMatch(/exit=0/);
+    expect(await onNode('node01', 'journalctl -u kubelet -n 1 | wc -l')).toMatch(/^[1-9]/);
+    const name = `cka-shm-${randomBytes(3).toString('hex')}`;
+    expect(await onNode('node01', `touch /dev/shm/${name} && echo made`)).toBe('made\n');
+    expect(existsSync(`/dev/shm/${name}`)).toBe(false);
   });
 
   it("cannot write the machine's files through a hostPath of / or read its private ones", async () => {
