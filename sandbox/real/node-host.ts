@@ -352,23 +352,17 @@ async function layOut(
     }
   }
   if (spec.ids) {
+    const tmpfs = (path: string, options: string) =>
+      run(['mount', '-t', 'tmpfs', '-o', options, 'tmpfs', path]);
+    const empty = 'ro,mode=755,size=4k';
+    const scratch = 'mode=1777,size=64m,nosuid,nodev';
     const own = new Set([...SYSTEM_DIRS, ...NODE_DIRS.map((dir) => dir.split('/')[0])]);
     const hide = async (parent: string, keep: Set<string>) => {
       for (const entry of await readdir(parent, { withFileTypes: true })) {
         const path = join(parent, entry.name);
         if (keep.has(entry.name)) continue;
-        if (path === '/var/tmp')
-          await run([
-            'mount',
-            '-t',
-            'tmpfs',
-            '-o',
-            'mode=1777,size=64m,nosuid,nodev',
-            'tmpfs',
-            path,
-          ]);
-        else if (entry.isDirectory())
-          await run(['mount', '-t', 'tmpfs', '-o', 'ro,mode=755,size=4k', 'tmpfs', path]);
+        if (path === '/var/tmp') await tmpfs(path, scratch);
+        else if (entry.isDirectory()) await tmpfs(path, empty);
         else if (entry.isFile()) await run(['mount', '--bind', '/dev/null', path]);
       }
     };
@@ -386,18 +380,8 @@ async function layOut(
     ]);
     // The machine's /dev/shm and message queues are everyone's: files left
     // there would outlive the cluster and pass between clusters.
-    if (existsSync('/dev/shm'))
-      await run([
-        'mount',
-        '-t',
-        'tmpfs',
-        '-o',
-        'mode=1777,size=64m,nosuid,nodev',
-        'tmpfs',
-        '/dev/shm',
-      ]);
-    if (existsSync('/dev/mqueue'))
-      await run(['mount', '-t', 'tmpfs', '-o', 'ro,mode=755,size=4k', 'tmpfs', '/dev/mqueue']);
+    if (existsSync('/dev/shm')) await tmpfs('/dev/shm', scratch);
+    if (existsSync('/dev/mqueue')) await tmpfs('/dev/mqueue', empty);
     await hide(
       '/var',
       new Set(NODE_DIRS.filter((dir) => dir.startsWith('var/')).map((dir) => dir.slice(4))),
