@@ -85,10 +85,11 @@ export interface IdRange {
 
 /**
  * A machine of the cluster without a VM: a process holding a mount, UTS and
- * network namespace of its own (the "node"; with `ids`, a user and a PID
- * namespace too), into which the node's daemons are started with nsenter. Daemons run in `<cgroupRoot>/system`, pods under
- * `<cgroupRoot>/kubepods`, so the whole node is found and killed by its
- * cgroups even when the launcher was killed outright.
+ * network namespace of its own (the "node"; with `ids`, user, PID and IPC
+ * namespaces too), into which the node's daemons are started with nsenter.
+ * Daemons run in `<cgroupRoot>/system`, pods under `<cgroupRoot>/kubepods`,
+ * so the whole node is found and killed by its cgroups even when the
+ * launcher was killed outright.
  */
 export class NodeHost {
   private readonly exited: Promise<string>;
@@ -326,11 +327,12 @@ const SYSTEM_DIRS = [
 /**
  * The node's file system, made with `run` (a command in the node's mount
  * namespace): its own files and folders bound over the machine's (see
- * NODE_DIRS). In a user namespace, the rest of the machine is hidden too:
- * every top-level folder but the system's and the node's, and /var's but the
- * node's, get an empty read-only tmpfs (/var/tmp a small writable one), top-level files
- * an empty one, so the engine's files (its checkout, database, caches) are
- * not there to read, whatever their mode.
+ * NODE_DIRS), and its daemons' logs read-only. In a user namespace, the rest
+ * of the machine is hidden too: every top-level folder but the system's and
+ * the node's, and /var's but the node's, get an empty read-only tmpfs
+ * (/var/tmp a small writable one), top-level files an empty one, so the
+ * engine's files (its checkout, database, caches) are not there to read,
+ * whatever their mode; /proc and /dev/shm get instances of their own.
  */
 async function layOut(
   spec: NodeHostSpec,
