@@ -119,6 +119,60 @@ describe('runChecks', () => {
     expect(order.slice(0, 7)).toEqual(['a', 'b', 'c', 'd', 'e', 'f', 'b']);
   });
 
+  it('looks at a chained check while its prerequisite is still being looked at', async () => {
+    const events: string[] = [];
+    const timed = (name: string, ms: number) =>
+      defineGrader(async () => {
+        events.push(`${name} starts`);
+        await new Promise((r) => setTimeout(r, ms));
+        events.push(`${name} ends`);
+        return { passed: true };
+      });
+    const chain: Record<string, Grader> = { slow: timed('a', 60), quick: timed('b', 10) };
+    const r = await run([custom('a', 'slow'), custom('b', 'quick', { requires: ['a'] })], {
+      loadGrader: async (name) => chain[name],
+    });
+    // b overlapped a, and its pass counts only once a passed.
+    expect(events).toEqual(['a starts', 'b starts', 'b ends', 'a ends']);
+    expect(r.b).toMatchObject({ status: 'passed', pointsAwarded: 1 });
+  });
+
+  it('stops looking at a chained check once its prerequisite failed, and skips it', async () => {
+    const looks = { a: 0, b: 0 };
+    const counting: Record<string, Grader> = {
+      a: defineGrader(async () => {
+        looks.a++;
+        await new Promise((r) => setTimeout(r, 50));
+        return { passed: false, message: 'a fails' };
+      }),
+      b: defineGrader(async () => {
+        looks.b++;
+        return { passed: false, message: 'not yet' };
+      }),
+    };
+    const r = await run(
+      // b would be looked at every 10 ms for 5 s; a decides after one look.
+      [custom('a', 'a', { timeout: 0 }), custom('b', 'b', { requires: ['a'], timeout: 5 })],
+      {
+        loadGrader: async (name) => counting[name],
+        settleFrom: Date.now(),
+        pollIntervalMs: 10,
+        activity: async () => 'busy',
+        namespaces: [],
+      },
+    );
+    expect(r.b).toMatchObject({
+      status: 'skipped',
+      message: 'skipped: requires "a", which failed',
+    });
+    const looksAtSkip = looks.b;
+    await new Promise((r) => setTimeout(r, 100));
+    // Looked at while a was (about 5 looks in a's 50 ms), not after it failed.
+    expect(looksAtSkip).toBeGreaterThan(0);
+    expect(looks.b - looksAtSkip).toBeLessThanOrEqual(1);
+    expect(looks.a).toBe(1);
+  });
+
   it('scores passed, failed and partial credit, keeping the order of the checks', async () => {
     const r = await run([
       custom('a', 'pass', { points: 2 }),

@@ -113,8 +113,8 @@ const NO_WAIT_KINDS: ReadonlySet<Check['kind']> = new Set([
 
 /**
  * Evaluates every check of every task. Checks run concurrently (bounded);
- * a check waits for the checks it `requires` and is skipped, with the reason,
- * if one of them did not pass. A check that cannot be decided (cluster
+ * a check's verdict counts once the checks it `requires` passed, and it is
+ * skipped, with the reason, if one of them did not. A check that cannot be decided (cluster
  * unreachable or forbidding, bad expression, broken grader) is `error`,
  * never `failed`.
  */
@@ -167,18 +167,43 @@ async function gradeOne(
   });
 
   const requires = (Array.isArray(raw.requires) ? raw.requires : []) as string[];
+  const unknown = requires.find((id) => !byId.has(id));
+  if (unknown) return result('error', `requires "${unknown}", which is not a check of this task`);
+
+  // Checks only read, so a check is looked at alongside its prerequisites
+  // rather than after them: a chain of `requires` (an allowed connection, then
+  // a blocked one, each an exec in a pod) takes its longest link, not the sum.
+  // Its verdict counts only once every prerequisite passed; one that did not
+  // makes it skipped, as if it had waited, and stops its looking again.
+  let abandoned = false;
+  const own = lookAt(raw, task, options, slots, result, requires.length > 0, () => abandoned);
   for (const id of requires) {
-    if (!byId.has(id))
-      return result('error', `requires "${id}", which is not a check of this task`);
     const prerequisite = await outcomeOf(id);
     if (prerequisite.status !== 'passed') {
+      abandoned = true;
       const why = { failed: 'failed', skipped: 'was skipped', error: 'could not be decided' }[
         prerequisite.status
       ];
       return result('skipped', `skipped: requires "${id}", which ${why}`);
     }
   }
+  return own;
+}
 
+/**
+ * Evaluates one check, looking again while it fails and the cluster is still
+ * acting on its task (up to its timeout), until `abandoned()` says its
+ * verdict no longer counts.
+ */
+async function lookAt(
+  raw: TaskToGrade['checks'][number],
+  task: TaskToGrade,
+  options: RunOptions,
+  slots: Semaphore,
+  result: (status: CheckStatus, message: string, points?: number, ms?: number) => CheckOutcome,
+  chained: boolean,
+  abandoned: () => boolean,
+): Promise<CheckOutcome> {
   const parsed = parseCheck(raw);
   if (!parsed.ok) {
     const issue = parsed.error.issues[0];
@@ -217,11 +242,16 @@ async function gradeOne(
       },
     };
     let verdict: Verdict;
-    // A check that waited for its prerequisites is the next link of a chain
-    // (a blocked connection after the allowed one, ~1 s each): it goes ahead
-    // of checks that have not started, or every link would queue behind them.
-    // Only its first look: a failing one polled again waits its turn.
-    await slots.acquire(requires.length > 0 && !looked);
+    // A check with prerequisites is a link of a chain (a blocked connection
+    // after the allowed one, ~1 s each): it goes ahead of checks that have not
+    // started, or every link would queue behind them. Only its first look: a
+    // failing one polled again waits its turn.
+    await slots.acquire(chained && !looked);
+    if (abandoned()) {
+      // A prerequisite did not pass while this waited for a slot: its verdict would not count.
+      slots.release();
+      return result('skipped', 'a prerequisite did not pass');
+    }
     looked = true;
     try {
       const evaluate = EVALUATORS[check.kind] as (c: Check, e: CheckEnv) => Promise<Verdict>;
@@ -247,10 +277,16 @@ async function gradeOne(
         elapsed(started),
       );
     }
-    if (Date.now() + interval <= settleUntil && (await stillActing(task, options))) {
+    if (
+      !abandoned() &&
+      Date.now() + interval <= settleUntil &&
+      (await stillActing(task, options))
+    ) {
       await new Promise((resolve) => setTimeout(resolve, interval));
-      reads = reads.fresh();
-      continue;
+      if (!abandoned()) {
+        reads = reads.fresh();
+        continue;
+      }
     }
     const message = check.feedback ?? verdict.message ?? 'failed';
     return result('failed', message, verdict.points ?? 0, elapsed(started));
