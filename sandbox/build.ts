@@ -347,9 +347,14 @@ async function copyKwokStages(kwokModule: string, outDir: string): Promise<void>
  * A lock directory holding the owner's pid. A lock whose owner is gone (killed
  * mid-build) is taken over rather than waited on forever.
  */
-async function acquireLock(
+/**
+ * A lock between processes of this machine: a folder holding its owner's
+ * pid, taken over when that process is gone. Resolves to its release.
+ */
+export async function acquireLock(
   lockDir: string,
   log: (line: string) => void,
+  what = 'building the sandbox',
 ): Promise<() => Promise<void>> {
   const deadline = Date.now() + LOCK_WAIT_MS;
   let announced = false;
@@ -370,10 +375,10 @@ async function acquireLock(
       continue;
     }
     if (Date.now() > deadline) {
-      throw new Error(`gave up waiting for the sandbox build lock ${lockDir} held by pid ${owner}`);
+      throw new Error(`gave up waiting for the lock ${lockDir} (${what}) held by pid ${owner}`);
     }
     if (!announced) {
-      log(`waiting for another process (pid ${owner}) to finish building the sandbox`);
+      log(`waiting for another process (pid ${owner}) to finish ${what}`);
       announced = true;
     }
     await new Promise((resolve) => setTimeout(resolve, 2000));

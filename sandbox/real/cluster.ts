@@ -145,6 +145,19 @@ export interface RealSandbox {
 }
 
 const WAIT = { init: 240_000, join: 180_000, ready: 180_000 };
+/** kubeadm's kube-proxy DaemonSet without its /lib/modules volume (for a kernel without modules). */
+const KUBE_PROXY_WITHOUT_MODULES = {
+  spec: {
+    template: {
+      spec: {
+        volumes: [{ name: 'lib-modules', $patch: 'delete' }],
+        containers: [
+          { name: 'kube-proxy', volumeMounts: [{ mountPath: '/lib/modules', $patch: 'delete' }] },
+        ],
+      },
+    },
+  },
+};
 const PATH = '/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin';
 /** The node daemons' (and, inherited, the pods' shims') Go collector target, as in the system images (SYSTEM_GO_ENV). */
 const GOGC = '50';
@@ -384,6 +397,23 @@ export async function startRealSandbox(options: RealSandboxOptions): Promise<Rea
         input,
       });
     const apiGet = apiReader(await readFile(kubeconfigPath, 'utf8'));
+    if (!existsSync('/lib/modules')) {
+      // kubeadm's kube-proxy mounts the host's /lib/modules (for IPVS modules
+      // it would load); a kernel built without loadable modules has none, and
+      // the runtime cannot make it: root in a node's user namespace may not
+      // write /usr/lib, and as the machine's root it would change the host.
+      // Its pods made before this patch fail and are replaced at once.
+      await kubectl([
+        '-n',
+        'kube-system',
+        'patch',
+        'daemonset',
+        'kube-proxy',
+        '--type=strategic',
+        '-p',
+        JSON.stringify(KUBE_PROXY_WITHOUT_MODULES),
+      ]);
+    }
 
     // The add-ons and the control plane's pod network go first, while the
     // workers join: its node turns Ready, and CoreDNS and metrics-server

@@ -34,6 +34,26 @@ async function fakePull(root: string): Promise<void> {
 }
 
 describe('image seed', () => {
+  it('is pulled by one start when several make it at once, the others waiting for it', async () => {
+    const seed = imageSeedDir(join(dir, 'images-v1/storage'), ['a'], 'config');
+    let pulls = 0;
+    const pull = async (root: string) => {
+      pulls++;
+      await new Promise((r) => setTimeout(r, 100));
+      await fakePull(root);
+    };
+    const said: string[] = [];
+    const made = await Promise.all(
+      [1, 2, 3].map(() => ensureImageSeed(seed, pull, (line) => said.push(line))),
+    );
+    expect(made).toEqual([seed, seed, seed]);
+    expect(pulls).toBe(1);
+    expect(
+      said.some((line) => /waiting for another process .* seeding the system images/.test(line)),
+    ).toBe(true);
+    expect(existsSync(`${seed}.lock`)).toBe(false);
+  });
+
   it('is made once per image list and setup, complete or not at all', async () => {
     const storage = join(dir, 'images-v1/storage');
     const seed = imageSeedDir(storage, ['b', 'a'], 'config');

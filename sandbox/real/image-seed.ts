@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readdir, rename, rm, stat, unlink, utimes } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { processAlive } from '../build.js';
+import { acquireLock, processAlive } from '../build.js';
 import { runCommand } from './commands.js';
 
 /**
@@ -43,35 +43,46 @@ export function imageSeedDir(imagesStorageDir: string, images: string[], setup: 
  * The seed at `dir`, made by `pull` when missing: `pull` fills the containerd
  * root it is given (a containerd that has stopped by the time it returns).
  * Made beside the final folder and renamed into place, so a seed is either
- * complete or absent; two starts that make it at once both succeed (the
- * second's copy is dropped).
+ * complete or absent; by one process at a time (a lock beside it), the
+ * others waiting and then using it.
  */
 export async function ensureImageSeed(
   dir: string,
   pull: (containerdRoot: string) => Promise<void>,
   log: (line: string) => void,
 ): Promise<string> {
-  if (existsSync(dir)) {
+  const used = async () => {
     // Its folder's time says when a start last used it (see pruneOtherSeeds).
     const now = new Date();
     await utimes(dir, now, now).catch(() => undefined);
     return dir;
-  }
-  const started = Date.now();
-  const partial = `${dir}.partial-${process.pid}-${Date.now()}`;
+  };
+  if (existsSync(dir)) return used();
+  // One maker at a time: clusters started together on a fresh machine (a
+  // pool's refill, bank:test's entries) would each pull and unpack every
+  // system image at once, on the same cores, and overrun their start timeout.
+  await mkdir(dirname(dir), { recursive: true });
+  const release = await acquireLock(`${dir}.lock`, log, 'seeding the system images');
   try {
-    await pull(partial);
-    // The containerd instance's own id: each node makes its own.
-    await rm(join(partial, 'io.containerd.grpc.v1.introspection'), {
-      recursive: true,
-      force: true,
-    });
-    await rename(partial, dir).catch(async (error: NodeJS.ErrnoException) => {
-      if (!existsSync(dir)) throw error;
-    });
-    log(`system images seeded once for every node in ${dir} (${Date.now() - started} ms)`);
+    if (existsSync(dir)) return await used();
+    const started = Date.now();
+    const partial = `${dir}.partial-${process.pid}-${Date.now()}`;
+    try {
+      await pull(partial);
+      // The containerd instance's own id: each node makes its own.
+      await rm(join(partial, 'io.containerd.grpc.v1.introspection'), {
+        recursive: true,
+        force: true,
+      });
+      await rename(partial, dir).catch(async (error: NodeJS.ErrnoException) => {
+        if (!existsSync(dir)) throw error;
+      });
+      log(`system images seeded once for every node in ${dir} (${Date.now() - started} ms)`);
+    } finally {
+      await rm(partial, { recursive: true, force: true });
+    }
   } finally {
-    await rm(partial, { recursive: true, force: true });
+    await release();
   }
   await pruneOtherSeeds(dir, log);
   return dir;
@@ -96,7 +107,8 @@ export async function pruneOtherSeeds(
   const parent = dirname(keep);
   for (const entry of await readdir(parent)) {
     const path = join(parent, entry);
-    if (!entry.startsWith('containerd-seed-') || path === keep) continue;
+    // A lock is its maker's (see acquireLock), whatever its age.
+    if (!entry.startsWith('containerd-seed-') || path === keep || entry.endsWith('.lock')) continue;
     const partial = /\.partial-(\d+)-\d+$/.exec(entry);
     if (partial) {
       if (!processAlive(Number(partial[1]))) await rm(path, { recursive: true, force: true });
