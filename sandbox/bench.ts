@@ -11,7 +11,10 @@
  * With --real, the real-node sandbox's figures instead (see real/bench.ts);
  * --user-namespaces, for nodes in user namespaces (the engine's dedicated clusters).
  *
- *   npm run bench:sandbox -- [--runs N] [--cold] [--cold-modules] [--real [--user-namespaces]]
+ * --idle-seconds N: the real cluster's idle CPU window (default 60; a
+ * longer one evens out more of the periodic work).
+ *
+ *   npm run bench:sandbox -- [--runs N] [--cold] [--cold-modules] [--real [--user-namespaces] [--idle-seconds N]]
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -32,6 +35,7 @@ const { values } = parseArgs({
     'cold-modules': { type: 'boolean', default: false },
     real: { type: 'boolean', default: false },
     'user-namespaces': { type: 'boolean', default: false },
+    'idle-seconds': { type: 'string', default: '60' },
   },
 });
 
@@ -139,12 +143,19 @@ async function diskUsage(binariesDir: string): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  if (values.real)
+  if (values.real) {
+    const idleSeconds = Number(values['idle-seconds']);
+    if (!Number.isInteger(idleSeconds) || idleSeconds < 10)
+      throw new Error(
+        `--idle-seconds takes whole seconds, at least 10; got "${values['idle-seconds']}"`,
+      );
     return benchReal({
       runs: Number(values.runs),
       cold: values.cold,
       userNamespaces: values['user-namespaces'],
+      idleSeconds,
     });
+  }
   if (values.cold || values['cold-modules']) await coldBuild(values['cold-modules']);
   const binaries = await ensureSandboxBinaries({ log: (l) => process.stderr.write(`${l}\n`) });
 
