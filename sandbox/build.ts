@@ -344,12 +344,9 @@ async function copyKwokStages(kwokModule: string, outDir: string): Promise<void>
 }
 
 /**
- * A lock directory holding the owner's pid. A lock whose owner is gone (killed
- * mid-build) is taken over rather than waited on forever.
- */
-/**
  * A lock between processes of this machine: a folder holding its owner's
- * pid, taken over when that process is gone. Resolves to its release.
+ * pid. A lock whose owner is gone (killed mid-build) is taken over rather
+ * than waited on forever. Resolves to its release.
  */
 export async function acquireLock(
   lockDir: string,

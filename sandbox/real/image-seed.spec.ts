@@ -52,7 +52,8 @@ describe('image seed', () => {
       said.some((line) => /waiting for another process .* seeding the system images/.test(line)),
     ).toBe(true);
     expect(existsSync(`${seed}.lock`)).toBe(false);
-  });
+    // The waiters look again every 2 s.
+  }, 20_000);
 
   it('is made once per image list and setup, complete or not at all', async () => {
     const storage = join(dir, 'images-v1/storage');

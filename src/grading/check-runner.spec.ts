@@ -96,8 +96,9 @@ describe('runChecks', () => {
     await run(
       [
         custom('a', 'a'),
-        custom('b', 'b', { requires: ['a'] }),
         ...['c', 'd', 'e'].map((id) => custom(id, id)),
+        // Queued last, behind c…e, until a passes.
+        custom('b', 'b', { requires: ['a'] }),
       ],
       { loadGrader, concurrency: 1 },
     );
@@ -135,6 +136,32 @@ describe('runChecks', () => {
     // b overlapped a, and its pass counts only once a passed.
     expect(events).toEqual(['a starts', 'b starts', 'b ends', 'a ends']);
     expect(r.b).toMatchObject({ status: 'passed', pointsAwarded: 1 });
+  });
+
+  it('looks again at a chained check whose prerequisite passed only on a later look, and decides on that', async () => {
+    let aLooks = 0;
+    const settling: Record<string, Grader> = {
+      // Passes on its third look, once the cluster has settled.
+      a: defineGrader(async () => {
+        aLooks++;
+        await new Promise((r) => setTimeout(r, 5));
+        return { passed: aLooks >= 3, message: 'not yet' };
+      }),
+      // A "denied" check: passes only while a's state does not hold yet.
+      b: defineGrader(async () => ({ passed: aLooks < 3, message: 'got through' })),
+    };
+    const r = await run(
+      [custom('a', 'a', { timeout: 5 }), custom('b', 'b', { requires: ['a'], timeout: 0 })],
+      {
+        loadGrader: async (name) => settling[name],
+        settleFrom: Date.now(),
+        pollIntervalMs: 10,
+        activity: async () => 'busy',
+        namespaces: [],
+      },
+    );
+    expect(r.a.status).toBe('passed');
+    expect(r.b).toMatchObject({ status: 'failed', message: 'got through' });
   });
 
   it('stops looking at a chained check once its prerequisite failed, and skips it', async () => {

@@ -126,20 +126,30 @@ export async function runChecks(
   // In task order, whatever order the tasks finish in: results are deterministic.
   const results = await Promise.all(
     tasks.map(async (task): Promise<[string, CheckOutcome[]]> => {
-      const outcomes = new Map<string, Promise<CheckOutcome>>();
+      const decisions = new Map<string, Promise<Decision>>();
       const byId = new Map(task.checks.map((c) => [c.id, c]));
-      const outcomeOf = (id: string): Promise<CheckOutcome> => {
-        let outcome = outcomes.get(id);
-        if (!outcome) {
-          outcome = gradeOne(byId.get(id)!, task, options, slots, outcomeOf, byId);
-          outcomes.set(id, outcome);
+      const decisionOf = (id: string): Promise<Decision> => {
+        let decision = decisions.get(id);
+        if (!decision) {
+          decision = gradeOne(byId.get(id)!, task, options, slots, decisionOf, byId);
+          decisions.set(id, decision);
         }
-        return outcome;
+        return decision;
       };
-      return [task.id, await Promise.all(task.checks.map((c) => outcomeOf(c.id)))];
+      const decided = await Promise.all(task.checks.map((c) => decisionOf(c.id)));
+      return [task.id, decided.map((d) => d.outcome)];
     }),
   );
   return new Map(results);
+}
+
+/** An outcome, and the look at the cluster that decided it. */
+interface Decision {
+  outcome: CheckOutcome;
+  /** Decided by the check's first look (nothing was seen failing before). */
+  firstLook: boolean;
+  /** When that look started (performance.now()). */
+  lookStartedAt: number;
 }
 
 async function gradeOne(
@@ -147,9 +157,9 @@ async function gradeOne(
   task: TaskToGrade,
   options: RunOptions,
   slots: Semaphore,
-  outcomeOf: (id: string) => Promise<CheckOutcome>,
+  decisionOf: (id: string) => Promise<Decision>,
   byId: Map<string, TaskToGrade['checks'][number]>,
-): Promise<CheckOutcome> {
+): Promise<Decision> {
   const possible = typeof raw.points === 'number' ? raw.points : 1;
   const result = (
     status: CheckStatus,
@@ -165,35 +175,65 @@ async function gradeOne(
     message,
     durationMs,
   });
+  const decidedNow = (outcome: CheckOutcome): Decision => ({
+    outcome,
+    firstLook: true,
+    lookStartedAt: performance.now(),
+  });
 
   const requires = (Array.isArray(raw.requires) ? raw.requires : []) as string[];
   const unknown = requires.find((id) => !byId.has(id));
-  if (unknown) return result('error', `requires "${unknown}", which is not a check of this task`);
+  if (unknown)
+    return decidedNow(result('error', `requires "${unknown}", which is not a check of this task`));
+  if (!requires.length) return lookAt(raw, task, options, slots, result, {});
 
   // Checks only read, so a check is looked at alongside its prerequisites
   // rather than after them: a chain of `requires` (an allowed connection, then
   // a blocked one, each an exec in a pod) takes its longest link, not the sum.
-  // Its verdict counts only once every prerequisite passed; one that did not
-  // makes it skipped, as if it had waited, and stops its looking again.
+  // A prerequisite that does not pass makes it skipped, as if it had waited,
+  // and stops its looking again.
   let abandoned = false;
-  const own = lookAt(raw, task, options, slots, result, requires.length > 0, () => abandoned);
+  const prerequisites = Promise.all(requires.map(decisionOf));
+  const allPassed = prerequisites.then((all) => {
+    if (!all.every((d) => d.outcome.status === 'passed')) throw new Error('not all passed');
+  });
+  allPassed.catch(() => undefined);
+  const early = lookAt(raw, task, options, slots, result, {
+    // A link whose prerequisites have passed goes ahead of checks not yet started.
+    promoted: allPassed,
+    abandoned: () => abandoned,
+  });
+  early.catch(() => undefined);
+  const passed: Decision[] = [];
   for (const id of requires) {
-    const prerequisite = await outcomeOf(id);
-    if (prerequisite.status !== 'passed') {
+    const prerequisite = await decisionOf(id);
+    if (prerequisite.outcome.status !== 'passed') {
       abandoned = true;
       const why = { failed: 'failed', skipped: 'was skipped', error: 'could not be decided' }[
-        prerequisite.status
+        prerequisite.outcome.status
       ];
-      return result('skipped', `skipped: requires "${id}", which ${why}`);
+      return decidedNow(result('skipped', `skipped: requires "${id}", which ${why}`));
     }
+    passed.push(prerequisite);
   }
-  return own;
+  // The early verdict counts only if it was taken while its prerequisites
+  // held: each passed at its first look, or before this check's deciding look
+  // began. Otherwise (a prerequisite that passed only once the cluster
+  // settled, e.g. an allowed connection while its target restarted) it is
+  // looked at again now, afresh, as if it had waited: a "denied" check must
+  // not pass on the state before the "allowed" one held.
+  const decision = await early;
+  const held = passed.every((p) => p.firstLook || decision.lookStartedAt >= p.lookStartedAt);
+  if (held) return decision;
+  return lookAt(raw, task, options, slots, result, { urgent: true, fresh: true });
 }
 
 /**
  * Evaluates one check, looking again while it fails and the cluster is still
  * acting on its task (up to its timeout), until `abandoned()` says its
- * verdict no longer counts.
+ * verdict no longer counts. `urgent`: its first look goes ahead of checks not
+ * yet started; `promoted`: it does so once that settles, if still waiting;
+ * `fresh`: nothing from the run's cache.
  */
 async function lookAt(
   raw: TaskToGrade['checks'][number],
@@ -201,15 +241,30 @@ async function lookAt(
   options: RunOptions,
   slots: Semaphore,
   result: (status: CheckStatus, message: string, points?: number, ms?: number) => CheckOutcome,
-  chained: boolean,
-  abandoned: () => boolean,
-): Promise<CheckOutcome> {
+  how: {
+    urgent?: boolean;
+    promoted?: Promise<unknown>;
+    fresh?: boolean;
+    abandoned?: () => boolean;
+  },
+): Promise<Decision> {
+  const abandoned = how.abandoned ?? (() => false);
+  const started = performance.now();
+  let looks = 0;
+  let lookStartedAt = started;
+  const decided = (outcome: CheckOutcome): Decision => ({
+    outcome,
+    firstLook: looks <= 1,
+    lookStartedAt,
+  });
   const parsed = parseCheck(raw);
   if (!parsed.ok) {
     const issue = parsed.error.issues[0];
-    return result(
-      'error',
-      `check "${raw.id}" is invalid: ${issue.path.join('.') || raw.kind}: ${issue.message}`,
+    return decided(
+      result(
+        'error',
+        `check "${raw.id}" is invalid: ${issue.path.join('.') || raw.kind}: ${issue.message}`,
+      ),
     );
   }
   const check = parsed.check;
@@ -217,16 +272,15 @@ async function lookAt(
     (check.timeout ?? (NO_WAIT_KINDS.has(check.kind) ? 0 : DEFAULT_TIMEOUT_SECONDS)) * 1000;
   const settleUntil = options.settleFrom + timeoutMs;
   const interval = options.pollIntervalMs ?? 500;
-  const started = performance.now();
   let reads: ClusterReads;
   try {
     reads = options.readsFor(task.cluster);
+    if (how.fresh) reads = reads.fresh();
   } catch (error) {
     // An unknown alias or a cluster without credentials: the grader cannot decide.
-    return result('error', `could not decide: ${(error as Error).message}`);
+    return decided(result('error', `could not decide: ${(error as Error).message}`));
   }
 
-  let looked = false;
   for (;;) {
     const env: CheckEnv = {
       reads,
@@ -242,17 +296,19 @@ async function lookAt(
       },
     };
     let verdict: Verdict;
-    // A check with prerequisites is a link of a chain (a blocked connection
-    // after the allowed one, ~1 s each): it goes ahead of checks that have not
-    // started, or every link would queue behind them. Only its first look: a
-    // failing one polled again waits its turn.
-    await slots.acquire(chained && !looked);
+    // A link of a chain (a blocked connection after the allowed one, ~1 s
+    // each) goes ahead of checks that have not started, or every link would
+    // queue behind them. Only its first look: a failing one polled again
+    // waits its turn.
+    if (looks > 0) await slots.acquire();
+    else await slots.acquire(how.urgent ?? false, how.promoted);
     if (abandoned()) {
       // A prerequisite did not pass while this waited for a slot: its verdict would not count.
       slots.release();
-      return result('skipped', 'a prerequisite did not pass');
+      return decided(result('skipped', 'a prerequisite did not pass'));
     }
-    looked = true;
+    lookStartedAt = performance.now();
+    looks++;
     try {
       const evaluate = EVALUATORS[check.kind] as (c: Check, e: CheckEnv) => Promise<Verdict>;
       // Cluster reads are bounded on their own; this bounds a custom grader
@@ -265,16 +321,15 @@ async function lookAt(
       if (verdict.points !== undefined && !Number.isFinite(verdict.points))
         throw new UndecidableError(`check "${check.id}" returned points ${verdict.points}`);
     } catch (error) {
-      return result('error', `could not decide: ${(error as Error).message}`, 0, elapsed(started));
+      return decided(
+        result('error', `could not decide: ${(error as Error).message}`, 0, elapsed(started)),
+      );
     } finally {
       slots.release();
     }
     if (verdict.passed) {
-      return result(
-        'passed',
-        verdict.message ?? '',
-        verdict.points ?? check.points,
-        elapsed(started),
+      return decided(
+        result('passed', verdict.message ?? '', verdict.points ?? check.points, elapsed(started)),
       );
     }
     if (
@@ -289,7 +344,7 @@ async function lookAt(
       }
     }
     const message = check.feedback ?? verdict.message ?? 'failed';
-    return result('failed', message, verdict.points ?? 0, elapsed(started));
+    return decided(result('failed', message, verdict.points ?? 0, elapsed(started)));
   }
 }
 
@@ -321,12 +376,25 @@ export class Semaphore {
     this.free = size;
   }
 
-  async acquire(urgent = false): Promise<void> {
+  /** `promoted`: an ordinary waiter becomes urgent when it settles (if still waiting). */
+  async acquire(urgent = false, promoted?: Promise<unknown>): Promise<void> {
     if (this.free > 0) {
       this.free--;
       return;
     }
-    await new Promise<void>((resolve) => (urgent ? this.urgent : this.waiting).push(resolve));
+    await new Promise<void>((resolve) => {
+      (urgent ? this.urgent : this.waiting).push(resolve);
+      if (urgent || !promoted) return;
+      promoted.then(
+        () => {
+          const at = this.waiting.indexOf(resolve);
+          if (at < 0) return;
+          this.waiting.splice(at, 1);
+          this.urgent.push(resolve);
+        },
+        () => undefined,
+      );
+    });
   }
 
   /**
