@@ -79,6 +79,15 @@ describe('Semaphore', () => {
 });
 
 describe('runChecks', () => {
+  /** These graders, with a failing check looked at again every 10 ms while the cluster acts. */
+  const whileBusy = (named: Record<string, Grader>): Partial<RunOptions> => ({
+    loadGrader: async (name) => named[name],
+    settleFrom: Date.now(),
+    pollIntervalMs: 10,
+    activity: async () => 'busy',
+    namespaces: [],
+  });
+
   /** Graders that record the order they are looked at in, each taking `ms`; `failing` never pass. */
   const recorder = (ms: number, failing: string[] = []) => {
     const order: string[] = [];
@@ -152,13 +161,7 @@ describe('runChecks', () => {
     };
     const r = await run(
       [custom('a', 'a', { timeout: 5 }), custom('b', 'b', { requires: ['a'], timeout: 0 })],
-      {
-        loadGrader: async (name) => settling[name],
-        settleFrom: Date.now(),
-        pollIntervalMs: 10,
-        activity: async () => 'busy',
-        namespaces: [],
-      },
+      whileBusy(settling),
     );
     expect(r.a.status).toBe('passed');
     expect(r.b).toMatchObject({ status: 'failed', message: 'got through' });
@@ -180,13 +183,7 @@ describe('runChecks', () => {
     const r = await run(
       // b would be looked at every 10 ms for 5 s; a decides after one look.
       [custom('a', 'a', { timeout: 0 }), custom('b', 'b', { requires: ['a'], timeout: 5 })],
-      {
-        loadGrader: async (name) => counting[name],
-        settleFrom: Date.now(),
-        pollIntervalMs: 10,
-        activity: async () => 'busy',
-        namespaces: [],
-      },
+      whileBusy(counting),
     );
     expect(r.b).toMatchObject({
       status: 'skipped',

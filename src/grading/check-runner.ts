@@ -193,8 +193,7 @@ async function gradeOne(
   // A prerequisite that does not pass makes it skipped, as if it had waited,
   // and stops its looking again.
   let abandoned = false;
-  const prerequisites = Promise.all(requires.map(decisionOf));
-  const allPassed = prerequisites.then((all) => {
+  const allPassed = Promise.all(requires.map(decisionOf)).then((all) => {
     if (!all.every((d) => d.outcome.status === 'passed')) throw new Error('not all passed');
   });
   allPassed.catch(() => undefined);
